@@ -1,0 +1,1 @@
+"""The pure schedule core: model, importers and queries (no Slack, no database)."""
