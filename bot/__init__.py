@@ -1,0 +1,1 @@
+"""summit-bot: the Slack schedule companion of a conference."""

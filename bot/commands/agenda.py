@@ -1,0 +1,237 @@
+"""The schedule subcommands: now, next, today, tomorrow, a day, search, show."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, PlainTextObject
+
+from bot.commands.registry import Request, command
+from bot.message import MAX_SECTION_TEXT, Message, encode_value, escape
+from bot.render import (
+    SHOW_MORE,
+    clock_time,
+    day_label,
+    duration_words,
+    header,
+    minutes_between,
+    more_button,
+    note,
+    plain_session,
+    section,
+    session_blocks,
+    truncate,
+    zone_label,
+)
+from schedule.model import Session
+from schedule.timeparse import resolve_day
+
+PAGE_SIZE = 10
+DESCRIPTION_LIMIT = 2800
+
+
+def session_list(
+    req: Request, title: str, sessions: Sequence[Session], *, intro: Sequence[Block] = ()
+) -> Message:
+    """A page of sessions under a header, each with its bookmark button, and "More" if needed."""
+    first = req.page * PAGE_SIZE
+    shown = sessions[first : first + PAGE_SIZE]
+    blocks: list[Block] = [header(title), *intro]
+    for session in shown:
+        blocks += session_blocks(
+            session,
+            req.summit_zone,
+            req.viewer_zone,
+            req.at,
+            bookmarked=session.id in req.bookmarks,
+            query=req.query,
+            page=req.page,
+        )
+    remaining = len(sessions) - first - len(shown)
+    if remaining > 0:
+        blocks.append(more_button(req.query, req.page + 1, f"More ({remaining})"))
+    fallback = "\n".join(plain_session(s, req.summit_zone, req.at) for s in shown)
+    return Message(text=f"{title}\n{fallback}".strip(), blocks=tuple(blocks))
+
+
+def notice(text: str, *extra: Block) -> Message:
+    """A short message with one section of text."""
+    return Message(text=text, blocks=(section(text), *extra))
+
+
+@command("now", "now", "what is on right now, where, and until when")
+def now(req: Request) -> Message:
+    """What is in progress; before the summit, when it starts; after it, that it is over."""
+    index, at = req.index, req.at
+    if index.first is None:
+        return notice("The schedule is empty.")
+    on = index.now(at)
+    upcoming = index.next(at)
+    if on:
+        intro: list[Block] = []
+        message = session_list(req, f"On now · {len(on)} session{'s' * (len(on) != 1)}", on)
+        if upcoming is not None and req.page == 0:
+            titles = ", ".join(escape(s.title) for s in upcoming.sessions[:3])
+            when = f"{_clock(upcoming.start, req)} (in {duration_words(upcoming.minutes_until)})"
+            intro.append(note(f"Next at {when}: {titles}"))
+            return Message(text=message.text, blocks=(*message.blocks, *intro))
+        return message
+    if at < index.first.start:
+        return _starts_later(req)
+    if upcoming is None:
+        return notice(f"The summit is over — the last session ended {_when(index.ends_at, req)}.")
+    return session_list(
+        req,
+        "Nothing is on right now",
+        upcoming.sessions,
+        intro=[note(f"Next, in {duration_words(upcoming.minutes_until)}:")],
+    )
+
+
+@command("next", "next", "the sessions that start next, and in how long")
+def next_(req: Request) -> Message:
+    """The sessions of the next start time after now."""
+    index = req.index
+    if index.first is None:
+        return notice("The schedule is empty.")
+    if req.at < index.first.start:
+        return _starts_later(req)
+    upcoming = index.next(req.at)
+    if upcoming is None:
+        return notice(f"The summit is over — the last session ended {_when(index.ends_at, req)}.")
+    title = f"Next at {_clock(upcoming.start, req)} · in {duration_words(upcoming.minutes_until)}"
+    return session_list(req, title, upcoming.sessions)
+
+
+@command("today", "today", "the agenda of today")
+def today(req: Request) -> Message:
+    """The agenda of the summit's current local day."""
+    return day_message(req, req.at.astimezone(req.summit_zone).date())
+
+
+@command("tomorrow", "tomorrow", "the agenda of tomorrow")
+def tomorrow(req: Request) -> Message:
+    """The agenda of the next local day."""
+    return day_message(req, req.at.astimezone(req.summit_zone).date() + timedelta(days=1))
+
+
+@command("day", "day <weekday or date>", "the agenda of a day (e.g. `day thursday`)")
+def day(req: Request) -> Message:
+    """The agenda of a named weekday or a date."""
+    today_ = req.at.astimezone(req.summit_zone).date()
+    found = resolve_day(req.args, req.index.days(), today_) if req.args else None
+    if found is None:
+        return notice(f"Which day? Try `{req.core.settings.command} day thursday` or a date.")
+    return day_message(req, found)
+
+
+def day_message(req: Request, which: date) -> Message:
+    """The sessions of `which` in the summit's zone, or where the summit's days are."""
+    sessions = req.index.day(which)
+    title = f"{which:%A} {which.day} {which:%B %Y}"
+    if not sessions:
+        days = ", ".join(f"{d:%a} {d.day} {d:%b}" for d in req.index.days())
+        return notice(f"No sessions on {title}. The summit's days: {days or 'none'}.")
+    return session_list(req, f"{title} · {len(sessions)} sessions", sessions)
+
+
+@command("search", "search <words>", "find sessions by title, description or proposer", ("find",))
+def search(req: Request) -> Message:
+    """Sessions matching all the words; title matches first."""
+    if not req.args:
+        return notice(f"Search for what? Try `{req.core.settings.command} search scheduler`.")
+    found = req.index.search(req.args)
+    words = escape(req.args[:200])
+    if not found:
+        return notice(f"Nothing matches “{words}”.")
+    count = f"{len(found)} session{'s' * (len(found) != 1)}"
+    return session_list(req, f"{count} match “{req.args[:100]}”", found)
+
+
+@command("show", "show <id>", "everything about one session", ("info",))
+def show(req: Request) -> Message:
+    """One session in full: times, room, proposers, description, merged proposals, links."""
+    session = req.index.get(req.args) if req.args else None
+    if session is None:
+        hint = ""
+        if req.args:
+            matches = req.index.search(req.args.replace("-", " "))[:3]
+            if matches:
+                hint = " Did you mean " + ", ".join(f"`{s.id}`" for s in matches) + "?"
+        return notice(f"No session with id `{escape(req.args[:100])}`.{hint}")
+    return session_detail(req, session)
+
+
+def session_detail(req: Request, session: Session) -> Message:
+    """The full page of a session."""
+    overlapping = [
+        s for s in req.index.overlaps(session) if s.id in req.bookmarks and s.id != session.id
+    ]
+    blocks: list[Block] = [header(session.title)]
+    blocks += session_blocks(
+        session,
+        req.summit_zone,
+        req.viewer_zone,
+        req.at,
+        bookmarked=session.id in req.bookmarks,
+        query=req.query,
+        overlaps=overlapping if session.id in req.bookmarks else (),
+    )
+    if session.description.strip():
+        text = escape(session.description.strip())
+        if len(text) > DESCRIPTION_LIMIT:
+            blocks.append(section(truncate(text, DESCRIPTION_LIMIT)))
+            blocks.append(_show_more_button(session))
+        else:
+            blocks.append(section(text))
+    for proposal in session.proposals[:10]:
+        by = (
+            f" _(proposed by {escape(', '.join(proposal.proposers))})_"
+            if proposal.proposers
+            else ""
+        )
+        body = escape(proposal.description.strip())
+        blocks.append(
+            section(truncate(f"*{escape(proposal.title)}*{by}\n{body}", MAX_SECTION_TEXT))
+        )
+    if session.links:
+        blocks.append(note(" · ".join(f"<{link}>" for link in session.links[:10])))
+    blocks.append(
+        note(f"id `{session.id}`" + (f" · track {escape(session.track)}" if session.track else ""))
+    )
+    return Message(text=plain_session(session, req.summit_zone, req.at), blocks=tuple(blocks[:50]))
+
+
+def _show_more_button(session: Session) -> Block:
+    return ActionsBlock(
+        elements=[
+            ButtonElement(
+                text=PlainTextObject(text="Show more"),
+                action_id=SHOW_MORE,
+                value=encode_value(id=session.id),
+            )
+        ]
+    )
+
+
+def _starts_later(req: Request) -> Message:
+    first = req.index.first
+    assert first is not None
+    upcoming = req.index.next(req.at)
+    sessions = upcoming.sessions if upcoming else (first,)
+    wait = duration_words(minutes_between(req.at, first.start))
+    title = (
+        f"The summit starts {day_label(first.start, req.summit_zone)} at {_clock(first.start, req)}"
+    )
+    return session_list(req, title, sessions, intro=[note(f"In {wait}, with:")])
+
+
+def _clock(instant: datetime, req: Request) -> str:
+    return f"{clock_time(instant, req.summit_zone)} {zone_label(instant, req.summit_zone)}"
+
+
+def _when(instant: datetime | None, req: Request) -> str:
+    if instant is None:
+        return "long ago"
+    return f"{day_label(instant, req.summit_zone)} at {_clock(instant, req)}"

@@ -1,0 +1,139 @@
+"""Bookmarks: `/nova mine`, the bookmark buttons, and the paging buttons."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from slack_sdk.models.blocks import Block
+
+from bot.commands.registry import Click, Request, action, command
+from bot.core import ActionResult
+from bot.message import MAX_SECTION_TEXT, Message, escape
+from bot.render import (
+    BOOKMARK,
+    MORE,
+    SHOW_MORE,
+    UNBOOKMARK,
+    header,
+    more_button,
+    note,
+    plain_session,
+    section,
+    session_blocks,
+    time_range,
+)
+from schedule.model import Session
+
+MINE_PAGE_SIZE = 12
+
+
+@command("mine", "mine", "your bookmarks by day, with overlaps marked", ("bookmarks",))
+def mine(req: Request) -> Message:
+    """The asker's bookmarked sessions, grouped by day, overlaps flagged, each removable."""
+    ids = req.bookmarks
+    sessions = [s for s in req.index.sessions if s.id in ids]
+    gone = sorted(ids - {s.id for s in sessions})
+    cmd = req.core.settings.command
+    if not sessions and not gone:
+        return Message(
+            text="You have no bookmarks yet.",
+            blocks=(
+                section(f"You have no bookmarks yet. Try `{cmd} today` and press *Bookmark*."),
+            ),
+        )
+    first = req.page * MINE_PAGE_SIZE
+    shown = sessions[first : first + MINE_PAGE_SIZE]
+    blocks: list[Block] = [header(f"Your bookmarks · {len(sessions)}")]
+    zone = req.summit_zone
+    for day, group in groupby(shown, key=lambda s: s.start.astimezone(zone).date()):
+        blocks.append(note(f"*{day:%A} {day.day} {day:%B}*"))
+        for session in group:
+            clashes = [
+                other for other in sessions if other.id != session.id and other.overlaps(session)
+            ]
+            blocks += session_blocks(
+                session,
+                zone,
+                req.viewer_zone,
+                req.at,
+                bookmarked=True,
+                query=req.query,
+                page=req.page,
+                overlaps=clashes,
+            )
+    remaining = len(sessions) - first - len(shown)
+    if remaining > 0:
+        blocks.append(more_button(req.query, req.page + 1, f"More ({remaining})"))
+    if gone and req.page == 0:
+        listed = ", ".join(f"`{escape(g)}`" for g in gone[:20])
+        blocks.append(note(f"No longer in the schedule: {listed}"))
+    fallback = "\n".join(plain_session(s, zone, req.at) for s in shown)
+    return Message(text=f"Your bookmarks ({len(sessions)})\n{fallback}", blocks=tuple(blocks))
+
+
+@action(BOOKMARK, UNBOOKMARK)
+def toggle_bookmark(click: Click) -> ActionResult:
+    """Store the new bookmark state, re-render the message, and confirm with any overlaps."""
+    core = click.core
+    session = core.index.get(str(click.value.get("id", "")))
+    if session is None:
+        if click.action_id == UNBOOKMARK:
+            core.store.remove_bookmark(click.user_id, str(click.value.get("id", "")))
+        return ActionResult(notice=Message(text="That session is no longer in the schedule."))
+    wanted = click.action_id == BOOKMARK
+    lines = core.set_bookmark(click.user_id, session, wanted, click.at)
+    query = str(click.value.get("q", "")) or f"show {session.id}"
+    page = _int(click.value.get("p"))
+    update = core.answer(query, click.user_id, click.at, page) if query != "home" else None
+    zone = core.index.schedule.zone
+    if wanted:
+        text = f"Bookmarked *{escape(session.title)}* ({time_range(session, zone)})."
+        for other in _bookmarked_overlaps(click, session):
+            lines.insert(
+                0,
+                f":warning: It overlaps your bookmark *{escape(other.title)}* "
+                f"({time_range(other, zone)}).",
+            )
+    else:
+        text = f"Removed *{escape(session.title)}* from your bookmarks."
+    body = "\n".join([text, *lines])
+    return ActionResult(update=update, notice=Message(text=_plain(body), blocks=(section(body),)))
+
+
+@action(MORE)
+def more(click: Click) -> ActionResult:
+    """Show the next page of the answer the button sits under."""
+    query = str(click.value.get("q", "now"))
+    page = _int(click.value.get("p"))
+    return ActionResult(update=click.core.answer(query, click.user_id, click.at, page))
+
+
+@action(SHOW_MORE)
+def show_more(click: Click) -> ActionResult:
+    """Send the whole description of a session, in as many sections as it needs."""
+    session = click.core.index.get(str(click.value.get("id", "")))
+    if session is None:
+        return ActionResult(notice=Message(text="That session is no longer in the schedule."))
+    text = escape(session.description.strip())
+    size = MAX_SECTION_TEXT - 10
+    chunks = [text[i : i + size] for i in range(0, len(text), size)][:48]
+    blocks: list[Block] = [header(session.title), *(section(chunk) for chunk in chunks)]
+    return ActionResult(
+        notice=Message(text=f"{session.title}: {session.description[:300]}", blocks=tuple(blocks))
+    )
+
+
+def _bookmarked_overlaps(click: Click, session: Session) -> list[Session]:
+    ids = click.core.store.bookmarks(click.user_id)
+    return [s for s in click.core.index.overlaps(session) if s.id in ids]
+
+
+def _int(value: object) -> int:
+    try:
+        return max(int(str(value)), 0)
+    except ValueError:
+        return 0
+
+
+def _plain(mrkdwn: str) -> str:
+    return mrkdwn.replace("*", "").replace(":warning: ", "⚠ ")

@@ -1,0 +1,76 @@
+"""The bot's core: answers `/nova` text and button clicks with messages, for any front end."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.message import Message
+from bot.schedule_source import ScheduleSource
+from bot.settings import Settings
+from bot.store import Store
+from schedule.index import ScheduleIndex
+from schedule.model import Session
+
+BookmarkListener = Callable[[str, Session, bool, datetime], str | None]
+"""Told (user, session, added, at) after a bookmark changes; may return a line for the person."""
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What a button click produces: a new version of its message and a note to the clicker."""
+
+    update: Message | None = None
+    notice: Message | None = None
+
+
+@dataclass
+class Core:
+    """The long-lived parts every front end shares: settings, store and schedule."""
+
+    settings: Settings
+    store: Store
+    schedules: ScheduleSource
+    bookmark_listeners: list[BookmarkListener] = field(default_factory=list)
+
+    @property
+    def index(self) -> ScheduleIndex:
+        """The current schedule's index."""
+        return self.schedules.index
+
+    def viewer_zone(self, user_id: str) -> tzinfo | None:
+        """The person's own time zone when known."""
+        name = self.store.preferences(user_id).timezone
+        if not name:
+            return None
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            return None
+
+    def answer(self, text: str, user_id: str, at: datetime, page: int = 0) -> Message:
+        """The message answering `/nova <text>` for `user_id` at instant `at`."""
+        from bot.commands import dispatch
+
+        return dispatch(self, text, user_id, at, page)
+
+    def act(self, action_id: str, value: str, user_id: str, at: datetime) -> ActionResult:
+        """Carry out a button click and say what changed."""
+        from bot.commands import handle_action
+
+        return handle_action(self, action_id, value, user_id, at)
+
+    def set_bookmark(self, user_id: str, session: Session, wanted: bool, at: datetime) -> list[str]:
+        """Bookmark or unbookmark `session`; return what the listeners want the person told."""
+        if wanted:
+            changed = self.store.add_bookmark(user_id, session.id, at)
+        else:
+            changed = self.store.remove_bookmark(user_id, session.id)
+        notes: list[str] = []
+        for listener in self.bookmark_listeners:
+            line = listener(user_id, session, wanted, at)
+            if line and changed:
+                notes.append(line)
+        return notes

@@ -1,0 +1,1 @@
+"""Slack listeners, one module per concern, each with `register(app, deps)`."""

@@ -1,0 +1,68 @@
+"""A message as the core returns it: fallback text plus Block Kit blocks."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk.models.blocks import Block
+
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_BUTTON_TEXT = 75
+MAX_BUTTON_VALUE = 2000
+
+
+@dataclass(frozen=True)
+class Message:
+    """What the bot says: `text` for notifications and plain clients, `blocks` for Slack."""
+
+    text: str
+    blocks: tuple[Block, ...] = ()
+    in_channel: bool = False
+    attachments: tuple[Attachment, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        """Refuse a message Slack would reject for having too many blocks."""
+        if len(self.blocks) > MAX_BLOCKS:
+            raise ValueError(f"a message holds at most {MAX_BLOCKS} blocks, not {len(self.blocks)}")
+
+    def block_dicts(self) -> list[dict[str, Any]]:
+        """The blocks as Slack's JSON, validated against Slack's limits by slack_sdk."""
+        return [block.to_dict() for block in self.blocks]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The message as Slack's JSON (`text` and `blocks`)."""
+        return {"text": self.text, "blocks": self.block_dicts()}
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file that goes with a message (an .ics export)."""
+
+    filename: str
+    content: bytes
+    title: str
+
+
+def escape(text: str) -> str:
+    """Escape `&`, `<` and `>` so Slack shows the text as written and pings nobody."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def encode_value(**fields: str | int) -> str:
+    """A button value holding `fields` as compact JSON, within Slack's value limit."""
+    value = json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
+    if len(value) > MAX_BUTTON_VALUE:
+        raise ValueError("button value too long")
+    return value
+
+
+def decode_value(value: str) -> dict[str, Any]:
+    """The fields of a button value made by `encode_value` (a bare id becomes {"id": ...})."""
+    try:
+        fields = json.loads(value)
+    except ValueError:
+        return {"id": value}
+    return fields if isinstance(fields, dict) else {"id": value}

@@ -1,0 +1,159 @@
+"""Settings: the one place the environment and the `.env` file are read."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dateutil import parser as dateparser
+from dateutil.parser import ParserError
+from dotenv import dotenv_values
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used; the message names the setting."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything summit-bot can be told from outside, with its defaults."""
+
+    database_url: str = "sqlite:///summit-bot.db"
+    schedule_path: str | None = None
+    schedule_url: str | None = None
+    schedule_refresh_seconds: int = 300
+    schedule_timezone: str | None = None
+    schedule_track: str | None = None
+    clock_start: datetime | None = None
+    clock_speed: float = 1.0
+    command: str = "/nova"
+    reminder_lead_minutes: int = 10
+    reminders_enabled: bool = True
+    admin_user_ids: frozenset[str] = frozenset()
+    slack_bot_token: str | None = field(default=None, repr=False)
+    slack_app_token: str | None = field(default=None, repr=False)
+    slack_signing_secret: str | None = field(default=None, repr=False)
+    slack_api_url: str | None = None
+    slack_messages_per_second: float = 20.0
+    http_host: str = "0.0.0.0"
+    http_port: int = 3000
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
+    ) -> Settings:
+        """Read settings from `env_file` (if present) overridden by `environ`."""
+        values: dict[str, str] = {}
+        if env_file is not None and Path(env_file).is_file():
+            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        values.update(os.environ if environ is None else environ)
+
+        def get(name: str) -> str | None:
+            value = values.get(name, "").strip()
+            return value or None
+
+        return cls(
+            database_url=get("DATABASE_URL") or cls.database_url,
+            schedule_path=get("SUMMIT_BOT_SCHEDULE"),
+            schedule_url=get("SUMMIT_BOT_SCHEDULE_URL"),
+            schedule_refresh_seconds=_int(get, "SUMMIT_BOT_SCHEDULE_REFRESH_SECONDS", 300, 10),
+            schedule_timezone=_zone(get("SUMMIT_BOT_SCHEDULE_TIMEZONE")),
+            schedule_track=get("SUMMIT_BOT_SCHEDULE_TRACK"),
+            clock_start=parse_clock_start(get("SUMMIT_BOT_CLOCK_START")),
+            clock_speed=parse_clock_speed(get("SUMMIT_BOT_CLOCK_SPEED")),
+            command=get("SUMMIT_BOT_COMMAND") or cls.command,
+            reminder_lead_minutes=_int(get, "SUMMIT_BOT_REMINDER_LEAD_MINUTES", 10, 0),
+            reminders_enabled=_bool(get, "SUMMIT_BOT_REMINDERS", True),
+            admin_user_ids=frozenset(
+                part.strip() for part in (get("SUMMIT_BOT_ADMINS") or "").split(",") if part.strip()
+            ),
+            slack_bot_token=get("SLACK_BOT_TOKEN"),
+            slack_app_token=get("SLACK_APP_TOKEN"),
+            slack_signing_secret=get("SLACK_SIGNING_SECRET"),
+            slack_api_url=get("SLACK_API_URL"),
+            slack_messages_per_second=_float(get, "SUMMIT_BOT_SLACK_MESSAGES_PER_SECOND", 20.0),
+            http_host=get("SUMMIT_BOT_HTTP_HOST") or cls.http_host,
+            http_port=_int(get, "SUMMIT_BOT_HTTP_PORT", 3000, 0),
+            log_level=(get("LOG_LEVEL") or cls.log_level).upper(),
+        )
+
+
+def parse_clock_start(text: str | None) -> datetime | None:
+    """An aware instant from an ISO 8601 text (a missing offset is an error)."""
+    if text is None:
+        return None
+    try:
+        parsed = dateparser.isoparse(text)
+    except (ParserError, ValueError) as exc:
+        raise SettingsError(f"SUMMIT_BOT_CLOCK_START: {text!r} is not an ISO 8601 instant") from exc
+    if parsed.tzinfo is None:
+        raise SettingsError(
+            f"SUMMIT_BOT_CLOCK_START: {text!r} has no UTC offset (e.g. 2013-11-05T11:00+08:00)"
+        )
+    return parsed
+
+
+def parse_clock_speed(text: str | None) -> float:
+    """A non-negative clock speed (1 when not given)."""
+    if text is None:
+        return 1.0
+    try:
+        speed = float(text)
+    except ValueError as exc:
+        raise SettingsError(f"SUMMIT_BOT_CLOCK_SPEED: {text!r} is not a number") from exc
+    if speed < 0:
+        raise SettingsError(f"SUMMIT_BOT_CLOCK_SPEED: {text!r} cannot be negative")
+    return speed
+
+
+def _zone(name: str | None) -> str | None:
+    if name is None:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise SettingsError(f"SUMMIT_BOT_SCHEDULE_TIMEZONE: unknown time zone {name!r}") from exc
+    return name
+
+
+def _int(get: Callable[[str], str | None], name: str, default: int, minimum: int) -> int:
+    text = get(name)
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise SettingsError(f"{name}: {text!r} is not a whole number") from exc
+    if value < minimum:
+        raise SettingsError(f"{name}: {value} is below the minimum {minimum}")
+    return value
+
+
+def _float(get: Callable[[str], str | None], name: str, default: float) -> float:
+    text = get(name)
+    if text is None:
+        return default
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise SettingsError(f"{name}: {text!r} is not a number") from exc
+    if value <= 0:
+        raise SettingsError(f"{name}: must be above 0")
+    return value
+
+
+def _bool(get: Callable[[str], str | None], name: str, default: bool) -> bool:
+    text = get(name)
+    if text is None:
+        return default
+    lowered = text.casefold()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name}: {text!r} is not on/off")

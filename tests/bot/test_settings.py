@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import inspect
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+import bot.settings
+from bot.settings import Settings, SettingsError
+
+ENV_EXAMPLE = Path(__file__).parents[2] / ".env.example"
+
+
+def test_defaults() -> None:
+    """With nothing set, the defaults apply."""
+    settings = Settings.from_env({}, env_file=None)
+    assert settings.database_url == "sqlite:///summit-bot.db"
+    assert settings.reminder_lead_minutes == 10
+    assert settings.command == "/nova"
+    assert settings.clock_start is None
+
+
+def test_env_file_then_environment(tmp_path: Path) -> None:
+    """The .env file is read and the environment overrides it."""
+    env = tmp_path / ".env"
+    env.write_text("SUMMIT_BOT_REMINDER_LEAD_MINUTES=5\nSUMMIT_BOT_ADMINS=U1, U2\n")
+    settings = Settings.from_env({"SUMMIT_BOT_REMINDER_LEAD_MINUTES": "15"}, env_file=env)
+    assert settings.reminder_lead_minutes == 15
+    assert settings.admin_user_ids == {"U1", "U2"}
+
+
+def test_clock_settings() -> None:
+    """The replay clock's start and speed are read as an ISO instant and a number."""
+    settings = Settings.from_env(
+        {"SUMMIT_BOT_CLOCK_START": "2013-11-05T11:00:00+08:00", "SUMMIT_BOT_CLOCK_SPEED": "60"},
+        env_file=None,
+    )
+    assert settings.clock_start == datetime(2013, 11, 5, 3, 0, tzinfo=UTC)
+    assert settings.clock_speed == 60
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SUMMIT_BOT_CLOCK_START", "2013-11-05T11:00"),
+        ("SUMMIT_BOT_CLOCK_START", "tuesday"),
+        ("SUMMIT_BOT_CLOCK_SPEED", "fast"),
+        ("SUMMIT_BOT_REMINDER_LEAD_MINUTES", "-3"),
+        ("SUMMIT_BOT_REMINDERS", "maybe"),
+        ("SUMMIT_BOT_SCHEDULE_TIMEZONE", "Mars/Olympus"),
+    ],
+)
+def test_bad_values_name_the_setting(name: str, value: str) -> None:
+    """A bad value raises an error that names the setting."""
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({name: value}, env_file=None)
+
+
+def test_secrets_not_in_repr() -> None:
+    """Tokens and secrets never show in the settings' repr."""
+    settings = Settings.from_env(
+        {"SLACK_BOT_TOKEN": "xoxb-secret", "SLACK_SIGNING_SECRET": "shh"}, env_file=None
+    )
+    assert "xoxb-secret" not in repr(settings)
+    assert "shh" not in repr(settings)
+
+
+def test_env_example_lists_every_setting() -> None:
+    """Every setting read from the environment is listed in .env.example with a comment."""
+    source = inspect.getsource(bot.settings)
+    read = set(re.findall(r'get\("([A-Z_]+)"', source)) | set(
+        re.findall(r'_(?:int|float|bool)\(get, "([A-Z_]+)"', source)
+    )
+    lines = ENV_EXAMPLE.read_text().splitlines()
+    for name in read:
+        position = next((i for i, line in enumerate(lines) if line.startswith(name + "=")), None)
+        assert position is not None, f"{name} missing from .env.example"
+        assert lines[position - 1].startswith("#"), f"{name} has no comment"

@@ -1,0 +1,85 @@
+"""Shared fixtures: databases for the store (a SQLite file, or a fresh PostgreSQL database)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
+
+from bot.store import Store
+
+POSTGRES_URL_ENV = "SUMMIT_BOT_TEST_POSTGRES_URL"
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://summit:summit@127.0.0.1:5432/summit_test"
+# When set (as in CI), a PostgreSQL test that cannot reach the server fails, never skips.
+REQUIRE_POSTGRES_ENV = "SUMMIT_BOT_REQUIRE_POSTGRES"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that asks for `postgres_url` with the `postgres` marker."""
+    for item in items:
+        if "postgres_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
+
+
+def _postgres_base_url() -> URL:
+    """The PostgreSQL server the tests use, as configured by the environment."""
+    return make_url(os.environ.get(POSTGRES_URL_ENV) or DEFAULT_POSTGRES_URL)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """The URL of a SQLite file that does not exist yet."""
+    return f"sqlite:///{tmp_path / 'summit-bot.db'}"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """The URL of a brand-new PostgreSQL database, dropped after the test."""
+    base = _postgres_base_url()
+    admin = create_engine(
+        base, isolation_level="AUTOCOMMIT", poolclass=NullPool, connect_args={"connect_timeout": 5}
+    )
+    name = f"{base.database or 'summit_test'}_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except SQLAlchemyError as exc:
+        admin.dispose()
+        reason = (
+            f"PostgreSQL at {base.render_as_string(hide_password=True)} is not usable "
+            f"(start it with .ci/postgres-start): {str(exc).splitlines()[0]}"
+        )
+        if os.environ.get(REQUIRE_POSTGRES_ENV):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+)
+def store_url(request: pytest.FixtureRequest) -> str:
+    """The URL of an empty database, once on SQLite and once on PostgreSQL."""
+    fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    url: str = request.getfixturevalue(fixture)
+    return url
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    """A store opened (and so migrated) on an empty database, closed after the test."""
+    opened = Store.open(store_url)
+    yield opened
+    opened.close()
