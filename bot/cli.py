@@ -52,6 +52,26 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--timezone", help="the venue's zone, e.g. Asia/Hong_Kong")
     convert.add_argument("--track", help="the track name to give the sessions")
     convert.add_argument("--name", help="the schedule's name")
+
+    export = add("export", "write a person's bookmarks as an iCalendar (.ics) file")
+    export.add_argument("--user", required=True, help="the person whose bookmarks to export")
+    export.add_argument("-o", "--output", help="the file to write (default: the standard output)")
+
+    reload = add("reload", "replace the schedule in service (every running bot takes it up)")
+    reload.add_argument(
+        "source", nargs="?", help="a schedule file or http(s) URL (default: the configured one)"
+    )
+
+    run = add("run", "answer Slack over Socket Mode (needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN)")
+    clock_options(run)
+
+    serve = add("serve", "answer Slack over HTTP (needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)")
+    serve.add_argument(
+        "--http", action="store_true", help="serve Slack's requests at POST /slack/events"
+    )
+    serve.add_argument("--host", help="the address to listen on (default: SUMMIT_BOT_HTTP_HOST)")
+    serve.add_argument("--port", help="the port to listen on (default: SUMMIT_BOT_HTTP_PORT)")
+    clock_options(serve)
     return parser
 
 
@@ -106,10 +126,129 @@ def cmd_convert(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    """Write a person's bookmarks as an .ics file (an unknown person: an empty calendar)."""
+    from bot.clock import make_clock
+    from bot.commands.export import bookmarked_sessions, bookmarks_ics
+    from bot.reload import serving_schedule
+    from bot.store import Store
+
+    with Store.open(settings.database_url) as store:
+        schedule = serving_schedule(settings, store)
+        sessions = bookmarked_sessions(store, schedule, args.user)
+    data = bookmarks_ics(schedule, sessions, make_clock(settings.clock_start).now())
+    if args.output in (None, "-"):
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return 0
+    try:
+        with open(args.output, "wb") as out:
+            out.write(data)
+    except OSError as exc:
+        raise UsageError(f"{args.output}: cannot write: {exc.strerror or exc}") from None
+    print(f"wrote {len(sessions)} sessions to {args.output}")
+    return 0
+
+
+def cmd_reload(args: argparse.Namespace, settings: Settings) -> int:
+    """Reload the schedule into the database; running bots take it up and tell people."""
+    import logging
+
+    from bot.clock import make_clock
+    from bot.reload import Reloader, Status, serving_schedule
+    from bot.schedule_source import ScheduleSource
+    from bot.store import Store
+
+    # The refusal is this command's one line of error; the reloader's log would repeat it.
+    logging.getLogger("bot.reload").setLevel(logging.ERROR)
+    with Store.open(settings.database_url) as store:
+        source = ScheduleSource(serving_schedule(settings, store))
+        reloader = Reloader(settings, store, source, clock=make_clock(settings.clock_start))
+        outcome = reloader.reload(args.source)
+    if outcome.status is Status.REFUSED:
+        raise UsageError(outcome.describe())
+    print(outcome.describe())
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve Slack over Socket Mode until interrupted."""
+    import asyncio
+
+    import aiohttp
+    from slack_sdk.errors import SlackApiError
+
+    from bot.socket_mode import run_socket_mode
+
+    _require(settings.slack_bot_token, "SLACK_BOT_TOKEN", "the bot token, xoxb-…")
+    _require(settings.slack_app_token, "SLACK_APP_TOKEN", "the app-level token, xapp-…")
+    if not str(settings.slack_app_token).startswith("xapp-"):
+        raise SettingsError("SLACK_APP_TOKEN must be an app-level token (it starts with xapp-)")
+    _configure_logging(settings)
+    runtime = _runtime(args, settings)
+    try:
+        asyncio.run(run_socket_mode(settings, runtime))
+    except (SlackApiError, aiohttp.ClientConnectionError) as exc:
+        raise SettingsError(f"could not connect to Slack: {_slack_reason(exc)}") from exc
+    finally:
+        runtime.close()
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve Slack over HTTP until interrupted."""
+    from bot.http_server import run_http
+
+    if not args.http:
+        raise UsageError("serve needs --http (Socket Mode is `summit-bot run`)")
+    port = _port(args.port) if args.port is not None else settings.http_port
+    host = args.host or settings.http_host
+    _require(settings.slack_bot_token, "SLACK_BOT_TOKEN", "the bot token, xoxb-…")
+    _require(settings.slack_signing_secret, "SLACK_SIGNING_SECRET", "the app's signing secret")
+    _configure_logging(settings)
+    runtime = _runtime(args, settings)
+    try:
+        run_http(settings, runtime, host, port)
+    finally:
+        runtime.close()
+    return 0
+
+
+def _require(value: str | None, name: str, what: str) -> None:
+    if not value:
+        raise SettingsError(f"{name} is not set ({what}); see docs/slack-setup.md")
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise UsageError(f"--port: {text!r} is not a port number (0-65535)")
+    return int(text)
+
+
+def _configure_logging(settings: Settings) -> None:
+    import logging
+
+    level = logging.getLevelName(settings.log_level)
+    if not isinstance(level, int):
+        raise SettingsError(f"LOG_LEVEL: {settings.log_level!r} is not a log level")
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _slack_reason(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    if response is not None and hasattr(response, "get"):
+        return str(response.get("error", "error"))
+    return str(exc) or type(exc).__name__
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "console": cmd_console,
     "ask": cmd_ask,
     "convert": cmd_convert,
+    "export": cmd_export,
+    "reload": cmd_reload,
+    "run": cmd_run,
+    "serve": cmd_serve,
 }
 
 

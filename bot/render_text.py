@@ -17,7 +17,8 @@ _EMOJI = {
     ":bell:": "🔔",
     ":calendar:": "📅",
 }
-_DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]*)>")
+# The date token shows each Slack viewer their own time; a terminal already shows the summit's.
+_DATE = re.compile(r"(?: · )?<!date\^\d+\^[^|>]*\|([^>]*)>")
 _LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]+))?>")
 _EMPHASIS = re.compile(r"(?<![\w*])[*_]([^*_\n]+)[*_](?![\w*])")
 
@@ -34,7 +35,7 @@ class Button:
 
 def plain(mrkdwn: str) -> str:
     """Slack mrkdwn as terminal text."""
-    text = _DATE.sub(lambda m: m.group(1), mrkdwn)
+    text = _DATE.sub("", mrkdwn)
     text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})" if m.group(2) else m.group(1), text)
     text = _EMPHASIS.sub(lambda m: m.group(1), text)
     text = text.replace("`", "")

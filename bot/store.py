@@ -11,7 +11,9 @@ Callers only ever see the small frozen dataclasses defined here, never ORM objec
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
@@ -58,6 +60,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
+    "DISMISSED",
     "MIGRATIONS_DIR",
     "Delivery",
     "DeliveryStatus",
@@ -73,6 +76,8 @@ MIGRATIONS_DIR: Final = Path(__file__).resolve().parent / "migrations"
 #: How long a SQLite connection waits for another writer before giving up, in milliseconds.
 SQLITE_BUSY_TIMEOUT_MS: Final = 30_000
 
+# Pause between attempts to switch a SQLite file to WAL, in milliseconds.
+_WAL_RETRY_MS: Final = 20
 # Execution option that makes a SQLite transaction start with BEGIN IMMEDIATE.
 _WRITE_OPTION: Final = "summit_bot_write"
 # Key of the PostgreSQL advisory lock held while migrating, so that processes opening
@@ -91,8 +96,13 @@ class DeliveryStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+# How many ids one `IN (...)` list of the reload queries holds.
+_CHUNK: Final = 500
 _NOTICE_CLAIMED: Final = "claimed"
 _NOTICE_SENT: Final = "sent"
+
+#: The `error` of a reminder its person cancelled (the bookmark stays).
+DISMISSED: Final = "dismissed by the person"
 
 
 def _utc(value: datetime, name: str = "instant") -> datetime:
@@ -355,6 +365,27 @@ def _lock_key(*parts: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+def _enable_wal(cursor: Any) -> None:
+    """Switch a SQLite file to write-ahead logging (it stays so once switched).
+
+    The switch needs the file to itself and SQLite reports "locked" at once, without
+    waiting, while another connection holds it; so it is retried for a while.
+    """
+    attempts = SQLITE_BUSY_TIMEOUT_MS // _WAL_RETRY_MS
+    for attempt in range(attempts):
+        try:
+            cursor.execute("PRAGMA journal_mode")
+            if str(cursor.fetchone()[0]).lower() == "wal":
+                return
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.fetchone()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(_WAL_RETRY_MS / 1000)
+
+
 def _make_engine(url: str) -> tuple[Engine, bool]:
     """An engine for `url` set up for the store, and whether it is an in-memory SQLite."""
     parsed = make_url(url)
@@ -384,11 +415,11 @@ def _make_engine(url: str) -> tuple[Engine, bool]:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            if not memory:
-                cursor.execute("PRAGMA journal_mode=WAL")
-                cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA foreign_keys=ON")
+            if not memory:
+                _enable_wal(cursor)
+                cursor.execute("PRAGMA synchronous=NORMAL")
         finally:
             cursor.close()
 
@@ -723,6 +754,66 @@ class Store:
             content=row.content,
         )
 
+    def latest_schedule_digest(self) -> str | None:
+        """The digest of the schedule saved last (a cheap check for a newer schedule)."""
+        snap = ScheduleSnapshotRow
+        stmt = select(snap.digest).order_by(snap.id.desc()).limit(1)
+        with self._read() as conn:
+            return conn.scalar(stmt)
+
+    def schedule_snapshots(self, limit: int | None = None) -> list[Snapshot]:
+        """The kept schedules, newest first (at most `limit` of them when given)."""
+        snap = ScheduleSnapshotRow
+        stmt = select(snap.id, snap.loaded_at, snap.source, snap.digest, snap.content).order_by(
+            snap.id.desc()
+        )
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with self._read() as conn:
+            rows = conn.execute(stmt).all()
+        return [
+            Snapshot(
+                id=row.id,
+                loaded_at=row.loaded_at,
+                source=row.source,
+                digest=row.digest,
+                content=row.content,
+            )
+            for row in rows
+        ]
+
+    def advance_schedule_snapshot(
+        self, previous_digest: str | None, source: str, digest: str, content: str, at: datetime
+    ) -> Snapshot | None:
+        """Save a schedule only while the latest one still has `previous_digest`.
+
+        `previous_digest` None means "there is no snapshot yet". Returns the new snapshot,
+        or None when another writer saved a different latest schedule first (nothing is
+        written then). Writers take turns: a PostgreSQL advisory lock, SQLite's write lock.
+        Only the latest `SNAPSHOTS_KEPT` stay.
+        """
+        snap = ScheduleSnapshotRow
+        loaded_at = _utc(at, "at")
+        with self._write() as conn:
+            if self._postgres:
+                conn.execute(select(func.pg_advisory_xact_lock(_lock_key("schedule-snapshot"))))
+            latest = conn.scalar(select(snap.digest).order_by(snap.id.desc()).limit(1))
+            if latest != previous_digest:
+                return None
+            new_id = conn.execute(
+                self._insert(snap)
+                .values(loaded_at=loaded_at, source=source, digest=digest, content=content)
+                .returning(snap.id)
+            ).scalar_one()
+            stale = list(
+                conn.scalars(select(snap.id).order_by(snap.id.desc()).offset(self.SNAPSHOTS_KEPT))
+            )
+            if stale:
+                conn.execute(delete(snap).where(snap.id.in_(stale)))
+        return Snapshot(
+            id=new_id, loaded_at=loaded_at, source=source, digest=digest, content=content
+        )
+
     # -- change notices -----------------------------------------------------------------
 
     def claim_change_notice(self, user_id: str, change_key: str, at: datetime) -> bool:
@@ -762,6 +853,81 @@ class Store:
         )
         with self._write() as conn:
             return conn.execute(stmt).rowcount == 1
+
+    def claimed_change_notices(self, change_keys: Iterable[str]) -> frozenset[tuple[str, str]]:
+        """(person, key) of every notice already claimed or sent for one of `change_keys`."""
+        keys = sorted(set(change_keys))
+        notice = ChangeNoticeRow
+        found: set[tuple[str, str]] = set()
+        with self._read() as conn:
+            for start in range(0, len(keys), _CHUNK):
+                stmt = select(notice.user_id, notice.change_key).where(
+                    notice.change_key.in_(keys[start : start + _CHUNK])
+                )
+                found.update((row.user_id, row.change_key) for row in conn.execute(stmt))
+        return frozenset(found)
+
+    # -- who a schedule change concerns --------------------------------------------------
+
+    def bookmarkers_of(
+        self, session_ids: Iterable[str], *, before: datetime | None = None
+    ) -> dict[str, list[str]]:
+        """Session id → the people who bookmarked it (sorted); only sessions with any.
+
+        With `before`, only bookmarks made at or before that instant count.
+        """
+        ids = sorted(set(session_ids))
+        mark = BookmarkRow
+        found: dict[str, list[str]] = {}
+        with self._read() as conn:
+            for start in range(0, len(ids), _CHUNK):
+                stmt = select(mark.session_id, mark.user_id).where(
+                    mark.session_id.in_(ids[start : start + _CHUNK])
+                )
+                if before is not None:
+                    stmt = stmt.where(mark.created_at <= _utc(before, "before"))
+                for row in conn.execute(stmt.order_by(mark.session_id, mark.user_id)):
+                    found.setdefault(row.session_id, []).append(row.user_id)
+        return found
+
+    def followers_of(
+        self, tracks: Iterable[str], *, before: datetime | None = None
+    ) -> dict[str, list[str]]:
+        """Track → the people who follow it (sorted); only tracks with any.
+
+        With `before`, only follows made at or before that instant count.
+        """
+        names = sorted(set(tracks))
+        follow = FollowRow
+        found: dict[str, list[str]] = {}
+        with self._read() as conn:
+            for start in range(0, len(names), _CHUNK):
+                stmt = select(follow.track, follow.user_id).where(
+                    follow.track.in_(names[start : start + _CHUNK])
+                )
+                if before is not None:
+                    stmt = stmt.where(follow.created_at <= _utc(before, "before"))
+                for row in conn.execute(stmt.order_by(follow.track, follow.user_id)):
+                    found.setdefault(row.track, []).append(row.user_id)
+        return found
+
+    def add_bookmarks(self, pairs: Iterable[tuple[str, str]], at: datetime) -> int:
+        """Bookmark many (person, session) pairs in one transaction; returns how many are new.
+
+        Pairs already bookmarked are left alone; the rows go in as one executemany.
+        """
+        at = _utc(at, "at")
+        rows = [{"user_id": u, "session_id": s, "created_at": at} for u, s in set(pairs)]
+        if not rows:
+            return 0
+        stmt = self._insert(BookmarkRow).on_conflict_do_nothing(
+            index_elements=["user_id", "session_id"]
+        )
+        count = select(func.count()).select_from(BookmarkRow)
+        with self._write() as conn:
+            before = int(conn.scalar(count) or 0)
+            conn.execute(stmt, rows)
+            return int(conn.scalar(count) or 0) - before
 
     # -- deliveries ---------------------------------------------------------------------
 
@@ -1032,3 +1198,113 @@ class Store:
             for status, count in conn.execute(stmt):
                 counts[status] = int(count)
         return counts
+
+    # -- reminder planning --------------------------------------------------------------
+
+    #: How many ids one `IN (...)` list holds, well under every backend's parameter limit.
+    IN_CHUNK: Final = 500
+
+    def bookmark_pairs(
+        self, users: Iterable[str] | None = None, sessions: Iterable[str] | None = None
+    ) -> list[tuple[str, str]]:
+        """(person, session) of every bookmark, only of `users` and `sessions` when given."""
+        mark = BookmarkRow
+        stmt = select(mark.user_id, mark.session_id)
+        found: list[tuple[str, str]] = []
+        with self._read() as conn:
+            for part in _scoped(stmt, mark.user_id, users, mark.session_id, sessions):
+                found.extend((row.user_id, row.session_id) for row in conn.execute(part))
+        return sorted(set(found))
+
+    def deliveries_in(
+        self,
+        users: Iterable[str] | None = None,
+        sessions: Iterable[str] | None = None,
+        statuses: Iterable[str] | None = None,
+    ) -> list[Delivery]:
+        """The reminders of `users` for `sessions` (everybody / every session when None)."""
+        row = DeliveryRow
+        stmt = select(*_DELIVERY_COLUMNS)
+        if statuses is not None:
+            stmt = stmt.where(row.status.in_([DeliveryStatus(s).value for s in statuses]))
+        found: dict[int, Delivery] = {}
+        with self._read() as conn:
+            for part in _scoped(stmt, row.user_id, users, row.session_id, sessions):
+                for values in conn.execute(part).mappings():
+                    delivery = _delivery(values)
+                    found[delivery.id] = delivery
+        return sorted(found.values(), key=lambda d: (d.due_at, d.id))
+
+    def preferences_of(self, user_ids: Iterable[str]) -> dict[str, Preferences]:
+        """The settings of each of `user_ids` (the defaults for those who never set any)."""
+        wanted = sorted(set(user_ids))
+        pref = PreferenceRow
+        found = {user_id: Preferences(user_id=user_id) for user_id in wanted}
+        stmt = select(
+            pref.user_id,
+            pref.lead_minutes,
+            pref.reminders_enabled,
+            pref.timezone,
+            pref.timezone_checked_at,
+        )
+        with self._read() as conn:
+            for start in range(0, len(wanted), self.IN_CHUNK):
+                chunk = wanted[start : start + self.IN_CHUNK]
+                for row in conn.execute(stmt.where(pref.user_id.in_(chunk))):
+                    found[row.user_id] = Preferences(
+                        user_id=row.user_id,
+                        lead_minutes=row.lead_minutes,
+                        reminders_enabled=bool(row.reminders_enabled),
+                        timezone=row.timezone,
+                        timezone_checked_at=row.timezone_checked_at,
+                    )
+        return found
+
+    def dismiss_delivery(self, delivery_id: int, user_id: str, at: datetime) -> bool:
+        """Cancel one pending reminder at its person's request, marked `DISMISSED`.
+
+        Planning leaves a dismissed reminder cancelled (the person keeps the bookmark)
+        until the person bookmarks the session again.
+        """
+        row = DeliveryRow
+        stmt = (
+            update(row)
+            .where(
+                row.id == delivery_id,
+                row.user_id == user_id,
+                row.status == DeliveryStatus.PENDING.value,
+            )
+            .values(status=DeliveryStatus.CANCELLED.value, error=DISMISSED, updated_at=_utc(at))
+        )
+        with self._write() as conn:
+            return conn.execute(stmt).rowcount == 1
+
+
+def _scoped(
+    stmt: Any,
+    first: Any,
+    first_ids: Iterable[str] | None,
+    second: Any,
+    second_ids: Iterable[str] | None,
+) -> Iterator[Any]:
+    """`stmt` restricted to `first IN first_ids` and `second IN second_ids`, in chunks.
+
+    None means no restriction; an empty collection selects nothing. The larger list is
+    split so that no statement carries more than `Store.IN_CHUNK` ids for it.
+    """
+    lists = [
+        (column, sorted(set(ids)))
+        for column, ids in ((first, first_ids), (second, second_ids))
+        if ids is not None
+    ]
+    if any(not ids for _, ids in lists):
+        return
+    lists.sort(key=lambda item: len(item[1]))
+    if not lists:
+        yield stmt
+        return
+    *small, (column, ids) = lists
+    for other, other_ids in small:
+        stmt = stmt.where(other.in_(other_ids))
+    for start in range(0, len(ids), Store.IN_CHUNK):
+        yield stmt.where(column.in_(ids[start : start + Store.IN_CHUNK]))

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from bot.store import Store
@@ -62,9 +63,35 @@ def postgres_url() -> Iterator[str]:
     try:
         yield base.set(database=name).render_as_string(hide_password=False)
     finally:
+        try:
+            _drop_database(admin, name)
+        finally:
+            admin.dispose()
+
+
+def _drop_database(admin: Engine, name: str) -> None:
+    """Drop a test database, first ending any session the test left connected to it.
+
+    Only the test role's own sessions are ended: `DROP DATABASE ... WITH (FORCE)` would
+    also try to end an autovacuum worker, which a non-superuser may not do, whereas a
+    plain DROP DATABASE stops autovacuum by itself.
+    """
+    for attempt in range(20):
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND usename = current_user AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            )
+            try:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+                return
+            except OperationalError:
+                if attempt == 19:
+                    raise
+        time.sleep(0.1)
 
 
 @pytest.fixture(

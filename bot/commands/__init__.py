@@ -7,8 +7,8 @@ from datetime import datetime
 
 from slack_sdk.models.blocks import Block
 
-from bot.commands import agenda, bookmarks  # noqa: F401  (each registers its subcommands)
-from bot.commands import home  # noqa: F401  (the App Home page)
+from bot.commands import admin, agenda, bookmarks, export, follow, home  # noqa: F401  (each registers its subcommands)
+from bot.commands import reminders as _reminders  # noqa: F401  (registers remind and reminders)
 from bot.commands.registry import ACTIONS, ALIASES, COMMANDS, Click, Request, command
 from bot.core import ActionResult, Core
 from bot.message import MAX_BLOCKS, Message, decode_value, escape
@@ -62,6 +62,12 @@ def help_message(core: Core, unknown: str | None = None) -> Message:
     blocks += [header(f"{cmd} — the summit schedule"), section("\n".join(lines))]
     blocks.append(note("Buttons bookmark sessions; times show in the summit's zone and yours."))
     return Message(text=text, blocks=tuple(blocks))
+
+
+@command("help", "help", "this list of subcommands")
+def help_(req: Request) -> Message:
+    """Every subcommand with its usage and one line of help."""
+    return help_message(req.core)
 
 
 @command("share", "share <subcommand>", "post the answer in the channel for everyone to see")

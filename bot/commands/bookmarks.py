@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from slack_sdk.models.blocks import Block
+from slack_sdk.models.blocks import Block, ButtonElement, PlainTextObject
 
 from bot.commands.registry import Click, Request, action, command
 from bot.core import ActionResult
-from bot.message import MAX_SECTION_TEXT, Message, escape
+from bot.message import MAX_SECTION_TEXT, Message, encode_value, escape
 from bot.render import (
     BOOKMARK,
     MORE,
@@ -60,6 +60,7 @@ def mine(req: Request) -> Message:
                 query=req.query,
                 page=req.page,
                 overlaps=clashes,
+                accessory=remove_button(session, req.query, req.page),
             )
     remaining = len(sessions) - first - len(shown)
     if remaining > 0:
@@ -69,6 +70,16 @@ def mine(req: Request) -> Message:
         blocks.append(note(f"No longer in the schedule: {listed}"))
     fallback = "\n".join(plain_session(s, zone, req.at) for s in shown)
     return Message(text=f"Your bookmarks ({len(sessions)})\n{fallback}", blocks=tuple(blocks))
+
+
+def remove_button(session: Session, query: str, page: int) -> ButtonElement:
+    """A button that removes the session from the person's bookmarks."""
+    return ButtonElement(
+        text=PlainTextObject(text="Remove"),
+        action_id=UNBOOKMARK,
+        value=encode_value(id=session.id, q=query[:500], p=page),
+        style="danger",
+    )
 
 
 @action(BOOKMARK, UNBOOKMARK)

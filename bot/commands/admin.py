@@ -1,0 +1,77 @@
+"""`/nova reload [file or URL]`: the admins replace the schedule without a restart."""
+
+from __future__ import annotations
+
+import re
+
+from slack_sdk.models.blocks import Block
+
+from bot.commands.registry import Request, command
+from bot.message import Message, escape
+from bot.reload import Reloader, ReloadOutcome, Status, reloader_for
+from bot.render import header, note, section, time_range
+from schedule.diff import describe_cancelled, describe_change
+
+#: How many changed sessions the answer lists one by one.
+LISTED = 15
+
+# Slack sends a link typed in a slash command as <https://…> or <https://…|label>.
+_SLACK_LINK = re.compile(r"^<([^|>]+)(?:\|[^>]*)?>$")
+
+
+def is_admin(req: Request) -> bool:
+    """Whether the asker is one of the configured admins."""
+    return req.user_id in req.core.settings.admin_user_ids
+
+
+def source_argument(args: str) -> str | None:
+    """The file or URL the admin named (Slack's link markup removed), or None for none."""
+    text = args.strip()
+    if not text:
+        return None
+    match = _SLACK_LINK.match(text)
+    return match.group(1).strip() if match else text
+
+
+def reloader(req: Request) -> Reloader:
+    """The reloader of the schedule this request is served from."""
+    core = req.core
+    return reloader_for(core.settings, core.store, core.schedules)
+
+
+@command("reload", "reload [file or URL]", "admins: load the schedule again, without a restart")
+def reload_schedule(req: Request) -> Message:
+    """Reload the configured schedule (or the given one); refused for anyone but the admins."""
+    if not is_admin(req):
+        text = "Only the summit's admins can reload the schedule."
+        return Message(text=text, blocks=(section(text),))
+    outcome = reloader(req).reload(source_argument(req.args), req.at)
+    return outcome_message(outcome)
+
+
+def outcome_message(outcome: ReloadOutcome) -> Message:
+    """The admin's answer: the result, then the moved, cancelled and added sessions."""
+    summary = outcome.describe()
+    icon = {
+        Status.APPLIED: ":calendar:",
+        Status.SYNCED: ":calendar:",
+        Status.UNCHANGED: ":calendar:",
+        Status.REFUSED: ":warning:",
+    }[outcome.status]
+    blocks: list[Block] = [header("Schedule reload"), section(f"{icon} {escape(summary)}")]
+    diff = outcome.diff
+    if diff is not None and outcome.status in (Status.APPLIED, Status.SYNCED):
+        zone = outcome.schedule.zone
+        lines = [
+            f"• *{escape(c.new.title)}*: {escape(describe_change(c, zone))}" for c in diff.changed
+        ]
+        lines += [
+            f"• *{escape(s.title)}*: {escape(describe_cancelled(s, zone))}" for s in diff.removed
+        ]
+        lines += [f"• *{escape(s.title)}*: added ({time_range(s, zone)})" for s in diff.added]
+        if lines:
+            shown = "\n".join(lines[:LISTED])
+            blocks.append(section(shown))
+            if len(lines) > LISTED:
+                blocks.append(note(f"… and {len(lines) - LISTED} more."))
+    return Message(text=summary, blocks=tuple(blocks))

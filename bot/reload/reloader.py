@@ -1,0 +1,484 @@
+"""Replacing the schedule while the bot runs, on every replica, and telling people.
+
+A reload loads a schedule (a file of any supported format or a URL), compares it with the
+last good schedule saved in the database, refuses it when the guard says it looks broken,
+and otherwise saves it as the new last good schedule, carries bookmarks and reminders of
+renamed ids over, swaps the schedule this process serves and sends change notices.
+
+The database decides which schedule is current: a reload only saves its schedule while
+the latest snapshot is still the one it compared against, so replicas applying the same
+reload at the same moment agree, and every replica picks up a schedule another one saved
+(`sync`, run every few seconds by `start`). Notices are claimed per person and change, so
+a person is told once however many replicas announce the change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import weakref
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Final
+
+from bot.clock import Clock, SystemClock
+from bot.message import Message, escape
+from bot.reload.fetch import UrlFetcher
+from bot.reload.notices import Notice, NoticeSender, Notifier, SendReport, plan_notices
+from bot.reload.sources import (
+    Startup,
+    carry_renames,
+    configured_source,
+    load_source,
+    schedule_digest,
+    snapshot_schedule,
+)
+from bot.reminders.pacing import Pacer
+from bot.render import note, section
+from bot.schedule_source import ScheduleSource
+from bot.settings import Settings
+from bot.store import Snapshot, Store
+from schedule.diff import ReloadGuard, ScheduleDiff, diff_schedules
+from schedule.importers import dump_schedule
+from schedule.index import ScheduleIndex
+from schedule.model import Schedule, ScheduleError
+
+log = logging.getLogger(__name__)
+
+#: How often a replica looks for a schedule another replica saved, in seconds.
+SYNC_SECONDS: Final = 2.0
+
+# How many times a reload starts over when another replica saved a schedule meanwhile.
+_ATTEMPTS: Final = 5
+
+
+class Status(StrEnum):
+    """How a reload ended."""
+
+    APPLIED = "applied"
+    """The new schedule is in service (and saved)."""
+    UNCHANGED = "unchanged"
+    """The source holds the schedule already in service."""
+    REFUSED = "refused"
+    """The source failed to load or the guard refused it; the old schedule stays."""
+    SYNCED = "synced"
+    """This replica took up a schedule another process saved."""
+
+
+@dataclass(frozen=True)
+class ReloadOutcome:
+    """What a reload did, and what to tell the admin who asked for it."""
+
+    status: Status
+    source: str
+    schedule: Schedule
+    """The schedule in service afterwards."""
+    reason: str | None = None
+    diff: ScheduleDiff | None = None
+    notices: tuple[Notice, ...] = ()
+    """The DMs the change calls for (sent in the background)."""
+    deferred: bool = False
+    """True when this process cannot send DMs: a bot that can sends them when it syncs."""
+
+    @property
+    def people(self) -> int:
+        """How many distinct people are being told about a change."""
+        return len({n.user_id for n in self.notices})
+
+    def describe(self) -> str:
+        """One paragraph for the admin: what changed, who is told, or why it was refused."""
+        serving = f"{self.schedule.name} ({len(self.schedule.sessions)} sessions)"
+        if self.status is Status.REFUSED:
+            return f"Reload of {self.source} refused: {self.reason}. Still serving {serving}."
+        if self.status is Status.UNCHANGED:
+            return f"No changes: {self.source} holds the schedule already in service, {serving}."
+        assert self.diff is not None
+        changes = len({n.key for n in self.notices})
+        who = f"{self.people} {'person' if self.people == 1 else 'people'}"
+        if not self.notices:
+            told = " Nobody needs to be told."
+        elif self.deferred:
+            told = f" {who} will be told about {changes} change(s) once the bot can send DMs."
+        else:
+            told = f" {who} {'is' if self.people == 1 else 'are'} being told about {changes} change(s)."
+        return f"Reloaded {self.source}: {self.diff.summary()}. Now serving {serving}.{told}"
+
+
+class Reloader:
+    """Reloads, syncs and announces the schedule of one process (one `ScheduleSource`)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        schedules: ScheduleSource,
+        *,
+        clock: Clock | None = None,
+        notifier: Notifier | None = None,
+        permanent: tuple[type[BaseException], ...] = (),
+        guard: ReloadGuard | None = None,
+        sync_seconds: float = SYNC_SECONDS,
+        background: bool = True,
+        retry_seconds: float = 2.0,
+        pacer: Pacer | None = None,
+    ) -> None:
+        """Reload into `schedules`, saving in `store`, telling people through `notifier`.
+
+        Without a notifier nothing is sent: the notices stay unclaimed, so a process
+        that has one sends them when it starts or syncs. `permanent` lists the notifier's
+        errors that mean "this person can never get a DM"; other errors are retried
+        after `retry_seconds` (times the attempt) unless they carry a `retry_after`.
+        With `background` False, notices are sent before a reload returns (for tests).
+        DMs are paced by `pacer` (pass the reminder engine's to share the workspace's
+        rate), by default one of `slack_messages_per_second`.
+        """
+        self.settings = settings
+        self.store = store
+        self.schedules = schedules
+        self.clock: Clock = clock or SystemClock()
+        self.notifier = notifier
+        self.guard = guard or ReloadGuard()
+        self.sync_seconds = sync_seconds
+        self.background = background
+        self.sender = (
+            None
+            if notifier is None
+            else NoticeSender(
+                store,
+                notifier,
+                permanent=permanent,
+                retry_seconds=retry_seconds,
+                pacer=pacer or Pacer(settings.slack_messages_per_second),
+            )
+        )
+        self.fetcher = UrlFetcher(settings.schedule_url) if settings.schedule_url else None
+        self._lock = threading.RLock()
+        self._served: Schedule | None = None
+        self._digest: str | None = None
+        self._stop = threading.Event()
+        self._executor: ThreadPoolExecutor | None = None
+        self._futures: list[Future[SendReport]] = []
+        self._threads: list[threading.Thread] = []
+        self.reports: list[SendReport] = []
+        """What each round of sending did, oldest first."""
+        attach(self)
+
+    # -- the schedule in service ---------------------------------------------------------
+
+    def digest(self) -> str:
+        """The digest of the schedule this process serves."""
+        with self._lock:
+            current = self.schedules.schedule
+            if current is not self._served or self._digest is None:
+                self._served, self._digest = current, schedule_digest(current)
+            return self._digest
+
+    def _serve(self, schedule: Schedule, digest: str) -> None:
+        """Swap the schedule in service (the source tells its listeners, e.g. the planner)."""
+        self.schedules.replace(schedule)
+        self._served, self._digest = self.schedules.schedule, digest
+
+    # -- reloading -----------------------------------------------------------------------
+
+    def reload(
+        self, source: str | None = None, at: datetime | None = None, *, timed: bool = False
+    ) -> ReloadOutcome:
+        """Reload from `source` (a path or an http(s) URL; None: the configured source).
+
+        A timed reload (the URL poll) fetches conditionally and tells the admins by DM,
+        once per distinct failure, when it is refused; otherwise the caller tells them
+        (the outcome's `describe`).
+        """
+        at = at or self.clock.now()
+        chosen = source or configured_source(self.settings)
+        fetcher = self.fetcher if timed and chosen == self.settings.schedule_url else None
+        try:
+            new = load_source(chosen, self.settings, fetcher=fetcher)
+        except ScheduleError as exc:
+            outcome = self._refused(chosen, str(exc))
+        else:
+            if new is None:
+                return ReloadOutcome(Status.UNCHANGED, chosen, self.schedules.schedule)
+            try:
+                outcome = self.apply(new, chosen, at)
+            except Exception:
+                if fetcher is not None:
+                    fetcher.forget()  # the body was not dealt with: take it again next time
+                raise
+        if timed and outcome.status is Status.REFUSED:
+            self.alert_admins(outcome, at)
+        return outcome
+
+    def apply(self, new: Schedule, source: str, at: datetime) -> ReloadOutcome:
+        """Put `new` in service unless it matches the current schedule or the guard refuses it."""
+        digest = schedule_digest(new)
+        with self._lock:
+            for _ in range(_ATTEMPTS):
+                latest, _ = self._catch_up(at)
+                base = self.schedules.schedule
+                base_digest = self.digest()
+                if digest == base_digest:
+                    return ReloadOutcome(Status.UNCHANGED, source, base)
+                reason = self.guard.check(base, new)
+                if reason is not None:
+                    return self._refused(source, reason)
+                snap = self.store.advance_schedule_snapshot(
+                    latest,
+                    source,
+                    digest,
+                    dump_schedule(new),
+                    at,
+                )
+                if snap is None:
+                    continue  # another replica saved a schedule meanwhile: compare with it
+                diff = diff_schedules(base, new)
+                notices = self._take_up(diff, new, digest, snap, at)
+                log.info("schedule reloaded from %s: %s", source, diff.summary())
+                return ReloadOutcome(
+                    Status.APPLIED,
+                    source,
+                    self.schedules.schedule,
+                    diff=diff,
+                    notices=notices,
+                    deferred=self.sender is None,
+                )
+        raise RuntimeError(f"the schedule kept changing under a reload of {source}")
+
+    def _refused(self, source: str, reason: str) -> ReloadOutcome:
+        """A refusal, logged."""
+        log.warning("schedule reload from %s refused: %s", source, reason)
+        return ReloadOutcome(Status.REFUSED, source, self.schedules.schedule, reason=reason)
+
+    def _take_up(
+        self, diff: ScheduleDiff, new: Schedule, digest: str, snap: Snapshot, at: datetime
+    ) -> tuple[Notice, ...]:
+        """Carry renamed ids over, serve `new`, and announce what `diff` changed."""
+        carry_renames(self.store, diff, at)
+        self._serve(new, digest)
+        return self._announce(diff, snap.loaded_at, at)
+
+    # -- replicas ------------------------------------------------------------------------
+
+    def sync(self, at: datetime | None = None) -> ReloadOutcome | None:
+        """Serve the schedule saved last when it is not the one in service; None if it is."""
+        at = at or self.clock.now()
+        with self._lock:
+            _, taken = self._catch_up(at)
+            if taken is None:
+                return None
+            source, diff, notices = taken
+            return ReloadOutcome(
+                Status.SYNCED,
+                source,
+                self.schedules.schedule,
+                diff=diff,
+                notices=notices,
+                deferred=self.sender is None,
+            )
+
+    def _catch_up(
+        self, at: datetime
+    ) -> tuple[str | None, tuple[str, ScheduleDiff, tuple[Notice, ...]] | None]:
+        """Serve the latest saved schedule when it differs from ours.
+
+        Returns the latest digest (None: nothing saved yet) and, when a schedule was
+        taken up, its source, what it changed and the notices it called for.
+        """
+        digest = self.store.latest_schedule_digest()
+        if digest is None or digest == self.digest():
+            return digest, None
+        latest = self.store.latest_schedule_snapshot()
+        if latest is None:
+            return None, None
+        try:
+            saved = snapshot_schedule(latest)
+        except ScheduleError as exc:
+            log.error("cannot take up the saved schedule: %s", exc)
+            return latest.digest, None
+        diff = diff_schedules(self.schedules.schedule, saved)
+        carry_renames(self.store, diff, at)
+        self._serve(saved, latest.digest)
+        notices = self._announce(diff, latest.loaded_at, at)
+        log.info("took up the schedule saved from %s: %s", latest.source, diff.summary())
+        return latest.digest, (latest.source, diff, notices)
+
+    # -- telling people ------------------------------------------------------------------
+
+    def announce_latest(self, at: datetime | None = None) -> tuple[Notice, ...]:
+        """Announce the change between the two schedules saved last (again: told once).
+
+        For a process starting up: it completes an announcement a stopped process left
+        unfinished, or one applied where no DMs could be sent.
+        """
+        at = at or self.clock.now()
+        kept = self.store.schedule_snapshots(2)
+        if len(kept) < 2 or kept[0].digest == kept[1].digest:
+            return ()
+        try:
+            newer, older = snapshot_schedule(kept[0]), snapshot_schedule(kept[1])
+        except ScheduleError as exc:
+            log.error("cannot announce the last change: %s", exc)
+            return ()
+        return self._announce(diff_schedules(older, newer), kept[0].loaded_at, at, newer)
+
+    def _announce(
+        self,
+        diff: ScheduleDiff,
+        applied_at: datetime,
+        at: datetime,
+        schedule: Schedule | None = None,
+    ) -> tuple[Notice, ...]:
+        """Plan the notices of `diff` (people who cared when it was applied) and send them."""
+        index = self.schedules.index if schedule is None else ScheduleIndex(schedule)
+        notices = tuple(
+            plan_notices(
+                self.store, diff, index, at, before=applied_at, command=self.settings.command
+            )
+        )
+        if notices:
+            self._dispatch(list(notices), at)
+        return notices
+
+    def alert_admins(self, outcome: ReloadOutcome, at: datetime) -> int:
+        """DM every admin why a reload was refused, once per distinct failure; returns DMs queued."""
+        if outcome.reason is None or not self.settings.admin_user_ids:
+            return 0
+        latest = self.store.latest_schedule_digest() or ""
+        key = (
+            "reload-refused:"
+            + hashlib.sha256(
+                "\x1f".join((latest, outcome.source, outcome.reason)).encode("utf-8")
+            ).hexdigest()[:32]
+        )
+        text = (
+            f":warning: The schedule reload from {escape(outcome.source)} was refused: "
+            f"{escape(outcome.reason)}."
+        )
+        serving = outcome.schedule
+        message = Message(
+            text=f"Schedule reload refused: {outcome.reason}",
+            blocks=(
+                section(text),
+                note(
+                    f"Still serving {escape(serving.name)} ({len(serving.sessions)} sessions). "
+                    f"Fix the source, then `{self.settings.command} reload`."
+                ),
+            ),
+        )
+        notices = [
+            Notice(admin, key, "", message) for admin in sorted(self.settings.admin_user_ids)
+        ]
+        self._dispatch(notices, at)
+        return len(notices)
+
+    def _dispatch(self, notices: list[Notice], at: datetime) -> None:
+        """Send `notices` (in the background unless `background` is off); kept if no notifier."""
+        sender = self.sender
+        if sender is None:
+            log.info("%d change notice(s) wait for a process that can send DMs", len(notices))
+            return
+        if not self.background:
+            self.reports.append(sender.send(notices, at, self._stop))
+            return
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(1, thread_name_prefix="change-notices")
+            future = self._executor.submit(sender.send, notices, at, self._stop)
+            future.add_done_callback(self._record)
+            self._futures = [f for f in self._futures if not f.done()] + [future]
+
+    def _record(self, future: Future[SendReport]) -> None:
+        """Keep the report of a finished round of sending."""
+        if future.cancelled():
+            return
+        error = future.exception()
+        if error is not None:
+            log.error("sending change notices failed: %s", error)
+            return
+        self.reports.append(future.result())
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait until every queued notice was dealt with; False on timeout."""
+        with self._lock:
+            pending = list(self._futures)
+        _done, not_done = wait_futures(pending, timeout=timeout)
+        return not not_done
+
+    # -- running -------------------------------------------------------------------------
+
+    def start(self, startup: Startup | None = None) -> None:
+        """Take up the saved schedule, finish the last announcement and start the timers.
+
+        Every `sync_seconds` the replica looks for a schedule saved elsewhere; with a
+        schedule URL configured it is fetched every `schedule_refresh_seconds`. A
+        configured schedule refused at startup (`startup.refused`) is told to the admins.
+        """
+        at = self.clock.now()
+        self.sync(at)
+        self.announce_latest(at)
+        if startup is not None and startup.refused is not None:
+            self.alert_admins(
+                ReloadOutcome(
+                    Status.REFUSED, startup.source, self.schedules.schedule, startup.refused
+                ),
+                at,
+            )
+        self._every("schedule-sync", self.sync_seconds, lambda: self.sync(), 0.0)
+        if self.settings.schedule_url:
+            self._every(
+                "schedule-fetch",
+                float(self.settings.schedule_refresh_seconds),
+                lambda: self.reload(self.settings.schedule_url, timed=True),
+                0.0,
+            )
+
+    def _every(self, name: str, seconds: float, action: Callable[[], object], first: float) -> None:
+        """Run `action` every `seconds` in a daemon thread until `stop`; errors are logged."""
+
+        def loop() -> None:
+            wait = first
+            while not self._stop.wait(wait):
+                try:
+                    action()
+                except Exception:
+                    log.exception("%s failed", name)
+                wait = seconds
+
+        thread = threading.Thread(target=loop, name=name, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the timers and the sender (a notice being sent finishes first)."""
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads.clear()
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+
+_attached: weakref.WeakKeyDictionary[ScheduleSource, Reloader] = weakref.WeakKeyDictionary()
+_attached_lock = threading.Lock()
+
+
+def attach(reloader: Reloader) -> None:
+    """Make `reloader` the one `/nova reload` uses for its schedule source."""
+    with _attached_lock:
+        _attached[reloader.schedules] = reloader
+
+
+def reloader_for(settings: Settings, store: Store, schedules: ScheduleSource) -> Reloader:
+    """The reloader attached to `schedules`, or a new one that sends no DMs (then attached)."""
+    with _attached_lock:
+        found = _attached.get(schedules)
+    if found is not None:
+        return found
+    return Reloader(settings, store, schedules, background=False)

@@ -1,0 +1,146 @@
+"""Where schedules come from (a file, a URL, the database's last good copy) and their digest."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.reload.fetch import UrlFetcher, is_url
+from bot.settings import Settings
+from bot.store import Snapshot, Store
+from schedule.diff import ScheduleDiff, check_reload, diff_schedules
+from schedule.importers import BUNDLED_SCHEDULE, dump_schedule, load_schedule, load_schedule_bytes
+from schedule.importers.native import parse_native
+from schedule.model import Schedule, ScheduleError
+
+log = logging.getLogger(__name__)
+
+
+def schedule_digest(schedule: Schedule) -> str:
+    """A digest of everything in `schedule`: equal digests mean identical schedules."""
+    return hashlib.sha256(dump_schedule(schedule).encode("utf-8")).hexdigest()
+
+
+def snapshot_schedule(snapshot: Snapshot) -> Schedule:
+    """The schedule kept in `snapshot`; ScheduleError when its text does not parse."""
+    return parse_native(snapshot.content, source=f"schedule snapshot #{snapshot.id}")
+
+
+def configured_source(settings: Settings) -> str:
+    """The source the settings name: the URL, else the file, else the bundled schedule."""
+    return settings.schedule_url or settings.schedule_path or str(BUNDLED_SCHEDULE)
+
+
+def load_source(
+    source: str, settings: Settings, *, fetcher: UrlFetcher | None = None
+) -> Schedule | None:
+    """The schedule at `source` (a path or an http(s) URL), read with the settings' zone/track.
+
+    For a URL, `fetcher` (when given) fetches conditionally and None means "not changed
+    since its last fetch"; without one the URL is fetched afresh. Raises ScheduleError.
+    """
+    if is_url(source):
+        fetched = (fetcher or UrlFetcher(source)).fetch()
+        if fetched is None:
+            return None
+        return load_schedule_bytes(
+            fetched.data,
+            source=source,
+            timezone=settings.schedule_timezone,
+            track=settings.schedule_track,
+        )
+    return load_schedule(source, timezone=settings.schedule_timezone, track=settings.schedule_track)
+
+
+def carry_renames(store: Store, diff: ScheduleDiff, at: datetime) -> int:
+    """Move bookmarks and reminders of every renamed id to its new id; returns bookmarks moved."""
+    return sum(store.rename_session(old, new, at=at) for old, new in diff.id_changes.items())
+
+
+def serving_schedule(settings: Settings, store: Store) -> Schedule:
+    """The schedule in service, read-only: the last good one saved, else the configured one.
+
+    Nothing is written; for tools (such as `summit-bot export`) that must not apply a reload.
+    """
+    latest = store.latest_schedule_snapshot()
+    if latest is not None:
+        try:
+            return snapshot_schedule(latest)
+        except ScheduleError as exc:
+            log.error("the saved schedule is unreadable, using the configured one: %s", exc)
+    fallback = load_source(configured_source(settings), settings)
+    assert fallback is not None  # a fresh fetch always returns the body
+    return fallback
+
+
+@dataclass(frozen=True)
+class Startup:
+    """What startup decided: the schedule to serve and why."""
+
+    schedule: Schedule
+    source: str
+    applied: bool
+    """True when the configured schedule replaced (or became) the saved one."""
+    refused: str | None = None
+    """Why the configured schedule was not used, when it was not."""
+    diff: ScheduleDiff | None = None
+    """What the configured schedule changed, when it was applied over a saved one."""
+
+
+def start_schedule(
+    settings: Settings, store: Store, at: datetime, *, max_removed_fraction: float = 1 / 3
+) -> Startup:
+    """Decide the schedule to serve at startup, applying the configured one as a reload.
+
+    With no saved schedule the configured one is loaded (a failure is raised) and saved.
+    Otherwise the configured one is compared with the saved one: if it loads and passes
+    the guard (no more than `max_removed_fraction` of the sessions removed) and differs,
+    it is saved and renamed ids carry their bookmarks and reminders over; else the saved
+    one stays. Change notices are not sent here: a `Reloader` sends them when it starts.
+    """
+    source = configured_source(settings)
+    latest = store.latest_schedule_snapshot()
+    saved: Schedule | None = None
+    if latest is not None:
+        try:
+            saved = snapshot_schedule(latest)
+        except ScheduleError as exc:
+            log.error("the saved schedule is unreadable; loading %s: %s", source, exc)
+    if saved is None or latest is None:
+        new = load_source(source, settings)
+        assert new is not None  # a fresh fetch always returns the body
+        snap = store.advance_schedule_snapshot(
+            latest.digest if latest else None,
+            source,
+            schedule_digest(new),
+            dump_schedule(new),
+            at,
+        )
+        if snap is None:  # another replica saved one meanwhile: start again from it
+            return start_schedule(settings, store, at, max_removed_fraction=max_removed_fraction)
+        return Startup(schedule=new, source=source, applied=True)
+    try:
+        new = load_source(source, settings)
+    except ScheduleError as exc:
+        log.warning("keeping the saved schedule: %s", exc)
+        return Startup(schedule=saved, source=source, applied=False, refused=str(exc))
+    assert new is not None
+    digest = schedule_digest(new)
+    if digest == latest.digest:
+        return Startup(schedule=saved, source=source, applied=False)
+    reason = check_reload(saved, new, max_removed_fraction=max_removed_fraction)
+    if reason is not None:
+        log.warning("keeping the saved schedule: %s: %s", source, reason)
+        return Startup(schedule=saved, source=source, applied=False, refused=reason)
+    if store.advance_schedule_snapshot(latest.digest, source, digest, dump_schedule(new), at):
+        diff = diff_schedules(saved, new)
+        carry_renames(store, diff, at)
+        return Startup(schedule=new, source=source, applied=True, diff=diff)
+    return start_schedule(settings, store, at, max_removed_fraction=max_removed_fraction)
+
+
+def initial_schedule(settings: Settings, store: Store, at: datetime) -> Schedule:
+    """The schedule to serve at startup (see `start_schedule`); for `build_runtime`."""
+    return start_schedule(settings, store, at).schedule

@@ -1,0 +1,69 @@
+"""The reminder DM: what a person reads shortly before a bookmarked session."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from slack_sdk.models.blocks import Block, ButtonElement, PlainTextObject
+
+from bot.core import Core
+from bot.message import Message, encode_value
+from bot.render import (
+    clock_time,
+    duration_words,
+    minutes_between,
+    note,
+    section,
+    session_blocks,
+    zone_label,
+)
+from schedule.model import Session
+
+REMOVE_BOOKMARK = "reminder_remove_bookmark"
+"""The action of the DM's "Remove bookmark" button."""
+
+LATE_AFTER = timedelta(minutes=1)
+"""A reminder sent this long after its moment says it is late."""
+
+
+def reminder_message(
+    core: Core, user_id: str, session: Session, at: datetime, due_at: datetime | None = None
+) -> Message:
+    """The DM reminding `user_id` of `session` at `at` (planned for `due_at`).
+
+    Title, start in the summit's zone and the person's, Slack's date token, room,
+    proposers and links, with a button that removes the bookmark; the fallback text
+    holds the essentials ("Starts in 10 min: Title — 11:15 HKT, Room 204-205").
+    """
+    summit = core.index.schedule.zone
+    viewer = core.viewer_zone(user_id)
+    minutes = max(minutes_between(at, session.start), 0)
+    starts = duration_words(minutes)
+    when = f"{clock_time(session.start, summit)} {zone_label(session.start, summit)}"
+    if viewer is not None:
+        local = f"{clock_time(session.start, viewer)} {zone_label(session.start, viewer)}"
+        if local != when:
+            when += f" ({local} your time)"
+    room = f", {session.room}" if session.room else ""
+    text = f"Starts in {starts}: {session.title} — {when}{room}"
+    button = ButtonElement(
+        text=PlainTextObject(text="Remove bookmark"),
+        action_id=REMOVE_BOOKMARK,
+        value=encode_value(id=session.id),
+    )
+    blocks: list[Block] = [section(f":bell: *Starts in {starts}*")]
+    blocks += session_blocks(
+        session, summit, viewer, at, bookmarked=True, query="", accessory=button
+    )
+    if session.links:
+        blocks.append(note(" · ".join(f"<{link}>" for link in session.links[:10])))
+    if due_at is not None and at - due_at >= LATE_AFTER:
+        in_words = f"{minutes} minute{'s' * (minutes != 1)}" if minutes < 60 else starts
+        blocks.append(
+            note(
+                f"Sorry, this comes late (I was away at the reminder time): it starts in {in_words}."
+            )
+        )
+    cmd = core.settings.command
+    blocks.append(note(f"Change when I remind you with `{cmd} remind 5`, or `{cmd} remind off`."))
+    return Message(text=text, blocks=tuple(blocks))

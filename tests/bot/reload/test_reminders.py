@@ -1,0 +1,113 @@
+"""Reminders follow a reload: a moved session is reminded at its new time, not the old one."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.clock import fixed_clock
+from bot.core import Core
+from bot.reload import Reloader, Status
+from bot.reminders import ReminderEngine, install_planning
+from bot.reminders.messenger import PermanentError
+from bot.reminders.pacing import Pacer
+from bot.schedule_source import ScheduleSource
+from bot.settings import Settings
+from bot.slack_edge import SlackMessenger, make_client
+from bot.store import DeliveryStatus, Store
+from schedule.importers import dump_schedule
+from schedule.model import Schedule
+from tests.factories import local, schedule, session
+from tests.support.fake_slack import FakeSlack
+
+
+def summit() -> Schedule:
+    """A keynote at 11:15 and a workshop at 12:30 on Tuesday."""
+    return schedule(
+        session("keynote", "2013-11-05 11:15", title="Nova Keynote"),
+        session("workshop", "2013-11-05 12:30", title="Workshop", room="Room 201"),
+        session("lunch", "2013-11-05 13:30", title="Lunch talk", room="Room 202"),
+    )
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Wait until `check()` holds, or fail."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    """The fake Slack on a loopback port."""
+    with FakeSlack() as fake:
+        yield fake
+
+
+def test_moved_session_is_reminded_at_its_new_time(
+    store: Store, slack: FakeSlack, tmp_path: Path
+) -> None:
+    """After a reload moves the keynote to 14:00, nothing comes at 11:05 and one reminder at 13:50."""
+    settings = dataclasses.replace(
+        Settings(),
+        slack_bot_token="xoxb-test",
+        slack_api_url=slack.api_url,
+        slack_messages_per_second=100.0,
+    )
+    clock = fixed_clock(local("2013-11-05 10:30"))
+    core = Core(settings=settings, store=store, schedules=ScheduleSource(summit()))
+    install_planning(core, clock)
+    messenger = SlackMessenger(make_client(settings), store)
+    reloader = Reloader(
+        settings,
+        store,
+        core.schedules,
+        clock=clock,
+        notifier=messenger,
+        permanent=(PermanentError,),
+        background=False,
+        pacer=Pacer(100.0, per_channel_seconds=0.0),
+    )
+    keynote = core.index.get("keynote")
+    assert keynote is not None
+    core.set_bookmark("U1", keynote, True, clock.now())
+    [planned] = store.deliveries_for("U1", [DeliveryStatus.PENDING])
+    assert planned.due_at == local("2013-11-05 11:05")
+
+    later = local("2013-11-05 14:00")
+    moved = dataclasses.replace(keynote, start=later, end=later + (keynote.end - keynote.start))
+    path = tmp_path / "moved.json"
+    path.write_text(
+        dump_schedule(schedule(moved, *(s for s in summit().sessions if s.id != "keynote"))),
+        encoding="utf-8",
+    )
+    assert reloader.reload(str(path)).status is Status.APPLIED
+    [notice] = slack.wait_for("chat.postMessage")
+    assert "Tue 5 Nov 11:15–11:55, Room 204-205 → Tue 5 Nov 14:00–14:40" in notice.params["text"]
+    [pending] = store.deliveries_for("U1", [DeliveryStatus.PENDING])
+    assert pending.due_at == local("2013-11-05 13:50")
+
+    engine = ReminderEngine(core, clock, messenger, settings, "w1")
+    engine.start()
+    try:
+        clock.set(local("2013-11-05 11:05"), speed=0)
+        time.sleep(0.4)
+        assert len(slack.calls("chat.postMessage")) == 1  # only the change notice
+        clock.set(local("2013-11-05 13:50"), speed=0)
+        [_, reminder] = slack.wait_for("chat.postMessage", 2)
+        assert reminder.params["text"].startswith("Starts in 10 min: Nova Keynote — 14:00")
+        wait_until(
+            lambda: (
+                [d.status for d in store.deliveries_for("U1", [DeliveryStatus.SENT])]
+                == [DeliveryStatus.SENT]
+            )
+        )
+        time.sleep(0.3)
+        assert len(slack.calls("chat.postMessage")) == 2
+    finally:
+        engine.stop()

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pytest
+
+from bot.clock import ReplayClock, fixed_clock
+from bot.core import Core
+from bot.reminders import ReminderEngine, install_planning
+from bot.schedule_source import ScheduleSource
+from bot.settings import Settings
+from bot.slack_edge import SlackMessenger, make_client
+from bot.store import Delivery, Store
+from schedule.model import Schedule
+from tests.factories import local, schedule, session
+from tests.support.fake_slack import Call, FakeSlack
+
+T0 = local("2013-11-05 10:30")
+ETHERPAD = "https://etherpad.openstack.org/p/icehouse-nova-keynote"
+
+
+def summit() -> Schedule:
+    """Four sessions on Tuesday morning in Hong Kong, each with its reminder moment later."""
+    return schedule(
+        session("early", "2013-11-05 11:10", title="Early Bird"),
+        replace(
+            session(
+                "keynote",
+                "2013-11-05 11:15",
+                title="Nova Keynote",
+                proposers=("Russell Bryant",),
+                description=f"Notes: {ETHERPAD}",
+            ),
+            links=(ETHERPAD,),
+        ),
+        session("parallel", "2013-11-05 11:15", title="Parallel Track", room="Room 201"),
+        session("design", "2013-11-05 12:00", title="Design Summit"),
+    )
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    """A fake Slack workspace on a loopback port."""
+    with FakeSlack() as fake:
+        yield fake
+
+
+@pytest.fixture
+def reminder_settings(slack: FakeSlack) -> Settings:
+    """Settings pointing the bot at the fake Slack, 50 messages a second."""
+    return replace(
+        Settings.from_env({}, env_file=None),
+        slack_bot_token="xoxb-test",
+        slack_api_url=slack.api_url,
+        slack_messages_per_second=50.0,
+    )
+
+
+@dataclass
+class World:
+    """A core on a real database, a fixed clock, the fake Slack and the engines started."""
+
+    core: Core
+    clock: ReplayClock
+    slack: FakeSlack
+    settings: Settings
+    engines: list[ReminderEngine] = field(default_factory=list)
+
+    @property
+    def store(self) -> Store:
+        """The store under the core."""
+        return self.core.store
+
+    def engine(self, name: str = "w1", **options: Any) -> ReminderEngine:
+        """Start an engine sending to the fake Slack; stopped when the test ends."""
+        messenger = SlackMessenger(make_client(self.settings), self.store)
+        engine = ReminderEngine(self.core, self.clock, messenger, self.settings, name, **options)
+        self.engines.append(engine)
+        engine.start()
+        return engine
+
+    def bookmark(self, user_id: str, session_id: str) -> list[str]:
+        """Bookmark a session at the clock's time; returns the confirmation's extra lines."""
+        found = self.core.index.get(session_id)
+        assert found is not None
+        return self.core.set_bookmark(user_id, found, True, self.clock.now())
+
+    def unbookmark(self, user_id: str, session_id: str) -> None:
+        """Remove a bookmark at the clock's time."""
+        found = self.core.index.get(session_id)
+        assert found is not None
+        self.core.set_bookmark(user_id, found, False, self.clock.now())
+
+    def at(self, text: str) -> None:
+        """Set the stopped clock to a Hong Kong time."""
+        self.clock.set(local(text), speed=0.0)
+
+    def posts(self) -> list[Call]:
+        """The chat.postMessage calls the fake received."""
+        return self.slack.calls("chat.postMessage")
+
+    def deliveries(self, user_id: str) -> list[Delivery]:
+        """A person's reminders."""
+        return self.store.deliveries_for(user_id)
+
+    def stop(self) -> None:
+        """Stop every engine started."""
+        for engine in self.engines:
+            engine.stop()
+
+
+@pytest.fixture
+def world(store: Store, reminder_settings: Settings, slack: FakeSlack) -> Iterator[World]:
+    """The summit on SQLite and PostgreSQL, planning installed, clock stopped at 10:30."""
+    core = Core(settings=reminder_settings, store=store, schedules=ScheduleSource(summit()))
+    clock = fixed_clock(T0)
+    install_planning(core, clock)
+    made = World(core=core, clock=clock, slack=slack, settings=reminder_settings)
+    yield made
+    made.stop()

@@ -1,0 +1,147 @@
+"""Bursts of reminders run by engine processes against the fake Slack (tests and benchmark)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.clock import SystemClock
+from bot.core import Core
+from bot.reminders import plan_reminders
+from bot.schedule_source import ScheduleSource
+from bot.settings import Settings
+from bot.store import Store
+from schedule.importers.native import dump_schedule
+from schedule.model import Schedule, Session
+from tests.support.fake_slack import Call, FakeSlack
+
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+SESSION_ID = "burst"
+
+
+class RecordingSlack(FakeSlack):
+    """The fake Slack that also notes each chat.postMessage it accepted, with the wall time."""
+
+    def __init__(self, **options: Any) -> None:
+        """A fake workspace; `delivered` lists (channel, instant) of accepted messages."""
+        super().__init__(**options)
+        self._delivered_lock = threading.Lock()
+        self.delivered: list[tuple[str, datetime]] = []
+
+    def _chat_post_message(self, call: Call) -> dict[str, Any]:
+        answer = super()._chat_post_message(call)
+        if answer.get("ok"):
+            with self._delivered_lock:
+                self.delivered.append((str(answer["channel"]), SystemClock().now()))
+        return answer
+
+    def delivered_per_channel(self) -> Counter[str]:
+        """How many messages each channel received."""
+        with self._delivered_lock:
+            return Counter(channel for channel, _ in self.delivered)
+
+
+@dataclass
+class Burst:
+    """`count` people who bookmarked one session whose reminders are all due at `due_at`."""
+
+    database_url: str
+    schedule_path: Path
+    users: list[str]
+    due_at: datetime
+    api_url: str
+    processes: list[subprocess.Popen[str]] = field(default_factory=list)
+
+    def spawn(
+        self,
+        worker_id: str,
+        *options: str,
+        rate: float = 100.0,
+        clock_start: datetime | None = None,
+    ) -> subprocess.Popen[str]:
+        """Start an engine process (see `engine_process`) over this burst.
+
+        With `clock_start` the process replays time from that instant at real speed.
+        """
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(PROJECT_ROOT),
+            "DATABASE_URL": self.database_url,
+            "SLACK_API_URL": self.api_url,
+            "SLACK_BOT_TOKEN": "xoxb-burst",
+            "SUMMIT_BOT_SCHEDULE": str(self.schedule_path),
+            "SUMMIT_BOT_SLACK_MESSAGES_PER_SECOND": str(rate),
+        }
+        for name in (
+            "SUMMIT_BOT_CLOCK_START",
+            "SUMMIT_BOT_CLOCK_SPEED",
+            "SUMMIT_BOT_REMINDERS",
+            "SUMMIT_BOT_REMINDER_LEAD_MINUTES",
+        ):
+            env.pop(name, None)
+        if clock_start is not None:
+            env["SUMMIT_BOT_CLOCK_START"] = clock_start.isoformat()
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.bot.reminders.engine_process",
+                "--worker-id",
+                worker_id,
+                *options,
+            ],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.processes.append(process)
+        return process
+
+    def close(self) -> None:
+        """Stop any engine process still running."""
+        for process in self.processes:
+            if process.poll() is None:
+                process.kill()
+            process.communicate(timeout=30)
+
+
+def prepare_burst(
+    database_url: str, folder: Path, api_url: str, count: int, due_in: float
+) -> Burst:
+    """Write a one-session schedule and plan `count` reminders due `due_in` seconds from now."""
+    lead = Settings().reminder_lead_minutes
+    now = SystemClock().now()
+    due_at = (now + timedelta(seconds=due_in)).replace(microsecond=0)
+    start = due_at + timedelta(minutes=lead)
+    schedule = Schedule(
+        name="Burst",
+        timezone="Asia/Hong_Kong",
+        sessions=(
+            Session(
+                id=SESSION_ID,
+                title="Burst Session",
+                start=start,
+                end=start + timedelta(minutes=40),
+                room="Hall 1",
+            ),
+        ),
+    )
+    path = folder / "burst-schedule.json"
+    path.write_text(dump_schedule(schedule), encoding="utf-8")
+    users = [f"U{i:05d}" for i in range(count)]
+    settings = replace(Settings(), database_url=database_url)
+    with Store.open(database_url) as store:
+        for user_id in users:
+            store.add_bookmark(user_id, SESSION_ID, now)
+        core = Core(settings=settings, store=store, schedules=ScheduleSource(schedule))
+        plan_reminders(core, now)
+    return Burst(database_url, path, users, due_at, api_url)

@@ -1,0 +1,218 @@
+"""Planning reminders on SQLite and PostgreSQL: bookmarks, lead times, schedule changes."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from bot.reminders import bookmarked, followed, plan_reminders
+from bot.reminders.planner import changed_sessions
+from bot.store import DISMISSED, DeliveryStatus
+from schedule.index import ScheduleIndex
+from tests.bot.reminders.conftest import World, summit
+from tests.factories import local, schedule, session
+
+
+def pending(world: World, user_id: str) -> dict[str, str]:
+    """The person's pending reminders as {session id: "HH:MM" due, Hong Kong time}."""
+    return {
+        d.session_id: d.due_at.astimezone(world.core.index.schedule.zone).strftime("%H:%M")
+        for d in world.deliveries(user_id)
+        if d.status is DeliveryStatus.PENDING
+    }
+
+
+def test_bookmark_plans_reminder_at_lead_time(world: World) -> None:
+    """A bookmark plans one reminder ten minutes before the session's start."""
+    assert world.bookmark("U1", "keynote") == []
+    [delivery] = world.deliveries("U1")
+    assert delivery.start_at == local("2013-11-05 11:15")
+    assert delivery.due_at == local("2013-11-05 11:05")
+    assert delivery.status is DeliveryStatus.PENDING
+
+
+def test_unbookmark_cancels_reminder(world: World) -> None:
+    """Removing the bookmark cancels its pending reminder."""
+    world.bookmark("U1", "keynote")
+    world.unbookmark("U1", "keynote")
+    [delivery] = world.deliveries("U1")
+    assert delivery.status is DeliveryStatus.CANCELLED
+
+
+def test_lead_change_moves_pending_reminders(world: World) -> None:
+    """A new lead time re-times every pending reminder of that person only."""
+    world.bookmark("U1", "keynote")
+    world.bookmark("U1", "design")
+    world.bookmark("U2", "design")
+    world.store.set_lead_minutes("U1", 15)
+    result = plan_reminders(world.core, world.clock.now(), users={"U1"})
+    assert sorted(result.planned) == [("U1", "design"), ("U1", "keynote")]
+    assert pending(world, "U1") == {"keynote": "11:00", "design": "11:45"}
+    assert pending(world, "U2") == {"design": "11:50"}
+
+
+def test_planning_again_writes_nothing(world: World) -> None:
+    """Planning everyone again when nothing changed plans and cancels nothing."""
+    world.bookmark("U1", "keynote")
+    world.bookmark("U2", "design")
+    result = plan_reminders(world.core, world.clock.now())
+    assert not result.changed
+
+
+def test_bookmark_within_lead_time_says_no_reminder(world: World) -> None:
+    """Bookmarking after the reminder moment plans nothing and says the session is close."""
+    world.at("2013-11-05 11:08")
+    [line] = world.bookmark("U1", "keynote")
+    assert "starts in 7 min" in line
+    assert "10-minute reminder time" in line
+    assert world.deliveries("U1") == []
+
+
+def test_bookmark_after_start_plans_nothing_silently(world: World) -> None:
+    """Bookmarking a session already under way plans no reminder and adds no line."""
+    world.at("2013-11-05 11:20")
+    assert world.bookmark("U1", "keynote") == []
+    assert world.deliveries("U1") == []
+
+
+def test_moved_session_cancels_old_and_plans_new(world: World) -> None:
+    """A replaced schedule moving a session cancels the old reminder and plans the new one."""
+    world.bookmark("U1", "keynote")
+    world.bookmark("U2", "design")
+    moved = schedule(
+        *(s for s in summit().sessions if s.id != "keynote"),
+        session("keynote", "2013-11-05 13:30", title="Nova Keynote"),
+    )
+    world.core.schedules.replace(moved)
+    rows = {(d.start_at, d.status) for d in world.deliveries("U1")}
+    assert rows == {
+        (local("2013-11-05 11:15"), DeliveryStatus.CANCELLED),
+        (local("2013-11-05 13:30"), DeliveryStatus.PENDING),
+    }
+    assert pending(world, "U1") == {"keynote": "13:20"}
+    assert pending(world, "U2") == {"design": "11:50"}
+
+
+def test_removed_session_cancels_reminder(world: World) -> None:
+    """A replaced schedule without the session cancels its reminders."""
+    world.bookmark("U1", "keynote")
+    world.core.schedules.replace(schedule(*(s for s in summit().sessions if s.id != "keynote")))
+    [delivery] = world.deliveries("U1")
+    assert delivery.status is DeliveryStatus.CANCELLED
+
+
+def test_session_moved_earlier_past_its_moment_is_due_at_once(world: World) -> None:
+    """A session moved so close that its moment passed keeps its promised reminder, due now."""
+    world.bookmark("U1", "design")
+    world.at("2013-11-05 11:00")
+    earlier = schedule(
+        *(s for s in summit().sessions if s.id != "design"),
+        session("design", "2013-11-05 11:05", title="Design Summit"),
+    )
+    world.core.schedules.replace(earlier)
+    [due] = [d for d in world.deliveries("U1") if d.status is DeliveryStatus.PENDING]
+    assert due.start_at == local("2013-11-05 11:05")
+    assert due.due_at == local("2013-11-05 11:00")
+
+
+def test_lead_time_grown_past_now_sends_at_once(world: World) -> None:
+    """A longer lead time whose moment already passed makes the reminder due now."""
+    world.bookmark("U1", "keynote")
+    world.at("2013-11-05 11:02")
+    world.store.set_lead_minutes("U1", 30)
+    plan_reminders(world.core, world.clock.now(), users={"U1"})
+    assert pending(world, "U1") == {"keynote": "11:02"}
+
+
+def test_reminders_off_cancels_and_on_plans_again(world: World) -> None:
+    """Turning reminders off cancels a person's reminders; turning them on plans them again."""
+    world.bookmark("U1", "keynote")
+    world.bookmark("U1", "design")
+    world.store.set_reminders_enabled("U1", False)
+    assert plan_reminders(world.core, world.clock.now(), users={"U1"}).cancelled == 2
+    assert pending(world, "U1") == {}
+    world.store.set_reminders_enabled("U1", True)
+    plan_reminders(world.core, world.clock.now(), users={"U1"})
+    assert pending(world, "U1") == {"keynote": "11:05", "design": "11:50"}
+
+
+def test_dismissed_reminder_stays_cancelled_until_bookmarked_again(world: World) -> None:
+    """A reminder the person cancelled is not planned again, unless they bookmark anew."""
+    world.bookmark("U1", "keynote")
+    [delivery] = world.deliveries("U1")
+    assert world.store.dismiss_delivery(delivery.id, "U1", world.clock.now())
+    assert world.store.deliveries_for("U1")[0].error == DISMISSED
+    assert not plan_reminders(world.core, world.clock.now()).changed
+    assert world.store.is_bookmarked("U1", "keynote")
+    world.unbookmark("U1", "keynote")
+    world.bookmark("U1", "keynote")
+    assert pending(world, "U1") == {"keynote": "11:05"}
+
+
+def test_sent_reminder_is_not_planned_again(world: World) -> None:
+    """A reminder already sent for a start instant is never planned twice."""
+    world.bookmark("U1", "keynote")
+    world.at("2013-11-05 11:05")
+    [claimed] = world.store.claim_due(world.clock.now(), worker_id="w", limit=10, lease_seconds=60)
+    world.store.mark_sent(claimed.id, "w", "D1", "1.0", world.clock.now())
+    world.unbookmark("U1", "keynote")
+    world.at("2013-11-05 10:00")
+    world.bookmark("U1", "keynote")
+    [delivery] = world.deliveries("U1")
+    assert delivery.status is DeliveryStatus.SENT
+
+
+def test_follows_and_bookmarks_never_double_a_reminder(world: World) -> None:
+    """Following a session's track and bookmarking it wants the same, single reminder."""
+    world.bookmark("U1", "keynote")
+    world.store.follow("U1", "Nova", world.clock.now())
+    sources = (bookmarked, followed)
+    plan_reminders(world.core, world.clock.now(), users={"U1"}, sources=sources)
+    assert pending(world, "U1") == {
+        "early": "11:00",
+        "keynote": "11:05",
+        "parallel": "11:05",
+        "design": "11:50",
+    }
+    assert len(world.deliveries("U1")) == 4
+    world.unbookmark("U1", "keynote")
+    plan_reminders(world.core, world.clock.now(), sessions={"keynote"}, sources=sources)
+    assert "keynote" in pending(world, "U1")
+
+
+def test_scope_limits_what_planning_touches(world: World) -> None:
+    """Planning one person leaves another person's stale reminders alone."""
+    world.bookmark("U1", "keynote")
+    world.bookmark("U2", "keynote")
+    world.store.remove_bookmark("U2", "keynote")
+    plan_reminders(world.core, world.clock.now(), users={"U1"})
+    assert pending(world, "U2") == {"keynote": "11:05"}
+    plan_reminders(world.core, world.clock.now(), sessions={"keynote"})
+    assert pending(world, "U2") == {}
+
+
+def test_changed_sessions_lists_added_removed_and_moved() -> None:
+    """Only sessions whose start changed, or that came or went, are affected."""
+    old = ScheduleIndex(summit())
+    keynote, design = old.get("keynote"), old.get("design")
+    assert keynote is not None
+    assert design is not None
+    later = timedelta(minutes=30)
+    new = schedule(
+        *(s for s in old.sessions if s.id not in {"early", "keynote", "design"}),
+        replace(keynote, start=keynote.start + later, end=keynote.end + later),
+        replace(design, title="Design Summit, renamed", room="Room 301"),
+        session("extra", "2013-11-05 16:00"),
+    )
+    affected = changed_sessions(old, ScheduleIndex(new))
+    assert affected == {"early", "keynote", "extra"}
+
+
+def test_planning_many_people_chunks_queries(world: World) -> None:
+    """Planning more people than one query's id list holds still covers every one."""
+    users = [f"U{i:04d}" for i in range(1_100)]
+    for user_id in users:
+        world.store.add_bookmark(user_id, "design", world.clock.now())
+    result = plan_reminders(world.core, world.clock.now(), users=users)
+    assert len(result.planned) == 1_100
+    assert not plan_reminders(world.core, world.clock.now(), users=users).changed
