@@ -23,6 +23,7 @@ from bench.query_bench import synthetic
 from bot.clock import fixed_clock
 from bot.core import Core
 from bot.reload import NoticeSender, Reloader, plan_notices, schedule_digest
+from bot.reload.reloader import SEND_WORKERS
 from bot.reminders import install_planning
 from bot.reminders.messenger import PermanentError
 from bot.reminders.pacing import Pacer
@@ -175,6 +176,7 @@ def main(argv: list[str]) -> None:
                 SlackMessenger(make_client(slack_settings), store),
                 permanent=(PermanentError,),
                 pacer=Pacer(args.rate),
+                workers=SEND_WORKERS,
                 retry_seconds=0.5,
             )
             batch = notices[: args.dms]

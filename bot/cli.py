@@ -6,12 +6,16 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from bot.clock import ReplayClock, fixed_clock
+from bot.clock import Clock, ReplayClock, fixed_clock
 from bot.runtime import Runtime, build_runtime, read_time
 from bot.settings import Settings, SettingsError, parse_clock_speed, parse_clock_start
+from schedule.index import ScheduleIndex
 from schedule.model import ScheduleError
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 
 class UsageError(Exception):
@@ -76,25 +80,32 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _runtime(args: argparse.Namespace, settings: Settings) -> Runtime:
-    runtime = build_runtime(settings)
     start = parse_clock_start(args.start) if args.start else settings.clock_start
     speed = parse_clock_speed(args.speed) if args.speed else settings.clock_speed
-    if args.at:
-        at = read_time(args.at, runtime.core.index, runtime.clock.now())
-        runtime.clock = fixed_clock(at)
-    elif start is not None:
-        runtime.clock = ReplayClock(start, speed)
-    return runtime
+
+    def choose(index: ScheduleIndex, clock: Clock) -> Clock:
+        if args.at:
+            return fixed_clock(read_time(args.at, index, clock.now()))
+        if start is not None:
+            return ReplayClock(start, speed)
+        return clock
+
+    return build_runtime(settings, choose)
 
 
 def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     """Run the interactive console."""
     from bot.console import Console
+    from bot.reminders.messenger import ConsoleMessenger
+    from bot.services import start_services
 
     runtime = _runtime(args, settings)
+    console = Console(runtime.core, runtime.clock, args.user)
+    services = start_services(runtime, ConsoleMessenger(console.print_dm))
     try:
-        Console(runtime.core, runtime.clock, args.user).run()
+        console.run()
     finally:
+        services.stop()
         runtime.close()
     return 0
 
@@ -186,11 +197,13 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         raise SettingsError("SLACK_APP_TOKEN must be an app-level token (it starts with xapp-)")
     _configure_logging(settings)
     runtime = _runtime(args, settings)
+    services = _slack_services(runtime)
     try:
         asyncio.run(run_socket_mode(settings, runtime))
     except (SlackApiError, aiohttp.ClientConnectionError) as exc:
         raise SettingsError(f"could not connect to Slack: {_slack_reason(exc)}") from exc
     finally:
+        services.stop()
         runtime.close()
     return 0
 
@@ -207,11 +220,21 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     _require(settings.slack_signing_secret, "SLACK_SIGNING_SECRET", "the app's signing secret")
     _configure_logging(settings)
     runtime = _runtime(args, settings)
+    services = _slack_services(runtime)
     try:
         run_http(settings, runtime, host, port)
     finally:
+        services.stop()
         runtime.close()
     return 0
+
+
+def _slack_services(runtime: Runtime) -> Services:
+    from bot.services import start_services
+    from bot.slack_edge import SlackMessenger
+
+    messenger = SlackMessenger.from_settings(runtime.settings, runtime.core.store)
+    return start_services(runtime, messenger)
 
 
 def _require(value: str | None, name: str, what: str) -> None:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
 from bot.clock import Clock, ReplayClock
+from bot.commands.export import save_attachments
 from bot.core import Core
 from bot.message import Message
 from bot.render_text import Button, render
@@ -37,15 +40,19 @@ class Console:
         self.buttons: dict[int, Button] = {}
         self.last: Message | None = None
         self._next_button = 1
+        self._out: TextIO | None = None
+        self._lock = threading.Lock()
 
     def show(self, message: Message) -> str:
-        """Render `message` with fresh button numbers and remember its buttons."""
-        text, buttons = render(message, self._next_button)
-        for button in buttons:
-            self.buttons[button.number] = button
-        self._next_button += len(buttons)
-        self.last = message
-        return text
+        """Render `message` with fresh button numbers and remember its buttons and files."""
+        with self._lock:
+            text, buttons = render(message, self._next_button)
+            for button in buttons:
+                self.buttons[button.number] = button
+            self._next_button += len(buttons)
+            self.last = message
+        saved = save_attachments(message, Path.cwd())
+        return "\n".join([text, *(f"(saved {path})" for path in saved)])
 
     def exec_command(self, line: str) -> str:
         """Answer one typed line with the text to print."""
@@ -118,11 +125,15 @@ class Console:
         """Show a direct message the bot sends to `user_id` (reminders, change notices)."""
         return f"\n[DM to {user_id}]\n" + self.show(message)
 
+    def print_dm(self, user_id: str, message: Message) -> None:
+        """Print a direct message as it arrives, between prompts."""
+        stream = self._out or sys.stdout
+        stream.write(self.say(user_id, message) + "\n")
+        stream.flush()
+
     def run(self, read: Callable[[str], str] = input, out: TextIO | None = None) -> None:
         """Loop: prompt, read a line, print the answer, until :quit or end of input."""
-        import sys
-
-        stream = out or sys.stdout
+        stream = self._out = out or sys.stdout
         _enable_history()
         zone = self.core.index.schedule.zone
         stream.write(

@@ -88,15 +88,16 @@ def http_server(
 def run_http(settings: Settings, runtime: Runtime, host: str, port: int) -> None:
     """Serve until SIGINT or SIGTERM, then shut down gracefully and return."""
     server = http_server(settings, runtime, build_app(settings, runtime), host, port)
-    # uvicorn raises the signal again once it has shut down; by then it has done its
-    # job, so that second delivery is ignored and the command ends normally.
-    previous = {sig: signal.signal(sig, _after_shutdown) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    # While it runs, uvicorn handles the signals itself, then raises the one it got again
+    # once it has shut down: by then the job is done, so the command ends normally.
+    def stop(signum: int, frame: object) -> None:
+        log.info("stopping on %s", signal.Signals(signum).name)
+        server.should_exit = True
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         server.run()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-
-
-def _after_shutdown(signum: int, frame: object) -> None:
-    log.info("stopped by signal %s", signal.Signals(signum).name)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.clock import Clock, make_clock
 from bot.core import Core
+from bot.reload import Startup, start_schedule
+from bot.reminders.planner import install_planning
 from bot.schedule_source import ScheduleSource
 from bot.settings import Settings
 from bot.store import Store
@@ -14,6 +17,9 @@ from schedule.importers import load_bundled, load_schedule
 from schedule.index import ScheduleIndex
 from schedule.model import Schedule
 from schedule.timeparse import parse_instant
+
+ClockChoice = Callable[[ScheduleIndex, Clock], Clock]
+"""Picks the process's clock once the schedule is known (`--at` is read in its zone)."""
 
 
 @dataclass
@@ -23,6 +29,7 @@ class Runtime:
     settings: Settings
     clock: Clock
     core: Core
+    startup: Startup | None = None
 
     def close(self) -> None:
         """Release the database."""
@@ -40,13 +47,21 @@ def load_configured_schedule(settings: Settings) -> Schedule:
     return load_bundled()
 
 
-def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
-    """Load the schedule, open the store and make the clock the settings ask for."""
-    schedule = load_configured_schedule(settings)
+def build_runtime(settings: Settings, choose_clock: ClockChoice | None = None) -> Runtime:
+    """Open the store, decide the schedule (the last good one if the file is refused), plan."""
     store = Store.open(settings.database_url)
-    core = Core(settings=settings, store=store, schedules=ScheduleSource(schedule))
-    chosen = clock or make_clock(settings.clock_start, settings.clock_speed)
-    return Runtime(settings=settings, clock=chosen, core=core)
+    try:
+        clock = make_clock(settings.clock_start, settings.clock_speed)
+        startup = start_schedule(settings, store, clock.now())
+        schedules = ScheduleSource(startup.schedule)
+        if choose_clock is not None:
+            clock = choose_clock(schedules.index, clock)
+    except BaseException:
+        store.close()
+        raise
+    core = Core(settings=settings, store=store, schedules=schedules)
+    install_planning(core, clock)
+    return Runtime(settings=settings, clock=clock, core=core, startup=startup)
 
 
 def read_time(text: str, index: ScheduleIndex, now: datetime) -> datetime:

@@ -929,6 +929,16 @@ class Store:
             conn.execute(stmt, rows)
             return int(conn.scalar(count) or 0) - before
 
+    def analyze(self) -> None:
+        """Refresh the query planner's statistics (ANALYZE).
+
+        Without statistics SQLite may choose the status index for a per-person update
+        of the deliveries (as in `plan_delivery`) and scan every pending reminder; a
+        reload, which re-plans many reminders at once, refreshes them first.
+        """
+        with self._write() as conn:
+            conn.exec_driver_sql("ANALYZE")
+
     # -- deliveries ---------------------------------------------------------------------
 
     def plan_delivery(

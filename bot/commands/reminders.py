@@ -52,7 +52,7 @@ def remind(req: Request) -> Message:
     cmd = core.settings.command
     word = req.args.strip().casefold()
     if not word:
-        return _status(core, user_id, at)
+        return _status(core, user_id)
     if word in _OFF:
         store.set_reminders_enabled(user_id, False)
         result = plan_reminders(core, at, users={user_id})
@@ -158,7 +158,7 @@ def remove_bookmark(click: Click) -> ActionResult:
     return ActionResult(notice=_say(f"Removed *{escape(title)}* from your bookmarks."))
 
 
-def _status(core: Core, user_id: str, at: datetime) -> Message:
+def _status(core: Core, user_id: str) -> Message:
     cmd = core.settings.command
     prefs = core.store.preferences(user_id)
     coming = len(

@@ -2,7 +2,8 @@
 
 - `start_schedule` / `initial_schedule`: the schedule to serve at startup (the configured
   one applied as a reload over the last good one saved, or that one kept).
-- `Reloader`: `/nova reload`, the timed URL fetch, the replica sync and the change DMs.
+- `Reloader`: `/nova reload`, the timed URL fetch, the replica sync and the change DMs;
+  `start_reloader(runtime, messenger)` starts one for a bot process.
 - `plan_notices` / `NoticeSender`: who is told what about a change, each person once.
 """
 
@@ -14,6 +15,7 @@ from bot.reload.reloader import (
     Status,
     attach,
     reloader_for,
+    start_reloader,
 )
 from bot.reload.sources import (
     Startup,
@@ -48,5 +50,6 @@ __all__ = [
     "schedule_digest",
     "serving_schedule",
     "snapshot_schedule",
+    "start_reloader",
     "start_schedule",
 ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Protocol
@@ -160,9 +161,10 @@ def moved_message(
             f":warning: It now overlaps your bookmark *{escape(other.title)}* "
             f"({time_range(other, zone)})."
         )
+    follow = " Reminders follow the new time." if change.moved_time else ""
     blocks: list[Block] = [
         section("\n".join(lines)),
-        note(f"{reason} Reminders follow the new time. `{command} mine` lists your bookmarks."),
+        note(f"{reason}{follow} `{command} mine` lists your bookmarks."),
     ]
     text = f"Schedule change: {session.title}: {describe_change(change, zone)}"
     if clashes:
@@ -214,31 +216,59 @@ class NoticeSender:
         *,
         permanent: tuple[type[BaseException], ...] = (),
         pacer: Pacer | None = None,
+        workers: int = 1,
         attempts: int = 3,
         retry_seconds: float = 2.0,
     ) -> None:
-        """Send through `notifier`; `permanent` errors are never retried, others `attempts` times."""
+        """Send through `notifier` in `workers` threads, trying each DM up to `attempts` times.
+
+        `permanent` lists the errors that are never retried.
+        """
         self.store = store
         self.notifier = notifier
         self.permanent = permanent
         self.pacer = pacer
+        self.workers = max(workers, 1)
         self.attempts = max(attempts, 1)
         self.retry_seconds = retry_seconds
 
     def send(
         self, notices: Iterable[Notice], at: datetime, stop: threading.Event | None = None
     ) -> SendReport:
-        """Claim and send each notice; stops early (sending nothing more) when `stop` is set."""
+        """Claim and send each notice; stops early (sending nothing more) when `stop` is set.
+
+        `workers` threads take the notices in order, so the pacer, not the round trip of
+        one DM, sets the pace.
+        """
         stop = stop or threading.Event()
-        report = SendReport()
-        for notice in notices:
-            if stop.is_set():
-                break
-            if not self.store.claim_change_notice(notice.user_id, notice.key, at):
-                report.skipped += 1
-                continue
-            self._deliver(notice, report, stop)
-        return report
+        pending = iter(list(notices))
+        lock = threading.Lock()
+
+        def work() -> SendReport:
+            report = SendReport()
+            while not stop.is_set():
+                with lock:
+                    notice = next(pending, None)
+                if notice is None:
+                    break
+                if self.store.claim_change_notice(notice.user_id, notice.key, at):
+                    self._deliver(notice, report, stop)
+                else:
+                    report.skipped += 1
+            return report
+
+        if self.workers == 1:
+            return work()
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="notice-send") as pool:
+            reports = [f.result() for f in [pool.submit(work) for _ in range(self.workers)]]
+        total = SendReport()
+        for report in reports:
+            total.sent += report.sent
+            total.skipped += report.skipped
+            total.retry += report.retry
+            total.failed += report.failed
+            total.errors += report.errors
+        return total
 
     def _slot(self, user_id: str, stop: threading.Event) -> bool:
         """Wait for the pacer's next slot and the person's channel; False when stopped."""

@@ -24,7 +24,9 @@ from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.clock import Clock, SystemClock
 from bot.message import Message, escape
@@ -38,6 +40,7 @@ from bot.reload.sources import (
     schedule_digest,
     snapshot_schedule,
 )
+from bot.reminders.messenger import PermanentError
 from bot.reminders.pacing import Pacer
 from bot.render import note, section
 from bot.schedule_source import ScheduleSource
@@ -48,10 +51,16 @@ from schedule.importers import dump_schedule
 from schedule.index import ScheduleIndex
 from schedule.model import Schedule, ScheduleError
 
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
 log = logging.getLogger(__name__)
 
 #: How often a replica looks for a schedule another replica saved, in seconds.
 SYNC_SECONDS: Final = 2.0
+
+#: How many threads send change notices (the pacer sets the rate; they hide the latency).
+SEND_WORKERS: Final = 4
 
 # How many times a reload starts over when another replica saved a schedule meanwhile.
 _ATTEMPTS: Final = 5
@@ -105,7 +114,8 @@ class ReloadOutcome:
         elif self.deferred:
             told = f" {who} will be told about {changes} change(s) once the bot can send DMs."
         else:
-            told = f" {who} {'is' if self.people == 1 else 'are'} being told about {changes} change(s)."
+            verb = "is" if self.people == 1 else "are"
+            told = f" {who} {verb} being told about {changes} change(s)."
         return f"Reloaded {self.source}: {self.diff.summary()}. Now serving {serving}.{told}"
 
 
@@ -154,6 +164,7 @@ class Reloader:
                 permanent=permanent,
                 retry_seconds=retry_seconds,
                 pacer=pacer or Pacer(settings.slack_messages_per_second),
+                workers=SEND_WORKERS,
             )
         )
         self.fetcher = UrlFetcher(settings.schedule_url) if settings.schedule_url else None
@@ -259,8 +270,18 @@ class Reloader:
     ) -> tuple[Notice, ...]:
         """Carry renamed ids over, serve `new`, and announce what `diff` changed."""
         carry_renames(self.store, diff, at)
+        self._refresh_statistics(diff)
         self._serve(new, digest)
         return self._announce(diff, snap.loaded_at, at)
+
+    def _refresh_statistics(self, diff: ScheduleDiff) -> None:
+        """Refresh the database's statistics before many reminders are re-planned."""
+        if not (diff.changed or diff.removed or diff.added):
+            return
+        try:
+            self.store.analyze()
+        except SQLAlchemyError as exc:
+            log.warning("could not refresh the database statistics: %s", exc)
 
     # -- replicas ------------------------------------------------------------------------
 
@@ -300,10 +321,14 @@ class Reloader:
         except ScheduleError as exc:
             log.error("cannot take up the saved schedule: %s", exc)
             return latest.digest, None
+        # Only a change from a schedule that was saved (so announced as it came) is
+        # announced here: one this process loaded on its own never reached anybody.
+        was_saved = self.digest() in {s.digest for s in self.store.schedule_snapshots()}
         diff = diff_schedules(self.schedules.schedule, saved)
         carry_renames(self.store, diff, at)
+        self._refresh_statistics(diff)
         self._serve(saved, latest.digest)
-        notices = self._announce(diff, latest.loaded_at, at)
+        notices = self._announce(diff, latest.loaded_at, at) if was_saved else ()
         log.info("took up the schedule saved from %s: %s", latest.source, diff.summary())
         return latest.digest, (latest.source, diff, notices)
 
@@ -345,7 +370,7 @@ class Reloader:
         return notices
 
     def alert_admins(self, outcome: ReloadOutcome, at: datetime) -> int:
-        """DM every admin why a reload was refused, once per distinct failure; returns DMs queued."""
+        """DM the admins why a reload was refused, once per distinct failure; returns DMs queued."""
         if outcome.reason is None or not self.settings.admin_user_ids:
             return 0
         latest = self.store.latest_schedule_digest() or ""
@@ -463,6 +488,33 @@ class Reloader:
             executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
+
+
+def start_reloader(
+    runtime: Runtime,
+    notifier: Notifier | None,
+    *,
+    pacer: Pacer | None = None,
+    startup: Startup | None = None,
+) -> Reloader:
+    """Start reloading for a bot process: `/nova reload`, the URL poll and the replica sync.
+
+    `notifier` sends the change DMs (a `SlackMessenger`, a `ConsoleMessenger`; None: this
+    process sends none); `pacer` is best the reminder engine's, so both share one rate;
+    `startup` is what `start_schedule` decided (a refused file is told to the admins).
+    Call `stop()` on the result when the process ends.
+    """
+    reloader = Reloader(
+        runtime.settings,
+        runtime.core.store,
+        runtime.core.schedules,
+        clock=runtime.clock,
+        notifier=notifier,
+        permanent=(PermanentError,),
+        pacer=pacer,
+    )
+    reloader.start(startup)
+    return reloader
 
 
 _attached: weakref.WeakKeyDictionary[ScheduleSource, Reloader] = weakref.WeakKeyDictionary()

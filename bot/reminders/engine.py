@@ -26,6 +26,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -37,9 +38,11 @@ from bot.reminders.message import reminder_message
 from bot.reminders.messenger import Messenger, PermanentError, TransientError
 from bot.reminders.pacing import Pacer
 from bot.reminders.planner import install_planning, on_planned, plan_reminders
-from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.store import Delivery
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +135,7 @@ class ReminderEngine:
             log.info("reminders are turned off (SUMMIT_BOT_REMINDERS); none will be sent")
             return
         plan_reminders(self.core, self.clock.now())
+        quiet_scheduler_logs()
         self._running = True
         self._forget_planning = on_planned(self.core, self.wake)
         self.clock.subscribe(self.wake)
@@ -190,6 +194,11 @@ class ReminderEngine:
 
     def wake(self) -> None:
         """Look for due reminders now (the plan or the clock changed)."""
+        with self._state:
+            if self._ticking:
+                # The pass under way goes round once more, after whatever it has read.
+                self._rerun = True
+                return
         self._schedule_in(0.0)
 
     # -- claiming -----------------------------------------------------------------------
@@ -349,6 +358,9 @@ class ReminderEngine:
             if now >= delivery.start_at:
                 store.mark_missed(delivery.id, self.worker_id, now, "the session had started")
                 return
+            if not self._lease_holds(delivery, now):
+                self._release(delivery, now, None)  # a long pause: another may take it
+                return
             message = reminder_message(self.core, delivery.user_id, session, now, delivery.due_at)
             channel, ts = self.messenger.send_dm(delivery.user_id, message)
         except TransientError as exc:
@@ -410,6 +422,13 @@ class ReminderEngine:
         if wall <= 0:
             return real_seconds
         return real_seconds * 3600.0 / wall
+
+
+def quiet_scheduler_logs() -> None:
+    """Keep APScheduler's line per job run out of the logs, unless configured otherwise."""
+    scheduler_log = logging.getLogger("apscheduler")
+    if scheduler_log.level == logging.NOTSET:
+        scheduler_log.setLevel(logging.WARNING)
 
 
 def _nothing() -> None:

@@ -1,8 +1,7 @@
 """Planning: bring the reminder deliveries of some people and sessions in line with what they want.
 
-A person wants a reminder for a session when a *source* says so (their bookmarks; a source
-for the tracks they follow is ready to be added), their reminders are on, and the session
-is in the schedule. Each reminder is keyed on (person, session, start instant), so two
+A person wants a reminder for a session when a *source* says so (their bookmarks, the
+tracks they follow), their reminders are on, and the session is in the schedule. Each reminder is keyed on (person, session, start instant), so two
 sources wanting the same session never make two reminders, and a session that moves gets
 a new reminder while its old one is cancelled.
 

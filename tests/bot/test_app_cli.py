@@ -87,7 +87,7 @@ def free_port() -> int:
 
 
 def start(argv: list[str], tmp_path: Path, slack: FakeSlack) -> subprocess.Popen[str]:
-    """`python -m bot ARGV` with the fake Slack's address and test tokens in its environment."""
+    """`python -m bot ARGV` against the fake Slack, with test tokens, logging at DEBUG."""
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -98,7 +98,7 @@ def start(argv: list[str], tmp_path: Path, slack: FakeSlack) -> subprocess.Popen
         "SLACK_API_URL": slack.api_url,
         "SUMMIT_BOT_CLOCK_START": "2013-11-05T11:20:00+08:00",
         "SUMMIT_BOT_CLOCK_SPEED": "0",
-        "LOG_LEVEL": "INFO",
+        "LOG_LEVEL": "DEBUG",
     }
     return subprocess.Popen(
         [sys.executable, "-m", "bot", *argv],
@@ -118,6 +118,19 @@ def stop(process: subprocess.Popen[str]) -> str:
     return out
 
 
+def request(
+    port: int, method: str, path: str, body: bytes = b"", **headers: str
+) -> tuple[int, bytes]:
+    """One HTTP request to 127.0.0.1:`port`; returns the status and the body."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request(method, path, body, headers)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
 def test_serve_http_answers_signed_commands(tmp_path: Path, slack: FakeSlack) -> None:
     """`serve --http` passes its health check, answers a signed command and stops on SIGTERM."""
     port = free_port()
@@ -128,21 +141,17 @@ def test_serve_http_answers_signed_commands(tmp_path: Path, slack: FakeSlack) ->
         deadline = time.monotonic() + 20
         while True:
             try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                conn.request("GET", "/healthz")
-                health = conn.getresponse()
-                assert health.status == 200
-                assert json.loads(health.read())["ok"] is True
+                status, body = request(port, "GET", "/healthz")
                 break
             except ConnectionRefusedError:
                 assert process.poll() is None, process.communicate()[0]
                 assert time.monotonic() < deadline, "serve did not start"
                 time.sleep(0.1)
-        body = encode_form(slash_command_form(text="now", response_url=slack.new_response_url()))
-        headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body, SECRET)}
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        conn.request("POST", "/slack/events", body, headers)
-        assert conn.getresponse().status == 200
+        assert status == 200
+        assert json.loads(body)["ok"] is True
+        form = encode_form(slash_command_form(text="now", response_url=slack.new_response_url()))
+        headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(form, SECRET)}
+        assert request(port, "POST", "/slack/events", form, **headers)[0] == 200
         [answer] = slack.wait_response(timeout=10)
         assert "Conductor Tasks Next Steps" in answer["text"]
     finally:

@@ -41,7 +41,9 @@ def test_touching_sessions_do_not_overlap() -> None:
 
 def test_schedule_sorts_and_refuses_duplicates() -> None:
     """A schedule sorts its sessions by start and refuses two sessions with one id."""
-    late = Session(id="late", title="L", start=START + timedelta(hours=1), end=START + timedelta(hours=2))
+    late = Session(
+        id="late", title="L", start=START + timedelta(hours=1), end=START + timedelta(hours=2)
+    )
     early = Session(id="early", title="E", start=START, end=START + timedelta(hours=1))
     assert [s.id for s in Schedule("s", "UTC", (late, early)).sessions] == ["early", "late"]
     with pytest.raises(ValueError, match="duplicate session id"):
@@ -56,7 +58,9 @@ def test_schedule_refuses_unknown_zone() -> None:
 
 def test_find_links_trims_punctuation_and_duplicates() -> None:
     """Links are found once each, without trailing punctuation."""
-    text = "See https://etherpad.openstack.org/p/IcehouseNova. And (https://x.org/a), https://x.org/a"
+    text = (
+        "See https://etherpad.openstack.org/p/IcehouseNova. And (https://x.org/a), https://x.org/a"
+    )
     assert find_links(text) == ("https://etherpad.openstack.org/p/IcehouseNova", "https://x.org/a")
 
 

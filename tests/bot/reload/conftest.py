@@ -118,7 +118,7 @@ def make_world(
         background=background,
         sync_seconds=0.05,
         retry_seconds=0.01,
-        pacer=Pacer(10_000.0, burst=100, per_channel_seconds=0.0),
+        pacer=Pacer(10_000.0, capacity=100, per_channel_seconds=0.0),
     )
     return World(settings, store, schedules, reloader, notifier, clock, path, startup)
 

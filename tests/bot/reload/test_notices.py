@@ -44,7 +44,7 @@ def test_one_persons_messages_are_spaced(sqlite_store: Store) -> None:
         return send(user_id, message)
 
     notifier.send_dm = timed  # type: ignore[method-assign]
-    pacer = Pacer(1000.0, burst=10, per_channel_seconds=0.3)
+    pacer = Pacer(1000.0, capacity=10, per_channel_seconds=0.3)
     NoticeSender(sqlite_store, notifier, pacer=pacer).send(notices(2, user="U1"), AT)
     assert len(stamps) == 2
     assert stamps[1] - stamps[0] >= 0.28

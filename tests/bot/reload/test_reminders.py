@@ -52,7 +52,10 @@ def slack() -> Iterator[FakeSlack]:
 def test_moved_session_is_reminded_at_its_new_time(
     store: Store, slack: FakeSlack, tmp_path: Path
 ) -> None:
-    """After a reload moves the keynote to 14:00, nothing comes at 11:05 and one reminder at 13:50."""
+    """After a reload moves the keynote to 14:00, nothing comes at 11:05 and one reminder at 13:50.
+
+    (The reminder planner re-plans on the schedule source's replacement.)
+    """
     settings = dataclasses.replace(
         Settings(),
         slack_bot_token="xoxb-test",
@@ -88,7 +91,8 @@ def test_moved_session_is_reminded_at_its_new_time(
     )
     assert reloader.reload(str(path)).status is Status.APPLIED
     [notice] = slack.wait_for("chat.postMessage")
-    assert "Tue 5 Nov 11:15–11:55, Room 204-205 → Tue 5 Nov 14:00–14:40" in notice.params["text"]
+    text = notice.params["text"]
+    assert "Tue 5 Nov 11:15–11:55, Room 204-205 → Tue 5 Nov 14:00–14:40" in text
     [pending] = store.deliveries_for("U1", [DeliveryStatus.PENDING])
     assert pending.due_at == local("2013-11-05 13:50")
 

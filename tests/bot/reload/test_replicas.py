@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.reload import Status
+from bot.reload import Reloader, Status
+from bot.schedule_source import ScheduleSource
 from tests.bot.reload.conftest import (
     AT,
     RecordingNotifier,
@@ -119,3 +120,27 @@ def test_sync_timer_swaps_within_seconds(sqlite_url: str, schedule_file: Path) -
         second.reloader.stop()
         first.store.close()
         second.store.close()
+
+
+def test_sync_from_an_unsaved_schedule_tells_nobody(sqlite_url: str, schedule_file: Path) -> None:
+    """A process that loaded a schedule of its own takes up the saved one without any DM."""
+    saved = make_world(sqlite_url, schedule_file)
+    try:
+        saved.store.add_bookmark("U1", "a", AT)
+        first = base_schedule().sessions[0]
+        early = local("2013-11-05 08:00")
+        stray = dataclasses.replace(first, start=early, end=early + (first.end - first.start))
+        notifier = RecordingNotifier()
+        source = ScheduleSource(schedule(stray, *base_schedule().sessions[1:]))
+        reloader = Reloader(
+            saved.settings, saved.store, source, notifier=notifier, background=False
+        )
+        synced = reloader.sync(AT)
+        assert synced is not None
+        assert synced.notices == ()
+        served = source.index.get("a")
+        assert served is not None
+        assert served.start == local("2013-11-05 11:00")
+        assert notifier.sent == []
+    finally:
+        saved.store.close()

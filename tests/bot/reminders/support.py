@@ -35,6 +35,11 @@ class RecordingSlack(FakeSlack):
         self._delivered_lock = threading.Lock()
         self.delivered: list[tuple[str, datetime]] = []
 
+    def __enter__(self) -> RecordingSlack:
+        """Start the server."""
+        super().__enter__()
+        return self
+
     def _chat_post_message(self, call: Call) -> dict[str, Any]:
         answer = super()._chat_post_message(call)
         if answer.get("ok"):

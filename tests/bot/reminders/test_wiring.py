@@ -1,0 +1,124 @@
+"""Putting the engine in a process: start_engine, the console messenger, pacing, switches."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+
+from bot.message import Message
+from bot.reminders import ConsoleMessenger, ReminderEngine, install_planning, start_engine
+from bot.reminders.pacing import Pacer
+from bot.runtime import Runtime
+from bot.store import DeliveryStatus
+from tests.bot.reminders.conftest import World
+from tests.factories import local
+
+
+def test_start_engine_sends_through_the_console_messenger(world: World) -> None:
+    """start_engine over a runtime sends the DM to the console messenger's callback."""
+    shown: list[tuple[str, Message]] = []
+    arrived = threading.Event()
+
+    def show(user_id: str, message: Message) -> None:
+        shown.append((user_id, message))
+        arrived.set()
+
+    world.bookmark("U1", "keynote")
+    runtime = Runtime(settings=world.settings, clock=world.clock, core=world.core)
+    engine = start_engine(runtime, ConsoleMessenger(show))
+    world.engines.append(engine)
+    assert engine.running
+    world.at("2013-11-05 11:05")
+    assert arrived.wait(10)
+    [(user_id, message)] = shown
+    assert user_id == "U1"
+    assert message.text.startswith("Starts in 10 min: Nova Keynote")
+    deadline = time.monotonic() + 10
+    while world.deliveries("U1")[0].status is not DeliveryStatus.SENT:
+        assert time.monotonic() < deadline, "the console DM was never recorded sent"
+        time.sleep(0.02)
+    delivery = world.deliveries("U1")[0]
+    assert delivery.channel_id == "console:U1"
+    assert delivery.message_ts == "1.000000"
+    assert world.posts() == []
+
+
+def test_console_messenger_numbers_its_messages() -> None:
+    """Each console DM is shown once and gets the next running number as its timestamp."""
+    seen: list[str] = []
+    messenger = ConsoleMessenger(lambda user_id, message: seen.append(f"{user_id}: {message.text}"))
+    assert messenger.send_dm("U1", Message(text="one")) == ("console:U1", "1.000000")
+    assert messenger.send_dm("U2", Message(text="two")) == ("console:U2", "2.000000")
+    assert seen == ["U1: one", "U2: two"]
+
+
+def test_planning_is_installed_once_per_core(world: World) -> None:
+    """Installing planning again adds no second listener."""
+    before = len(world.core.bookmark_listeners)
+    assert not install_planning(world.core, world.clock)
+    assert len(world.core.bookmark_listeners) == before
+
+
+def test_workspace_switch_off_sends_nothing(world: World) -> None:
+    """With SUMMIT_BOT_REMINDERS off the engine does not run, though planning still does."""
+    world.settings = replace(world.settings, reminders_enabled=False)
+    engine = world.engine()
+    assert not engine.running
+    world.bookmark("U1", "keynote")
+    world.at("2013-11-05 11:05")
+    time.sleep(0.4)
+    assert world.posts() == []
+    assert [d.status for d in world.deliveries("U1")] == [DeliveryStatus.PENDING]
+
+
+def test_engine_stops_cleanly_when_idle(world: World) -> None:
+    """An engine with nothing to do starts and stops quickly and can be used as a context."""
+    messenger = ConsoleMessenger(lambda user_id, message: None)
+    began = time.monotonic()
+    with ReminderEngine(world.core, world.clock, messenger, world.settings, "idle") as engine:
+        assert engine.running
+    assert not engine.running
+    assert time.monotonic() - began < 5
+
+
+def test_pacer_spaces_sends_at_the_rate() -> None:
+    """Twenty-one tokens at 100 a second (5 % headroom) take about 0.21 s."""
+    pacer = Pacer(100.0)
+    stop = threading.Event()
+    began = time.monotonic()
+    for _ in range(21):
+        assert pacer.acquire(stop)
+    spent = time.monotonic() - began
+    assert 20 / 100 <= spent <= 20 / 95 + 0.15
+
+
+def test_pacer_pause_holds_every_sender_and_stop_frees_them() -> None:
+    """During a pause no token is given; stopping ends the wait with False."""
+    pacer = Pacer(1000.0)
+    stop = threading.Event()
+    pacer.pause(0.3)
+    began = time.monotonic()
+    assert pacer.acquire(stop)
+    assert time.monotonic() - began >= 0.29
+    pacer.pause(30)
+    threading.Timer(0.1, stop.set).start()
+    assert not pacer.acquire(stop)
+
+
+def test_pacer_spaces_one_channel_a_second() -> None:
+    """A channel that just took a message waits about a second for the next."""
+    pacer = Pacer(10.0)
+    assert pacer.channel_ready_in("D1") == 0.0
+    pacer.channel_slot("D1")
+    assert 0.9 < pacer.channel_ready_in("D1") <= 1.0
+    assert pacer.channel_ready_in("D2") == 0.0
+
+
+def test_reminder_sent_late_on_start_after_downtime(world: World) -> None:
+    """An engine started after the moment, before the session, sends at once."""
+    world.bookmark("U1", "design")
+    world.clock.set(local("2013-11-05 11:57"), speed=0.0)
+    world.engine()
+    [call] = world.slack.wait_for("chat.postMessage")
+    assert call.params["text"].startswith("Starts in 3 min: Design Summit")
