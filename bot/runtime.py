@@ -47,11 +47,16 @@ def load_configured_schedule(settings: Settings) -> Schedule:
     return load_bundled()
 
 
-def build_runtime(settings: Settings, choose_clock: ClockChoice | None = None) -> Runtime:
-    """Open the store, decide the schedule (the last good one if the file is refused), plan."""
+def build_runtime(
+    settings: Settings, choose_clock: ClockChoice | None = None, *, clock: Clock | None = None
+) -> Runtime:
+    """Open the store, decide the schedule (the last good one if the file is refused), plan.
+
+    The clock is `clock`, else the settings' one, then `choose_clock` may replace it.
+    """
     store = Store.open(settings.database_url)
     try:
-        clock = make_clock(settings.clock_start, settings.clock_speed)
+        clock = clock or make_clock(settings.clock_start, settings.clock_speed)
         startup = start_schedule(settings, store, clock.now())
         schedules = ScheduleSource(startup.schedule)
         if choose_clock is not None:

@@ -68,6 +68,7 @@ __all__ = [
     "Snapshot",
     "Store",
     "UTCDateTime",
+    "alembic_config",
 ]
 
 #: The alembic script folder, found next to this module so any install and any cwd work.
