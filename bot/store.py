@@ -21,10 +21,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, Self
+from typing import TYPE_CHECKING, Any, Final, Self
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -47,9 +45,11 @@ from sqlalchemy import (
     event,
     exists,
     func,
+    inspect,
     literal,
     or_,
     select,
+    text,
     true,
     update,
 )
@@ -58,6 +58,9 @@ from sqlalchemy.engine import RowMapping, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, aliased, mapped_column
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 from sqlalchemy.types import TypeDecorator
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 __all__ = [
     "DISMISSED",
@@ -73,6 +76,8 @@ __all__ = [
 
 #: The alembic script folder, found next to this module so any install and any cwd work.
 MIGRATIONS_DIR: Final = Path(__file__).resolve().parent / "migrations"
+SCHEMA_HEAD: Final = "0001_initial"
+"""The newest migration; a database already there opens without loading alembic at all."""
 
 #: How long a SQLite connection waits for another writer before giving up, in milliseconds.
 SQLITE_BUSY_TIMEOUT_MS: Final = 30_000
@@ -436,6 +441,8 @@ def _make_engine(url: str) -> tuple[Engine, bool]:
 
 def alembic_config(connection: Connection | None = None) -> Config:
     """An alembic configuration built in code, pointing at the packaged migrations."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if connection is not None:
@@ -472,10 +479,21 @@ class Store:
 
     def migrate(self) -> None:
         """Run every migration the database lacks; a database at head is left alone."""
+        if self.schema_revision() == SCHEMA_HEAD:
+            return
+        from alembic import command
+
         with self._write() as conn:
             if self._postgres:
                 conn.execute(select(func.pg_advisory_xact_lock(_MIGRATION_LOCK_KEY)))
             command.upgrade(alembic_config(conn), "head")
+
+    def schema_revision(self) -> str | None:
+        """The migration the database is at, or None for a database never migrated."""
+        with self._read() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
     @property
     def dialect_name(self) -> str:

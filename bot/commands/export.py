@@ -17,7 +17,6 @@ from bot.commands.registry import Request, command
 from bot.message import Attachment, Message, escape
 from bot.render import note, section
 from bot.store import Store
-from schedule.ics_export import export_ics
 from schedule.model import Schedule, Session, slugify
 
 
@@ -34,6 +33,8 @@ def calendar_filename(schedule: Schedule) -> str:
 
 def bookmarks_ics(schedule: Schedule, sessions: Sequence[Session], at: datetime) -> bytes:
     """The iCalendar file of `sessions` (each event's UID stays the same across exports)."""
+    from schedule.ics_export import export_ics  # icalendar loads only when someone exports
+
     return export_ics(
         sessions,
         calendar_name=f"{schedule.name} · my bookmarks",

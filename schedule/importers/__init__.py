@@ -14,7 +14,6 @@ from pathlib import Path
 
 from schedule.importers._common import decode, zone
 from schedule.importers.frab import load_json, parse_frab
-from schedule.importers.ical import parse_ical
 from schedule.importers.native import FORMAT, dump_schedule, parse_native
 from schedule.importers.sched_text import parse_sched_text
 from schedule.model import Schedule, ScheduleError
@@ -28,7 +27,6 @@ __all__ = [
     "load_schedule",
     "load_schedule_bytes",
     "parse_frab",
-    "parse_ical",
     "parse_native",
     "parse_sched_text",
 ]
@@ -80,6 +78,9 @@ def load_schedule_bytes(
     if not head:
         raise ScheduleError(f"{source}: the file is empty")
     if head[:15].upper() == "BEGIN:VCALENDAR":
+        # Loaded on first use: the icalendar library costs start-up time most runs never need.
+        from schedule.importers.ical import parse_ical
+
         return parse_ical(
             text,
             source=source,
