@@ -895,19 +895,7 @@ class Store:
 
         With `before`, only bookmarks made at or before that instant count.
         """
-        ids = sorted(set(session_ids))
-        mark = BookmarkRow
-        found: dict[str, list[str]] = {}
-        with self._read() as conn:
-            for start in range(0, len(ids), _CHUNK):
-                stmt = select(mark.session_id, mark.user_id).where(
-                    mark.session_id.in_(ids[start : start + _CHUNK])
-                )
-                if before is not None:
-                    stmt = stmt.where(mark.created_at <= _utc(before, "before"))
-                for row in conn.execute(stmt.order_by(mark.session_id, mark.user_id)):
-                    found.setdefault(row.session_id, []).append(row.user_id)
-        return found
+        return self._people_by(BookmarkRow.session_id, BookmarkRow, session_ids, before)
 
     def followers_of(
         self, tracks: Iterable[str], *, before: datetime | None = None
@@ -916,18 +904,24 @@ class Store:
 
         With `before`, only follows made at or before that instant count.
         """
-        names = sorted(set(tracks))
-        follow = FollowRow
+        return self._people_by(FollowRow.track, FollowRow, tracks, before)
+
+    def _people_by(
+        self,
+        key: Any,
+        row: type[BookmarkRow] | type[FollowRow],
+        keys: Iterable[str],
+        before: datetime | None,
+    ) -> dict[str, list[str]]:
+        wanted = sorted(set(keys))
         found: dict[str, list[str]] = {}
         with self._read() as conn:
-            for start in range(0, len(names), _CHUNK):
-                stmt = select(follow.track, follow.user_id).where(
-                    follow.track.in_(names[start : start + _CHUNK])
-                )
+            for start in range(0, len(wanted), _CHUNK):
+                stmt = select(key, row.user_id).where(key.in_(wanted[start : start + _CHUNK]))
                 if before is not None:
-                    stmt = stmt.where(follow.created_at <= _utc(before, "before"))
-                for row in conn.execute(stmt.order_by(follow.track, follow.user_id)):
-                    found.setdefault(row.track, []).append(row.user_id)
+                    stmt = stmt.where(row.created_at <= _utc(before, "before"))
+                for value, user_id in conn.execute(stmt.order_by(key, row.user_id)):
+                    found.setdefault(value, []).append(user_id)
         return found
 
     def add_bookmarks(self, pairs: Iterable[tuple[str, str]], at: datetime) -> int:
