@@ -32,15 +32,17 @@ Console commands:
 class Console:
     """A read-answer loop over the core, like a chat with the bot in a terminal."""
 
-    def __init__(self, core: Core, clock: Clock, user_id: str = "U_CONSOLE") -> None:
-        """Answer as the bot for `user_id`, at the times `clock` shows."""
+    def __init__(
+        self, core: Core, clock: Clock, user_id: str = "U_CONSOLE", out: TextIO | None = None
+    ) -> None:
+        """Answer as the bot for `user_id`, at the times `clock` shows; DMs print to `out`."""
         self.core = core
         self.clock = clock
         self.user_id = user_id
         self.buttons: dict[int, Button] = {}
         self.last: Message | None = None
         self._next_button = 1
-        self._out: TextIO | None = None
+        self._out = out
         self._lock = threading.Lock()
 
     def show(self, message: Message) -> str:
@@ -133,7 +135,7 @@ class Console:
 
     def run(self, read: Callable[[str], str] = input, out: TextIO | None = None) -> None:
         """Loop: prompt, read a line, print the answer, until :quit or end of input."""
-        stream = self._out = out or sys.stdout
+        stream = self._out = out or self._out or sys.stdout
         _enable_history()
         zone = self.core.index.schedule.zone
         stream.write(

@@ -178,7 +178,8 @@ def session_detail(req: Request, session: Session) -> Message:
         query=req.query,
         overlaps=overlapping if session.id in req.bookmarks else (),
     )
-    if session.description.strip():
+    # A merged session's description is the text of its proposals, shown one by one below.
+    if session.description.strip() and not session.proposals:
         text = escape(session.description.strip())
         if len(text) > DESCRIPTION_LIMIT:
             blocks.append(section(truncate(text, DESCRIPTION_LIMIT)))

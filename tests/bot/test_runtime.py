@@ -54,8 +54,7 @@ def test_console_prints_a_reminder_dm(tmp_path: Path) -> None:
     clock = ReplayClock(local("2013-11-05 11:04:58"), speed=1.0)
     runtime = build_runtime(settings_for(tmp_path), lambda index, _: clock)
     out = io.StringIO()
-    console = Console(runtime.core, runtime.clock, "U5")
-    console._out = out
+    console = Console(runtime.core, runtime.clock, "U5", out)
     services = start_services(runtime, ConsoleMessenger(console.print_dm))
     try:
         console.exec_command("show conductor-tasks-next-steps")

@@ -177,3 +177,10 @@ def test_every_answer_is_valid_block_kit(core: Core, text: str) -> None:
         message = core.answer(text, "U1", local(at))
         assert message.to_dict()["text"]
         assert len(message.blocks) <= 50
+
+
+def test_show_merged_session_shows_each_proposal_once(core: Core) -> None:
+    """A merged session's page shows each proposal's text once, under its own title."""
+    text = render(core.answer("show instance-tasks-in-api", "U1", local("2013-11-05 11:20")))[0]
+    assert text.count("It is useful and kind for user to implement cancel API") == 1
+    assert "feature of Cancel (proposed by haruka tanizawa)" in text
