@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -96,6 +97,9 @@ def claim_in_threads(url: str, now: datetime, lease_seconds: float) -> dict[str,
             ):
                 assert all(d.claimed_by == worker for d in batch)
                 claims[worker].extend(d.id for d in batch)
+                # A real sender works between claims; without this pause SQLite's busy
+                # handler can let one thread take every batch while the others back off.
+                time.sleep(0.002)
         except BaseException as exc:  # re-raised in the test thread below
             errors.append(exc)
 
