@@ -15,6 +15,10 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from bot.store import Store
+from tests.support.fake_slack import FakeSlack
+
+FAKE_USERS = {"U123": {"tz": "Europe/Paris"}, "U456": {"tz": "Asia/Hong_Kong"}}
+"""The people of the fake Slack workspace the tests share, with their time zones."""
 
 POSTGRES_URL_ENV = "SUMMIT_BOT_TEST_POSTGRES_URL"
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://summit:summit@127.0.0.1:5432/summit_test"
@@ -110,3 +114,10 @@ def store(store_url: str) -> Iterator[Store]:
     opened = Store.open(store_url)
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    """A fake Slack workspace on a loopback port, where U123 is in Paris and U456 in Hong Kong."""
+    with FakeSlack(users=FAKE_USERS) as fake:
+        yield fake

@@ -10,13 +10,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
-from tests.bot.handlers.serving import SECRET, USERS
+from tests.bot.handlers.serving import SECRET
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import encode_form, sign, slash_command_form
 
@@ -31,13 +30,6 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     for name in SLACK_NAMES:
         monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    """A fake Slack workspace."""
-    with FakeSlack(users=USERS) as fake:
-        yield fake
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,42 +17,12 @@ from tests.bot.handlers.serving import (
     AT,
     FIRST,
     SECRET,
-    USERS,
     BotServer,
     ephemeral_click,
     make_settings,
 )
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import encode_form, interaction_body, sign, slash_command_form
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    """A fake Slack workspace."""
-    with FakeSlack(users=USERS) as fake:
-        yield fake
-
-
-@pytest.fixture
-def settings(tmp_path: Path, slack: FakeSlack) -> Settings:
-    """Settings pointing at the fake Slack."""
-    return make_settings(tmp_path, slack)
-
-
-@pytest.fixture
-def runtime(settings: Settings) -> Iterator[Runtime]:
-    """A runtime with its clock in the first Nova session."""
-    built = build_runtime(settings, clock=fixed_clock(AT))
-    yield built
-    built.close()
-
-
-@pytest.fixture
-def bot(settings: Settings, runtime: Runtime) -> Iterator[BotServer]:
-    """The bot on a random loopback port."""
-    server = BotServer(settings, runtime).start()
-    yield server
-    server.stop()
 
 
 def bookmark_click_body(slack: FakeSlack) -> bytes:
@@ -129,11 +98,11 @@ def test_unknown_paths_and_methods(bot: BotServer) -> None:
 
 
 def test_two_replicas_share_one_database(
-    tmp_path: Path, slack: FakeSlack, settings: Settings
+    tmp_path: Path, slack: FakeSlack, bot_settings: Settings
 ) -> None:
     """Two processes' worth of bot on one database: the same click to both leaves one bookmark."""
-    runtimes = [build_runtime(settings, clock=fixed_clock(AT)) for _ in range(2)]
-    servers = [BotServer(settings, r).start() for r in runtimes]
+    runtimes = [build_runtime(bot_settings, clock=fixed_clock(AT)) for _ in range(2)]
+    servers = [BotServer(bot_settings, r).start() for r in runtimes]
     try:
         body = bookmark_click_body(slack)
         replies = [server.post(body) for server in servers]
@@ -152,12 +121,12 @@ def test_two_replicas_share_one_database(
 
 
 def test_build_app_reads_settings_not_the_environment(
-    slack: FakeSlack, settings: Settings, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+    slack: FakeSlack, bot_settings: Settings, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """build_app takes the token and API address from settings and calls nobody while building."""
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-from-the-environment")
     monkeypatch.setenv("SLACK_SIGNING_SECRET", "from-the-environment")
-    app = build_app(settings, runtime)
+    app = build_app(bot_settings, runtime)
     assert isinstance(app, AsyncApp)
     assert app.client.token == "xoxb-summit-test"
     assert app.client.base_url == slack.api_url

@@ -14,7 +14,7 @@ from bot.clock import fixed_clock
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from bot.socket_mode import run_socket_mode
-from tests.bot.handlers.serving import AT, FIRST, USERS, make_settings
+from tests.bot.handlers.serving import AT, FIRST, make_settings
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import (
     app_home_opened_event,
@@ -60,13 +60,6 @@ class SocketBot:
         if self._loop is not None and self._stop is not None:
             self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(10)
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    """A fake Slack workspace."""
-    with FakeSlack(users=USERS) as fake:
-        yield fake
 
 
 @pytest.fixture

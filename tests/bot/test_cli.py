@@ -13,13 +13,7 @@ from bot.cli import build_parser, main
 ROOT = Path(__file__).parents[2]
 
 
-@pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run every command in a scratch folder with a scratch database."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    for name in ("SUMMIT_BOT_CLOCK_START", "SUMMIT_BOT_CLOCK_SPEED", "SUMMIT_BOT_SCHEDULE"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("cli_db")
 
 
 def test_ask_prints_plain_text(capsys: pytest.CaptureFixture[str]) -> None:

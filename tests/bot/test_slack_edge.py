@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
@@ -18,13 +17,6 @@ from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import dm_channel_id
 
 HELLO = Message(text="Starts in 10 min: Nova Keynote", blocks=(section("*Nova Keynote*"),))
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    """A fake Slack workspace on a loopback port."""
-    with FakeSlack() as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -83,17 +83,6 @@ def test_upload_attachments_sends_the_file_to_the_dm() -> None:
     assert (upload.filename, upload.data, upload.title) == ("mine.ics", b"BEGIN:VCAL", "M")
 
 
-@pytest.fixture
-def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A scratch database (and folder) for the command line."""
-    monkeypatch.chdir(tmp_path)
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    for name in ("SUMMIT_BOT_CLOCK_START", "SUMMIT_BOT_SCHEDULE", "SUMMIT_BOT_SCHEDULE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    return url
-
-
 def test_cli_export_writes_the_saved_schedules_times(
     cli_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -16,6 +16,7 @@ from bot.app import build_app
 from bot.http_server import http_server
 from bot.runtime import Runtime
 from bot.settings import Settings
+from tests.conftest import FAKE_USERS
 from tests.factories import local
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import (
@@ -32,7 +33,7 @@ AT = local("2013-11-05 11:20")
 """During the first Nova session ("Conductor Tasks Next Steps", 11:15–11:55 HKT)."""
 
 FIRST = "conductor-tasks-next-steps"
-USERS = {"U123": {"tz": "Europe/Paris"}, "U456": {"tz": "Asia/Hong_Kong"}}
+USERS = FAKE_USERS
 
 
 @dataclass(frozen=True)

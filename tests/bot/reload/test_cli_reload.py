@@ -15,17 +15,6 @@ from bot.store import Store
 from schedule.importers import dump_schedule, load_bundled
 
 
-@pytest.fixture
-def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A scratch database (and folder) for the command line."""
-    monkeypatch.chdir(tmp_path)
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    for name in ("SUMMIT_BOT_CLOCK_START", "SUMMIT_BOT_SCHEDULE", "SUMMIT_BOT_SCHEDULE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    return url
-
-
 def test_cli_reload_saves_the_new_schedule(
     cli_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

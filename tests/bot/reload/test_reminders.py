@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-
-import pytest
 
 from bot.clock import fixed_clock
 from bot.core import Core
@@ -40,13 +38,6 @@ def wait_until(check: Callable[[], bool], timeout: float = 10.0) -> None:
     while not check():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.02)
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    """The fake Slack on a loopback port."""
-    with FakeSlack() as fake:
-        yield fake
 
 
 def test_moved_session_is_reminded_at_its_new_time(

@@ -41,13 +41,6 @@ def summit() -> Schedule:
 
 
 @pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    """A fake Slack workspace on a loopback port."""
-    with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture
 def reminder_settings(slack: FakeSlack) -> Settings:
     """Settings pointing the bot at the fake Slack, 50 messages a second."""
     return replace(
