@@ -165,9 +165,7 @@ def show(req: Request) -> Message:
 
 def session_detail(req: Request, session: Session) -> Message:
     """The full page of a session."""
-    overlapping = [
-        s for s in req.index.overlaps(session) if s.id in req.bookmarks and s.id != session.id
-    ]
+    overlapping = [s for s in req.index.overlaps(session) if s.id in req.bookmarks]
     blocks: list[Block] = [header(session.title)]
     blocks += session_blocks(
         session,

@@ -14,6 +14,7 @@ from bot.store import Store
 from schedule.importers import load_bundled
 from tests.bot.handlers.serving import AT, BotServer, make_settings
 from tests.support.fake_slack import FakeSlack
+from tests.support.schedule_server import Server
 
 
 @pytest.fixture
@@ -68,3 +69,13 @@ def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("SUMMIT_BOT_CLOCK_SPEED", raising=False)
     return url
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    """A loopback HTTP server, shut down after the test."""
+    made = Server()
+    made.thread.start()
+    yield made
+    made.httpd.shutdown()
+    made.httpd.server_close()

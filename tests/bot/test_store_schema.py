@@ -7,6 +7,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 
 from bot.store import SCHEMA_HEAD, Store, alembic_config
+from tests.bot.test_store import TABLES
 
 
 def test_schema_head_is_the_newest_migration() -> None:
@@ -29,16 +30,7 @@ def test_emptied_database_is_migrated_again(tmp_path: Path) -> None:
     Store.open(url).close()
     engine = create_engine(url)
     with engine.begin() as conn:
-        for table in (
-            "alembic_version",
-            "bookmarks",
-            "preferences",
-            "follows",
-            "deliveries",
-            "dm_channels",
-            "schedule_snapshots",
-            "change_notices",
-        ):
+        for table in ("alembic_version", *TABLES):
             conn.execute(text(f"DROP TABLE {table}"))
     engine.dispose()
     store = Store.open(url)

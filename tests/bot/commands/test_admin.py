@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,8 +15,9 @@ from bot.store import Store
 from schedule.importers import dump_schedule, load_bundled
 from schedule.model import Schedule
 from tests.bot.commands.test_agenda import blob
-from tests.bot.reload.conftest import RecordingNotifier, Server
+from tests.bot.reload.conftest import RecordingNotifier
 from tests.factories import local
+from tests.support.schedule_server import Server
 
 AT = local("2013-11-04 09:00")
 FIRST = "conductor-tasks-next-steps"
@@ -31,16 +31,6 @@ def admin_core(settings: Settings, sqlite_store: Store) -> Core:
         store=sqlite_store,
         schedules=ScheduleSource(load_bundled()),
     )
-
-
-@pytest.fixture
-def server() -> Iterator[Server]:
-    """A loopback HTTP server, shut down after the test."""
-    made = Server()
-    made.thread.start()
-    yield made
-    made.httpd.shutdown()
-    made.httpd.server_close()
 
 
 def first_moved_an_hour() -> Schedule:
