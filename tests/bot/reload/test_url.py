@@ -15,11 +15,11 @@ from schedule.model import Schedule, ScheduleError
 from tests.bot.reload.conftest import (
     AT,
     RecordingNotifier,
-    Server,
     base_schedule,
     make_world,
 )
 from tests.factories import local, schedule
+from tests.support.schedule_server import Server
 
 
 def ics(sched: Schedule) -> bytes:
