@@ -27,6 +27,7 @@ WORKER_SCRIPT = textwrap.dedent(
     """
     import json
     import sys
+    import time
     from datetime import datetime
 
     from bot.store import Store
@@ -40,6 +41,7 @@ WORKER_SCRIPT = textwrap.dedent(
         datetime.fromisoformat(now), worker_id=worker_id, limit=int(batch), lease_seconds=600
     ):
         claimed.extend(d.id for d in batch_rows)
+        time.sleep(0.002)  # a sender works between claims (see claim_in_threads)
     store.close()
     print(json.dumps(claimed), flush=True)
     """
