@@ -16,75 +16,18 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.formatting import clock, slack_date, status_line, time_range
 from bot.message import MAX_SECTION_TEXT, encode_value, escape
 from schedule.model import Session
 
 BOOKMARK = "bookmark"
 UNBOOKMARK = "unbookmark"
+TOGGLE_BOOKMARK = "bookmark_toggle"
+"""A shared message's button: bookmarks or unbookmarks the session for whoever clicks."""
+DETAILS = "details"
+"""Shows one session in full to whoever clicks."""
 MORE = "more"
 SHOW_MORE = "show_more"
-
-
-def clock_time(instant: datetime, zone: tzinfo) -> str:
-    """Format like "11:15" in `zone`."""
-    return instant.astimezone(zone).strftime("%H:%M")
-
-
-def day_label(instant: datetime, zone: tzinfo) -> str:
-    """Format like "Tue 5 Nov" in `zone`."""
-    local = instant.astimezone(zone)
-    return f"{local:%a} {local.day} {local:%b}"
-
-
-def zone_label(instant: datetime, zone: tzinfo) -> str:
-    """The zone's abbreviation at `instant` ("HKT"), or its UTC offset when it has none."""
-    name = instant.astimezone(zone).strftime("%Z")
-    if name and name[0] not in "+-":
-        return name
-    return "UTC" + instant.astimezone(zone).strftime("%z")[:3]
-
-
-def time_range(session: Session, zone: tzinfo) -> str:
-    """Format like "Tue 5 Nov 11:15–11:55 HKT", the day named once even across midnight."""
-    start, end = session.start, session.end
-    same_day = start.astimezone(zone).date() == end.astimezone(zone).date()
-    end_text = (
-        clock_time(end, zone) if same_day else f"{day_label(end, zone)} {clock_time(end, zone)}"
-    )
-    return (
-        f"{day_label(start, zone)} {clock_time(start, zone)}–{end_text} {zone_label(start, zone)}"
-    )
-
-
-def slack_date(instant: datetime, zone: tzinfo, fmt: str = "{date_short_pretty} {time}") -> str:
-    """A `<!date^…>` token Slack shows in each viewer's own zone, falling back to `zone`."""
-    fallback = f"{day_label(instant, zone)} {clock_time(instant, zone)} {zone_label(instant, zone)}"
-    return f"<!date^{int(instant.timestamp())}^{fmt}|{fallback}>"
-
-
-def duration_words(minutes: int) -> str:
-    """Format like "45 min", "2 h", "1 h 5 min", "3 days"."""
-    if minutes < 60:
-        return f"{minutes} min"
-    if minutes >= 48 * 60:
-        return f"{round(minutes / 1440)} days"
-    hours, rest = divmod(minutes, 60)
-    return f"{hours} h" if rest == 0 else f"{hours} h {rest} min"
-
-
-def minutes_between(earlier: datetime, later: datetime) -> int:
-    """Whole minutes from `earlier` to `later`, rounded up."""
-    seconds = (later - earlier).total_seconds()
-    return int(-(-seconds // 60))
-
-
-def status_line(session: Session, at: datetime) -> str:
-    """Where the session stands at `at`: on now with time left, starting in, or ended."""
-    if session.in_progress(at):
-        return f"on now · {duration_words(minutes_between(at, session.end))} left"
-    if at < session.start:
-        return f"starts in {duration_words(minutes_between(at, session.start))}"
-    return "ended"
 
 
 def session_text(
@@ -100,9 +43,7 @@ def session_text(
     when = time_range(session, summit_zone)
     local = ""
     if viewer_zone is not None and _differs(session.start, summit_zone, viewer_zone):
-        local = f" · your time {clock_time(session.start, viewer_zone)} " + zone_label(
-            session.start, viewer_zone
-        )
+        local = f" · your time {clock(session.start, viewer_zone)}"
     lines.append(f":clock3: {when}{local} · {slack_date(session.start, summit_zone)}")
     lines.append(
         f":round_pushpin: {escape(session.room) if session.room else 'room not announced'}"
@@ -125,8 +66,20 @@ def plain_session(session: Session, summit_zone: tzinfo, at: datetime) -> str:
     )
 
 
-def bookmark_button(session: Session, bookmarked: bool, query: str, page: int = 0) -> ButtonElement:
-    """The button that shows and toggles a session's bookmark state."""
+def bookmark_button(
+    session: Session, bookmarked: bool | None, query: str, page: int = 0
+) -> ButtonElement:
+    """The button that shows and toggles a session's bookmark state.
+
+    `bookmarked` None is a message many people see (a shared answer): the button shows no
+    one's state and toggles the bookmark of whoever clicks it.
+    """
+    if bookmarked is None:
+        return ButtonElement(
+            text=PlainTextObject(text="Bookmark", emoji=True),
+            action_id=TOGGLE_BOOKMARK,
+            value=encode_value(id=session.id),
+        )
     return ButtonElement(
         text=PlainTextObject(text="Bookmarked ✓" if bookmarked else "Bookmark", emoji=True),
         action_id=UNBOOKMARK if bookmarked else BOOKMARK,
@@ -141,16 +94,33 @@ def session_blocks(
     viewer_zone: tzinfo | None,
     at: datetime,
     *,
-    bookmarked: bool,
+    bookmarked: bool | None,
     query: str,
     page: int = 0,
     overlaps: Sequence[Session] = (),
     accessory: ButtonElement | None = None,
+    details: bool = True,
 ) -> list[Block]:
-    """A session as one section with its bookmark button (or another accessory)."""
+    """A session as a section with its bookmark button (or another accessory).
+
+    With `details`, a row with the Details button follows, which shows the session in full
+    to whoever clicks it. `bookmarked` None: a neutral button (see `bookmark_button`).
+    """
     button = accessory or bookmark_button(session, bookmarked, query, page)
     text = session_text(session, summit_zone, viewer_zone, at, overlaps=overlaps)
-    return [SectionBlock(text=MarkdownTextObject(text=text), accessory=button)]
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text), accessory=button)]
+    if details:
+        blocks.append(ActionsBlock(elements=[details_button(session)]))
+    return blocks
+
+
+def details_button(session: Session) -> ButtonElement:
+    """The button that shows `session` in full to whoever clicks it."""
+    return ButtonElement(
+        text=PlainTextObject(text="Details"),
+        action_id=DETAILS,
+        value=encode_value(id=session.id),
+    )
 
 
 def header(text: str) -> HeaderBlock:

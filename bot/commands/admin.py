@@ -7,10 +7,10 @@ import re
 from slack_sdk.models.blocks import Block
 
 from bot.commands.registry import Request, command
+from bot.formatting import describe_cancel, describe_move, time_range
 from bot.message import Message, escape
 from bot.reload import Reloader, ReloadOutcome, Status, reloader_for
-from bot.render import header, note, section, time_range
-from schedule.diff import describe_cancelled, describe_change
+from bot.render import header, note, section
 
 #: How many changed sessions the answer lists one by one.
 LISTED = 15
@@ -39,7 +39,12 @@ def reloader(req: Request) -> Reloader:
     return reloader_for(core.settings, core.store, core.schedules)
 
 
-@command("reload", "reload [file or URL]", "admins: load the schedule again, without a restart")
+@command(
+    "reload",
+    "reload [file or URL]",
+    "load the schedule again, without a restart",
+    group="Admins",
+)
 def reload_schedule(req: Request) -> Message:
     """Reload the configured schedule (or the given one); refused for anyone but the admins."""
     if not is_admin(req):
@@ -63,10 +68,10 @@ def outcome_message(outcome: ReloadOutcome) -> Message:
     if diff is not None and outcome.status in (Status.APPLIED, Status.SYNCED):
         zone = outcome.schedule.zone
         lines = [
-            f"• *{escape(c.new.title)}*: {escape(describe_change(c, zone))}" for c in diff.changed
+            f"• *{escape(c.new.title)}*: {escape(describe_move(c, zone))}" for c in diff.changed
         ]
         lines += [
-            f"• *{escape(s.title)}*: {escape(describe_cancelled(s, zone))}" for s in diff.removed
+            f"• *{escape(s.title)}*: {escape(describe_cancel(s, zone))}" for s in diff.removed
         ]
         lines += [f"• *{escape(s.title)}*: added ({time_range(s, zone)})" for s in diff.added]
         if lines:

@@ -8,21 +8,17 @@ from datetime import date, datetime, timedelta
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, PlainTextObject
 
 from bot.commands.registry import Request, command
+from bot.formatting import clock, day_label, long_day, relative
 from bot.message import MAX_SECTION_TEXT, Message, encode_value, escape
 from bot.render import (
     SHOW_MORE,
-    clock_time,
-    day_label,
-    duration_words,
     header,
-    minutes_between,
     more_button,
     note,
     plain_session,
     section,
     session_blocks,
     truncate,
-    zone_label,
 )
 from schedule.model import Session
 from schedule.timeparse import resolve_day
@@ -44,7 +40,7 @@ def session_list(
             req.summit_zone,
             req.viewer_zone,
             req.at,
-            bookmarked=session.id in req.bookmarks,
+            bookmarked=req.bookmarked(session.id),
             query=req.query,
             page=req.page,
         )
@@ -60,7 +56,7 @@ def notice(text: str, *extra: Block) -> Message:
     return Message(text=text, blocks=(section(text), *extra))
 
 
-@command("now", "now", "what is on right now, where, and until when")
+@command("now", "now", "what is on right now, where, and until when", shareable=True)
 def now(req: Request) -> Message:
     """What is in progress; before the summit, when it starts; after it, that it is over."""
     index, at = req.index, req.at
@@ -73,7 +69,7 @@ def now(req: Request) -> Message:
         message = session_list(req, f"On now · {len(on)} session{'s' * (len(on) != 1)}", on)
         if upcoming is not None and req.page == 0:
             titles = ", ".join(escape(s.title) for s in upcoming.sessions[:3])
-            when = f"{_clock(upcoming.start, req)} (in {duration_words(upcoming.minutes_until)})"
+            when = f"{_clock(upcoming.start, req)} ({relative(req.at, upcoming.start)})"
             intro.append(note(f"Next at {when}: {titles}"))
             return Message(text=message.text, blocks=(*message.blocks, *intro))
         return message
@@ -85,11 +81,11 @@ def now(req: Request) -> Message:
         req,
         "Nothing is on right now",
         upcoming.sessions,
-        intro=[note(f"Next, in {duration_words(upcoming.minutes_until)}:")],
+        intro=[note(f"Next, {relative(req.at, upcoming.start)}:")],
     )
 
 
-@command("next", "next", "the sessions that start next, and in how long")
+@command("next", "next", "the sessions that start next, and in how long", shareable=True)
 def next_(req: Request) -> Message:
     """The sessions of the next start time after now."""
     index = req.index
@@ -100,23 +96,25 @@ def next_(req: Request) -> Message:
     upcoming = index.next(req.at)
     if upcoming is None:
         return notice(f"The summit is over — the last session ended {_when(index.ends_at, req)}.")
-    title = f"Next at {_clock(upcoming.start, req)} · in {duration_words(upcoming.minutes_until)}"
+    title = f"Next at {_clock(upcoming.start, req)} · {relative(req.at, upcoming.start)}"
     return session_list(req, title, upcoming.sessions)
 
 
-@command("today", "today", "the agenda of today")
+@command("today", "today", "the agenda of today", shareable=True)
 def today(req: Request) -> Message:
     """The agenda of the summit's current local day."""
     return day_message(req, req.at.astimezone(req.summit_zone).date())
 
 
-@command("tomorrow", "tomorrow", "the agenda of tomorrow")
+@command("tomorrow", "tomorrow", "the agenda of tomorrow", shareable=True)
 def tomorrow(req: Request) -> Message:
     """The agenda of the next local day."""
     return day_message(req, req.at.astimezone(req.summit_zone).date() + timedelta(days=1))
 
 
-@command("day", "day <weekday or date>", "the agenda of a day (e.g. `day thursday`)")
+@command(
+    "day", "day <weekday or date>", "the agenda of a day (e.g. `day thursday`)", shareable=True
+)
 def day(req: Request) -> Message:
     """The agenda of a named weekday or a date."""
     today_ = req.at.astimezone(req.summit_zone).date()
@@ -129,14 +127,20 @@ def day(req: Request) -> Message:
 def day_message(req: Request, which: date) -> Message:
     """The sessions of `which` in the summit's zone, or where the summit's days are."""
     sessions = req.index.day(which)
-    title = f"{which:%A} {which.day} {which:%B %Y}"
+    title = long_day(which, year=True)
     if not sessions:
-        days = ", ".join(f"{d:%a} {d.day} {d:%b}" for d in req.index.days())
+        days = ", ".join(day_label(d) for d in req.index.days())
         return notice(f"No sessions on {title}. The summit's days: {days or 'none'}.")
     return session_list(req, f"{title} · {len(sessions)} sessions", sessions)
 
 
-@command("search", "search <words>", "find sessions by title, description or proposer", ("find",))
+@command(
+    "search",
+    "search <words>",
+    "find sessions by title, description or proposer",
+    ("find",),
+    shareable=True,
+)
 def search(req: Request) -> Message:
     """Sessions matching all the words; title matches first."""
     if not req.args:
@@ -149,10 +153,17 @@ def search(req: Request) -> Message:
     return session_list(req, f"{count} match “{req.args[:100]}”", found)
 
 
-@command("show", "show <id>", "everything about one session", ("info",))
+@command("show", "show <id>", "everything about one session", ("info",), shareable=True)
 def show(req: Request) -> Message:
     """One session in full: times, room, proposers, description, merged proposals, links."""
-    session = req.index.get(req.args) if req.args else None
+    cmd = req.core.settings.command
+    if not req.args:
+        example = req.index.sessions[0].id if req.index.sessions else "instance-tasks-in-api"
+        return notice(
+            f"Show which session? `{cmd} show <id>`, e.g. `{cmd} show {escape(example)}`. "
+            f"Every list has a *Details* button, and `{cmd} search <words>` finds sessions."
+        )
+    session = req.index.get(req.args)
     if session is None:
         hint = ""
         if req.args:
@@ -164,7 +175,8 @@ def show(req: Request) -> Message:
 
 
 def session_detail(req: Request, session: Session) -> Message:
-    """The full page of a session."""
+    """The full page of a session (without anyone's bookmark state when shared)."""
+    bookmarked = req.bookmarked(session.id)
     overlapping = [s for s in req.index.overlaps(session) if s.id in req.bookmarks]
     blocks: list[Block] = [header(session.title)]
     blocks += session_blocks(
@@ -172,9 +184,10 @@ def session_detail(req: Request, session: Session) -> Message:
         req.summit_zone,
         req.viewer_zone,
         req.at,
-        bookmarked=session.id in req.bookmarks,
+        bookmarked=bookmarked,
         query=req.query,
-        overlaps=overlapping if session.id in req.bookmarks else (),
+        overlaps=overlapping if bookmarked else (),
+        details=False,
     )
     # A merged session's description is the text of its proposals, shown one by one below.
     if session.description.strip() and not session.proposals:
@@ -219,15 +232,15 @@ def _starts_later(req: Request) -> Message:
     assert first is not None
     upcoming = req.index.next(req.at)
     sessions = upcoming.sessions if upcoming else (first,)
-    wait = duration_words(minutes_between(req.at, first.start))
+    wait = relative(req.at, first.start)
     title = (
         f"The summit starts {day_label(first.start, req.summit_zone)} at {_clock(first.start, req)}"
     )
-    return session_list(req, title, sessions, intro=[note(f"In {wait}, with:")])
+    return session_list(req, title, sessions, intro=[note(f"{wait.capitalize()}, with:")])
 
 
 def _clock(instant: datetime, req: Request) -> str:
-    return f"{clock_time(instant, req.summit_zone)} {zone_label(instant, req.summit_zone)}"
+    return clock(instant, req.summit_zone)
 
 
 def _when(instant: datetime | None, req: Request) -> str:

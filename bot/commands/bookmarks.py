@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from itertools import groupby
 
 from slack_sdk.models.blocks import Block, ButtonElement, PlainTextObject
 
 from bot.commands.registry import Click, Request, action, command
 from bot.core import ActionResult
+from bot.formatting import long_day, time_range
 from bot.message import MAX_SECTION_TEXT, Message, encode_value, escape
 from bot.render import (
     BOOKMARK,
+    DETAILS,
     MORE,
     SHOW_MORE,
+    TOGGLE_BOOKMARK,
     UNBOOKMARK,
     header,
     more_button,
@@ -20,20 +25,32 @@ from bot.render import (
     plain_session,
     section,
     session_blocks,
-    time_range,
 )
+from bot.store import Store
 from schedule.model import Session
 
 MINE_PAGE_SIZE = 12
 
 
-@command("mine", "mine", "your bookmarks by day, with overlaps marked", ("bookmarks",))
+@command(
+    "mine",
+    "mine",
+    "your bookmarks by day, with overlaps marked",
+    ("bookmarks",),
+    group="Your summit",
+    shareable=True,
+)
 def mine(req: Request) -> Message:
-    """The asker's bookmarked sessions, grouped by day, overlaps flagged, each removable."""
+    """The asker's bookmarked sessions, grouped by day, overlaps flagged, each removable.
+
+    Shared, it lists the sessions with neutral buttons: no overlaps, no Remove, no gone ones.
+    """
     ids = req.bookmarks
     sessions = [s for s in req.index.sessions if s.id in ids]
     gone = sorted(ids - {s.id for s in sessions})
     cmd = req.core.settings.command
+    if req.shared:
+        return shared_mine(req, sessions)
     if not sessions and not gone:
         return Message(
             text="You have no bookmarks yet.",
@@ -46,7 +63,7 @@ def mine(req: Request) -> Message:
     blocks: list[Block] = [header(f"Your bookmarks · {len(sessions)}")]
     zone = req.summit_zone
     for day, group in groupby(shown, key=lambda s: s.start.astimezone(zone).date()):
-        blocks.append(note(f"*{day:%A} {day.day} {day:%B}*"))
+        blocks.append(note(f"*{long_day(day)}*"))
         for session in group:
             clashes = [
                 other for other in sessions if other.id != session.id and other.overlaps(session)
@@ -66,10 +83,48 @@ def mine(req: Request) -> Message:
     if remaining > 0:
         blocks.append(more_button(req.query, req.page + 1, f"More ({remaining})"))
     if gone and req.page == 0:
-        listed = ", ".join(f"`{escape(g)}`" for g in gone[:20])
+        titles = vanished_titles(req.core.store, gone)
+        listed = ", ".join(f"*{escape(titles[g])}*" for g in gone[:20])
         blocks.append(note(f"No longer in the schedule: {listed}"))
     fallback = "\n".join(plain_session(s, zone, req.at) for s in shown)
     return Message(text=f"Your bookmarks ({len(sessions)})\n{fallback}", blocks=tuple(blocks))
+
+
+def shared_mine(req: Request, sessions: list[Session]) -> Message:
+    """The sharer's bookmarks as the channel sees them: the sessions, each to bookmark for oneself."""
+    shown = sessions[:MINE_PAGE_SIZE]
+    if not shown:
+        return Message(
+            text="No bookmarks to share yet.", blocks=(section("No bookmarks to share yet."),)
+        )
+    zone = req.summit_zone
+    blocks: list[Block] = [header(f"Bookmarked sessions · {len(sessions)}")]
+    for day, group in groupby(shown, key=lambda s: s.start.astimezone(zone).date()):
+        blocks.append(note(f"*{long_day(day)}*"))
+        for session in group:
+            blocks += session_blocks(session, zone, None, req.at, bookmarked=None, query=req.query)
+    if len(sessions) > len(shown):
+        blocks.append(note(f"… and {len(sessions) - len(shown)} more."))
+    fallback = "\n".join(plain_session(s, zone, req.at) for s in shown)
+    return Message(text=f"Bookmarked sessions ({len(sessions)})\n{fallback}", blocks=tuple(blocks))
+
+
+def vanished_titles(store: Store, ids: Iterable[str]) -> dict[str, str]:
+    """The titles of sessions no longer in the schedule, from the schedules kept before.
+
+    A session found in none of them is named "a session no longer in the schedule".
+    """
+    wanted = set(ids)
+    titles: dict[str, str] = {}
+    for snapshot in store.schedule_snapshots():
+        try:
+            document = json.loads(snapshot.content)
+        except ValueError:
+            continue
+        for entry in document.get("sessions", ()) if isinstance(document, dict) else ():
+            if isinstance(entry, dict) and entry.get("id") in wanted:
+                titles.setdefault(str(entry["id"]), str(entry.get("title") or entry["id"]))
+    return {i: titles.get(i, "a session no longer in the schedule") for i in wanted}
 
 
 def remove_button(session: Session, query: str, page: int) -> ButtonElement:
@@ -92,23 +147,58 @@ def toggle_bookmark(click: Click) -> ActionResult:
             core.store.remove_bookmark(click.user_id, str(click.value.get("id", "")))
         return ActionResult(notice=Message(text="That session is no longer in the schedule."))
     wanted = click.action_id == BOOKMARK
-    lines = core.set_bookmark(click.user_id, session, wanted, click.at)
     query = str(click.value.get("q", "")) or f"show {session.id}"
     page = _int(click.value.get("p"))
+    notice = _set_and_tell(click, session, wanted)
     update = core.answer(query, click.user_id, click.at, page) if query != "home" else None
+    return ActionResult(update=update, notice=notice)
+
+
+@action(TOGGLE_BOOKMARK)
+def toggle_for_clicker(click: Click) -> ActionResult:
+    """A shared message's button: flip the clicker's own bookmark and tell only them.
+
+    The shared message is left as it is: it shows no one's state.
+    """
+    session = click.core.index.get(str(click.value.get("id", "")))
+    if session is None:
+        return ActionResult(notice=Message(text="That session is no longer in the schedule."))
+    wanted = not click.core.store.is_bookmarked(click.user_id, session.id)
+    return ActionResult(notice=_set_and_tell(click, session, wanted))
+
+
+def _set_and_tell(click: Click, session: Session, wanted: bool) -> Message:
+    """Bookmark or unbookmark `session` for the clicker; the note saying what happened."""
+    core = click.core
+    had = core.store.is_bookmarked(click.user_id, session.id)
+    lines = core.set_bookmark(click.user_id, session, wanted, click.at)
     zone = core.index.schedule.zone
-    if wanted:
-        text = f"Bookmarked *{escape(session.title)}* ({time_range(session, zone)})."
+    title = escape(session.title)
+    if wanted and had:
+        text = f"*{title}* is already in your bookmarks."
+    elif wanted:
+        text = f"Bookmarked *{title}* ({time_range(session, zone)})."
         for other in _bookmarked_overlaps(click, session):
             lines.insert(
                 0,
                 f":warning: It overlaps your bookmark *{escape(other.title)}* "
                 f"({time_range(other, zone)}).",
             )
+    elif had:
+        text = f"Removed *{title}* from your bookmarks."
     else:
-        text = f"Removed *{escape(session.title)}* from your bookmarks."
+        text = f"*{title}* was not in your bookmarks."
     body = "\n".join([text, *lines])
-    return ActionResult(update=update, notice=Message(text=_plain(body), blocks=(section(body),)))
+    return Message(text=_plain(body), blocks=(section(body),))
+
+
+@action(DETAILS)
+def details(click: Click) -> ActionResult:
+    """Show one session in full to whoever clicked, as they would see `show <id>`."""
+    session_id = str(click.value.get("id", ""))
+    if click.core.index.get(session_id) is None:
+        return ActionResult(notice=Message(text="That session is no longer in the schedule."))
+    return ActionResult(notice=click.core.answer(f"show {session_id}", click.user_id, click.at))
 
 
 @action(MORE)

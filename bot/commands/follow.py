@@ -65,7 +65,12 @@ def _choose(req: Request, verb: str) -> str | Message:
     return chosen
 
 
-@command("follow", "follow [track]", "reminders for every session of a track, new ones included")
+@command(
+    "follow",
+    "follow [track]",
+    "reminders for every session of a track, new ones included",
+    group="Your summit",
+)
 def follow(req: Request) -> Message:
     """Follow a track (the schedule's own by default) and plan its reminders."""
     chosen = _choose(req, "follow")
@@ -98,7 +103,9 @@ def follow(req: Request) -> Message:
     return _say(text, " ".join(extra))
 
 
-@command("unfollow", "unfollow [track]", "stop the reminders of a track you follow")
+@command(
+    "unfollow", "unfollow [track]", "stop the reminders of a track you follow", group="Your summit"
+)
 def unfollow(req: Request) -> Message:
     """Stop following a track; the reminders of its sessions go, bookmarked ones stay."""
     following = req.core.store.follows(req.user_id)

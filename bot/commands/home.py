@@ -15,16 +15,14 @@ from slack_sdk.models.blocks import Block, DividerBlock
 
 from bot.commands.registry import COMMANDS
 from bot.core import Core
+from bot.formatting import clock, duration_words, long_day, moment, relative, zone_label
 from bot.message import MAX_BLOCKS, Message, escape
 from bot.render import (
-    clock_time,
-    duration_words,
     header,
     note,
     plain_session,
     section,
     session_blocks,
-    zone_label,
 )
 from schedule.model import Session
 
@@ -85,8 +83,8 @@ def home_view(core: Core, user_id: str, at: datetime, notice: Message | None = N
         blocks.append(note("Nothing is on right now."))
 
     if upcoming is not None:
-        when = f"{clock_time(upcoming.start, zone)} {zone_label(upcoming.start, zone)}"
-        blocks += [section(f"*Next* · {when}, in {duration_words(upcoming.minutes_until)}")]
+        when = clock(upcoming.start, zone)
+        blocks += [section(f"*Next* · {when}, {relative(at, upcoming.start)}")]
         blocks += sessions(upcoming.sessions, NEXT_LIMIT)
 
     mine = [s for s in index.sessions if s.id in ids]
@@ -106,7 +104,7 @@ def home_view(core: Core, user_id: str, at: datetime, notice: Message | None = N
     for day, group in groupby(
         ahead[:BOOKMARK_LIMIT], key=lambda s: s.start.astimezone(zone).date()
     ):
-        blocks.append(note(f"*{day:%A} {day.day} {day:%B}*"))
+        blocks.append(note(f"*{long_day(day)}*"))
         blocks += sessions(list(group), BOOKMARK_LIMIT, overlaps=True)
     if len(ahead) > BOOKMARK_LIMIT:
         blocks.append(
@@ -152,9 +150,7 @@ def _notice_text(notice: Message) -> str:
 
 
 def _when(instant: datetime, core: Core) -> str:
-    zone = core.index.schedule.zone
-    local = instant.astimezone(zone)
-    return f"{local:%a} {local.day} {local:%b} at {clock_time(instant, zone)} {zone_label(instant, zone)}"
+    return moment(instant, core.index.schedule.zone)
 
 
 def _fit(blocks: list[Block]) -> list[Block]:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, tzinfo
 
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     Block,
     ButtonElement,
     MarkdownTextObject,
@@ -15,20 +15,17 @@ from slack_sdk.models.blocks import (
 
 from bot.commands.registry import Click, Request, action, command
 from bot.core import ActionResult, Core
+from bot.formatting import duration_words, moment, relative
 from bot.message import MAX_SECTION_TEXT, Message, encode_value, escape
 from bot.reminders.message import REMOVE_BOOKMARK
 from bot.reminders.planner import PlanResult, lead_minutes, notify_planned, plan_reminders
 from bot.render import (
-    clock_time,
-    day_label,
-    duration_words,
+    details_button,
     header,
-    minutes_between,
     more_button,
     note,
     section,
     truncate,
-    zone_label,
 )
 from bot.store import Delivery, DeliveryStatus
 
@@ -44,6 +41,7 @@ _ON = {"on", "start", "yes", "enable"}
     "remind",
     "remind [5|15|off|on]",
     "how many minutes before your bookmarked sessions I DM you, or turn reminders off/on",
+    group="Your summit",
 )
 def remind(req: Request) -> Message:
     """Show the person's reminder setting, or change it and re-plan their reminders."""
@@ -78,7 +76,12 @@ def remind(req: Request) -> Message:
     return _say(f"Got it: {_when(core, user_id)}.{moved}")
 
 
-@command("reminders", "reminders", "your coming reminders, each with a Cancel button")
+@command(
+    "reminders",
+    "reminders",
+    "your coming reminders, each with a Cancel button",
+    group="Your summit",
+)
 def reminders(req: Request) -> Message:
     """The person's reminders still to come, soonest first, each cancellable."""
     core, at = req.core, req.at
@@ -101,18 +104,20 @@ def reminders(req: Request) -> Message:
     lines: list[str] = []
     for delivery in shown:
         session = core.index.get(delivery.session_id)
-        title = session.title if session is not None else delivery.session_id
+        title = session.title if session is not None else "a session no longer in the schedule"
         room = f", {session.room}" if session is not None and session.room else ""
         due = max(delivery.due_at, at)
         when = (
             "being sent now"
             if delivery.status is DeliveryStatus.CLAIMED
-            else f"at {_clock(due, zone)} (in {duration_words(minutes_between(at, due))})"
+            else f"{moment(due, zone)} ({relative(at, due)})"
         )
-        starts = f"{day_label(delivery.start_at, zone)} {_clock(delivery.start_at, zone)}"
+        starts = moment(delivery.start_at, zone)
         text = f"*{escape(title)}*\n:bell: reminder {when} · starts {starts}{escape(room)}"
         lines.append(f"{title} — reminder {when}, starts {starts}{room}")
         blocks.append(_reminder_block(text, delivery, req))
+        if session is not None:
+            blocks.append(ActionsBlock(elements=[details_button(session)]))
     remaining = len(coming) - first - len(shown)
     if remaining > 0:
         blocks.append(more_button(req.query, req.page + 1, f"More ({remaining})"))
@@ -211,10 +216,6 @@ def _say(text: str) -> Message:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'s' * (n != 1)}"
-
-
-def _clock(instant: datetime, zone: tzinfo) -> str:
-    return f"{clock_time(instant, zone)} {zone_label(instant, zone)}"
 
 
 def _int(value: object) -> int | None:

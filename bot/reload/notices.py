@@ -19,17 +19,16 @@ from typing import Protocol
 
 from slack_sdk.models.blocks import Block
 
+from bot.formatting import describe_cancel, describe_move, slack_date, time_range
 from bot.message import Message, escape
 from bot.reminders.pacing import Pacer
-from bot.render import note, section, slack_date, time_range
+from bot.render import note, section
 from bot.store import Store
 from schedule.diff import (
     ScheduleDiff,
     SessionChange,
     cancel_key,
     change_key,
-    describe_cancelled,
-    describe_change,
 )
 from schedule.index import ScheduleIndex
 from schedule.model import Session
@@ -152,7 +151,7 @@ def moved_message(
     what = " and ".join(
         word for word, hit in (("time", change.moved_time), ("room", change.moved_room)) if hit
     )
-    moved = escape(describe_change(change, zone))
+    moved = escape(describe_move(change, zone))
     if change.moved_time:
         moved += f" · {slack_date(session.start, zone)}"
     lines = [f":calendar: *Schedule change* · *{escape(session.title)}* has a new {what}:", moved]
@@ -166,7 +165,7 @@ def moved_message(
         section("\n".join(lines)),
         note(f"{reason}{follow} `{command} mine` lists your bookmarks."),
     ]
-    text = f"Schedule change: {session.title}: {describe_change(change, zone)}"
+    text = f"Schedule change: {session.title}: {describe_move(change, zone)}"
     if clashes:
         text += " — now overlaps " + ", ".join(s.title for s in clashes)
     return Message(text=text, blocks=tuple(blocks))
@@ -178,13 +177,13 @@ def cancelled_message(
     """The DM saying that a session was dropped from the schedule."""
     body = (
         f":calendar: *Schedule change* · *{escape(session.title)}* is "
-        f"{escape(describe_cancelled(session, zone))}."
+        f"{escape(describe_cancel(session, zone))}."
     )
     blocks: list[Block] = [
         section(body),
         note(f"{reason} Its reminder is cancelled. `{command} mine` lists your bookmarks."),
     ]
-    text = f"Schedule change: {session.title} is {describe_cancelled(session, zone)}."
+    text = f"Schedule change: {session.title} is {describe_cancel(session, zone)}."
     return Message(text=text, blocks=tuple(blocks))
 
 

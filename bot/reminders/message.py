@@ -7,16 +7,9 @@ from datetime import datetime, timedelta
 from slack_sdk.models.blocks import Block, ButtonElement, PlainTextObject
 
 from bot.core import Core
+from bot.formatting import clock, duration_words, minutes_between, moment
 from bot.message import Message, encode_value
-from bot.render import (
-    clock_time,
-    duration_words,
-    minutes_between,
-    note,
-    section,
-    session_blocks,
-    zone_label,
-)
+from bot.render import note, section, session_blocks
 from schedule.model import Session
 
 REMOVE_BOOKMARK = "reminder_remove_bookmark"
@@ -39,10 +32,10 @@ def reminder_message(
     viewer = core.viewer_zone(user_id)
     minutes = max(minutes_between(at, session.start), 0)
     starts = duration_words(minutes)
-    when = f"{clock_time(session.start, summit)} {zone_label(session.start, summit)}"
+    when = moment(session.start, summit)
     if viewer is not None:
-        local = f"{clock_time(session.start, viewer)} {zone_label(session.start, viewer)}"
-        if local != when:
+        local = clock(session.start, viewer)
+        if local != clock(session.start, summit):
             when += f" ({local} your time)"
     room = f", {session.room}" if session.room else ""
     text = f"Starts in {starts}: {session.title} — {when}{room}"

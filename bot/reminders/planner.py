@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.core import Core
-from bot.render import duration_words, minutes_between
+from bot.formatting import relative
 from bot.settings import Settings
 from bot.store import DISMISSED, Delivery, DeliveryStatus, Preferences
 from schedule.index import ScheduleIndex
@@ -271,9 +271,8 @@ def install_planning(core: Core, clock: Clock) -> bool:
         if not added or not result.too_late:
             return None
         lead = lead_minutes(core.settings, core.store.preferences(user_id))
-        starts = duration_words(minutes_between(at, session.start))
         return (
-            f":bell: It starts in {starts}, within your {lead}-minute reminder time, "
+            f":bell: It starts {relative(at, session.start)}, within your {lead}-minute reminder time, "
             "so no reminder will come for it."
         )
 

@@ -15,7 +15,7 @@ def test_bookmark_button_toggles_state(core: Core) -> None:
     result = core.act(button["action_id"], button["value"], "U1", AT)
     assert core.store.bookmarks("U1") == {"conductor-tasks-next-steps"}
     assert result.update is not None
-    assert [b["text"]["text"] for b in buttons(result.update)] == ["Bookmarked ✓"]
+    assert [b["text"]["text"] for b in buttons(result.update)] == ["Bookmarked ✓", "Details"]
     assert result.notice is not None
     assert "Bookmarked" in result.notice.text
     again = buttons(result.update)[0]
@@ -35,7 +35,8 @@ def test_bookmarks_are_per_person(core: Core) -> None:
     """One person's bookmark does not show as another's."""
     button = buttons(core.answer("now", "U1", AT))[0]
     core.act(button["action_id"], button["value"], "U1", AT)
-    assert [b["text"]["text"] for b in buttons(core.answer("now", "U2", AT))] == ["Bookmark"]
+    labels = [b["text"]["text"] for b in buttons(core.answer("now", "U2", AT))]
+    assert labels == ["Bookmark", "Details"]
 
 
 def test_overlap_is_reported(core: Core) -> None:
@@ -74,7 +75,7 @@ def test_mine_groups_by_day_and_flags_overlaps(core: Core) -> None:
     assert text.index("Tuesday 5 November") < text.index("Wednesday 6 November")
     assert "overlaps your bookmark B" in text
     assert "overlaps your bookmark A" in text
-    assert {b["action_id"] for b in buttons(message)} == {"unbookmark"}
+    assert {b["action_id"] for b in buttons(message)} == {"unbookmark", "details"}
 
 
 def test_mine_empty(core: Core) -> None:

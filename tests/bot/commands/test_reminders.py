@@ -94,8 +94,13 @@ def test_reminders_lists_coming_ones_with_cancel_buttons(planned: Core) -> None:
     text = blob(message)
     assert "Your reminders · 2" in text
     assert text.index("Conductor Tasks") < text.index("Instance tasks in API")
-    assert "reminder at 11:05 HKT (in 1 h 5 min)" in text
-    assert [b["action_id"] for b in buttons(message)] == [CANCEL_REMINDER, CANCEL_REMINDER]
+    assert "reminder Tue 5 Nov 11:05 HKT (in 1 h 5 min)" in text
+    assert [b["action_id"] for b in buttons(message)] == [
+        CANCEL_REMINDER,
+        "details",
+        CANCEL_REMINDER,
+        "details",
+    ]
 
 
 def test_cancel_button_keeps_the_bookmark(planned: Core) -> None:

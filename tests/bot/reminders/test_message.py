@@ -24,7 +24,7 @@ def keynote_dm(
 def test_fallback_text_holds_the_essentials(world: World) -> None:
     """The notification text says when, what, what time and where."""
     text, _ = keynote_dm(world)
-    assert text == "Starts in 10 min: Nova Keynote — 11:15 HKT, Room 204-205"
+    assert text == "Starts in 10 min: Nova Keynote — Tue 5 Nov 11:15 HKT, Room 204-205"
 
 
 def test_blocks_show_times_room_proposers_links_and_button(world: World) -> None:
@@ -45,7 +45,9 @@ def test_person_zone_is_shown_next_to_the_summit_zone(world: World) -> None:
     """A person in Paris reads the start in their own time as well as the summit's."""
     world.store.set_timezone("U1", "Europe/Paris", local("2013-11-05 10:00"))
     text, blob = keynote_dm(world)
-    assert text == "Starts in 10 min: Nova Keynote — 11:15 HKT (04:15 CET your time), Room 204-205"
+    assert text == (
+        "Starts in 10 min: Nova Keynote — Tue 5 Nov 11:15 HKT (04:15 CET your time), Room 204-205"
+    )
     assert "your time 04:15 CET" in blob
 
 
