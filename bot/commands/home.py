@@ -61,6 +61,8 @@ def home_view(core: Core, user_id: str, at: datetime, notice: Message | None = N
                 bookmarked=session.id in ids,
                 query=HOME_QUERY,
                 overlaps=clashes,
+                # The page holds up to 27 sessions: a Details row each would pass 50 blocks.
+                details=False,
             )
         if len(group) > limit:
             shown.append(note(f"… and {len(group) - limit} more."))

@@ -109,10 +109,10 @@ def test_click_on_a_shared_message_leaves_it_alone(
     """Bookmarking from a message shared in a channel answers the clicker only, never replacing it."""
     bot.command("share now", slack.new_response_url())
     [shared] = slack.wait_response()
-    button = find_button(shared, "bookmark")
+    button = find_button(shared, "bookmark_toggle")
     url = slack.new_response_url()
     payload = block_actions_payload(
-        "bookmark",
+        "bookmark_toggle",
         button["value"],
         "U456",
         message={"text": shared["text"], "blocks": shared["blocks"]},
