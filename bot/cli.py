@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, NoReturn
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from bot.clock import Clock, ReplayClock, fixed_clock
 from bot.runtime import Runtime, build_runtime, read_time
-from bot.settings import Settings, SettingsError, parse_clock_speed, parse_clock_start
+from bot.settings import (
+    Settings,
+    SettingsError,
+    parse_clock_speed,
+    parse_clock_start,
+    prepare_database_folder,
+    sqlite_file,
+)
 from schedule.index import ScheduleIndex
 from schedule.model import ScheduleError
 
@@ -22,14 +30,41 @@ class UsageError(Exception):
     """Bad arguments: reported in one line, exit status 2."""
 
 
+class NothingToDo(Exception):
+    """Nothing was done, for a reason worth a line on stderr: exit status 1."""
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)
 
 
+class _Version(argparse.Action):
+    """`--version`: the installed version, looked up only when asked."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        print(f"summit-bot {version()}")
+        parser.exit()
+
+
+def version() -> str:
+    """The version of the installed summit-bot package."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("summit-bot")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser for every subcommand, each with its help."""
     parser = _Parser(prog="summit-bot", description="The schedule companion of a conference.")
+    parser.add_argument("--version", action=_Version, help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def add(name: str, help_text: str) -> argparse.ArgumentParser:
@@ -48,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     clock_options(ask)
     ask.add_argument("--user", default="U_CONSOLE", help="the person asking")
     ask.add_argument("--json", action="store_true", help="print the message as Slack JSON")
+    ask.add_argument(
+        "-o",
+        "--output",
+        help="where a file the answer carries goes (`export`): a file or a folder (default: .)",
+    )
     ask.add_argument("text", help='the question, e.g. "/nova now"')
 
     convert = add("convert", "turn a schedule file of any supported format into summit-bot JSON")
@@ -68,6 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = add("run", "answer Slack over Socket Mode (needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN)")
     clock_options(run)
+
+    add("where", "print the database, the settings file and the settings in use (no secrets)")
+
+    reset = add("reset", "delete the local SQLite database: bookmarks, reminders, preferences")
+    reset.add_argument("--yes", action="store_true", help="really delete it")
 
     serve = add("serve", "answer Slack over HTTP (needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)")
     serve.add_argument(
@@ -99,6 +144,7 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     from bot.reminders.messenger import ConsoleMessenger
     from bot.services import start_services
 
+    _console_logging(settings)
     runtime = _runtime(args, settings)
     console = Console(runtime.core, runtime.clock, args.user)
     services = start_services(runtime, ConsoleMessenger(console.print_dm))
@@ -111,19 +157,38 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    """Print one answer."""
-    from bot.render_text import render
+    """Print one answer; write the files it carries (an export) where `-o` says, or here."""
+    from bot.render_text import message_json, render
 
     runtime = _runtime(args, settings)
     try:
         message = runtime.core.answer(args.text, args.user, runtime.clock.now())
     finally:
         runtime.close()
+    saved = _save_files(message, args.output) if message.attachments else []
     if args.json:
-        print(json.dumps(message.to_dict(), indent=2, ensure_ascii=False))
+        print(message_json(message))
+        for path in saved:
+            print(f"saved {path}", file=sys.stderr)
     else:
         print(render(message)[0])
+        for path in saved:
+            print(f"Saved {path}")
     return 0
+
+
+def _save_files(message: Any, output: str | None) -> list[Path]:
+    """Write the message's attachments into the folder `output` names, or as the file it names."""
+    from bot.commands.export import save_attachments
+
+    target = Path(output) if output else Path.cwd()
+    try:
+        if output and not target.is_dir() and len(message.attachments) == 1:
+            target.write_bytes(message.attachments[0].content)
+            return [target.resolve()]
+        return save_attachments(message, target)
+    except OSError as exc:
+        raise UsageError(f"{target}: cannot write: {exc.strerror or exc}") from None
 
 
 def cmd_convert(args: argparse.Namespace, settings: Settings) -> int:
@@ -138,15 +203,21 @@ def cmd_convert(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    """Write a person's bookmarks as an .ics file (an unknown person: an empty calendar)."""
+    """Write a person's bookmarks as an .ics file; nobody's bookmarks: say so, exit 1."""
     from bot.clock import make_clock
     from bot.commands.export import bookmarked_sessions, bookmarks_ics
     from bot.reload import serving_schedule
     from bot.store import Store
 
+    prepare_database_folder(settings.database_url)
     with Store.open(settings.database_url) as store:
         schedule = serving_schedule(settings, store)
         sessions = bookmarked_sessions(store, schedule, args.user)
+    if not sessions:
+        raise NothingToDo(
+            f"{args.user} has no bookmarks in {schedule.name}: nothing to export "
+            "(is DATABASE_URL the bot's database? `summit-bot where` shows it)"
+        )
     data = bookmarks_ics(schedule, sessions, make_clock(settings.clock_start).now())
     if args.output in (None, "-"):
         sys.stdout.buffer.write(data)
@@ -172,6 +243,7 @@ def cmd_reload(args: argparse.Namespace, settings: Settings) -> int:
 
     # The refusal is this command's one line of error; the reloader's log would repeat it.
     logging.getLogger("bot.reload").setLevel(logging.ERROR)
+    prepare_database_folder(settings.database_url)
     with Store.open(settings.database_url) as store:
         source = ScheduleSource(serving_schedule(settings, store))
         reloader = Reloader(settings, store, source, clock=make_clock(settings.clock_start))
@@ -208,8 +280,83 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_where(args: argparse.Namespace, settings: Settings) -> int:
+    """Print where the data lives and the settings in use; secrets only as set / not set."""
+    from bot.settings import data_folder
+
+    env_file = Path(".env")
+    rows = [
+        ("database", _safe_url(settings.database_url)),
+        ("data folder", str(data_folder())),
+        ("settings file", str(env_file.resolve()) if env_file.is_file() else "none (no .env here)"),
+        ("schedule", settings.schedule_url or settings.schedule_path or "bundled (Icehouse Nova)"),
+        ("command", settings.command),
+        ("admins", ", ".join(sorted(settings.admin_user_ids)) or "none"),
+        (
+            "reminders",
+            f"{settings.reminder_lead_minutes} min before"
+            if settings.reminders_enabled
+            else "off (SUMMIT_BOT_REMINDERS)",
+        ),
+        ("clock", _clock_words(settings)),
+        ("Slack API", settings.slack_api_url or "https://slack.com/api/"),
+    ]
+    for name in ("slack_bot_token", "slack_app_token", "slack_signing_secret"):
+        rows.append((name.upper(), "set" if getattr(settings, name) else "not set"))
+    rows += [
+        ("HTTP", f"{settings.http_host}:{settings.http_port}"),
+        ("log level", settings.log_level),
+    ]
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        print(f"{name:<{width}}  {value}")
+    return 0
+
+
+def cmd_reset(args: argparse.Namespace, settings: Settings) -> int:
+    """Delete the local SQLite database (with --yes); another database is left alone."""
+    path = sqlite_file(settings.database_url)
+    if path is None:
+        raise UsageError(
+            "reset deletes a local SQLite database only; DATABASE_URL names "
+            f"{_safe_url(settings.database_url)}"
+        )
+    files = [p for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")) if p.exists()]
+    if not files:
+        print(f"Nothing to reset: there is no database at {path}.")
+        return 0
+    if not args.yes:
+        raise NothingToDo(
+            f"this deletes {path} (every bookmark, reminder and preference); "
+            "run `summit-bot reset --yes` to do it"
+        )
+    for file in files:
+        file.unlink()
+    print(f"Deleted {path}: the next start begins with no bookmarks.")
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    """A database URL with its password hidden."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(unreadable URL)"
+
+
+def _clock_words(settings: Settings) -> str:
+    if settings.clock_start is None:
+        return "real time"
+    return f"replay from {settings.clock_start.isoformat()} at {settings.clock_speed:g}×"
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    """Serve Slack over HTTP until interrupted."""
+    """Serve Slack over HTTP until interrupted; Slack's answer to auth.test is checked first."""
+    import asyncio
+
+    from bot.app import check_slack
     from bot.http_server import run_http
 
     if not args.http:
@@ -219,10 +366,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     _require(settings.slack_bot_token, "SLACK_BOT_TOKEN", "the bot token, xoxb-…")
     _require(settings.slack_signing_secret, "SLACK_SIGNING_SECRET", "the app's signing secret")
     _configure_logging(settings)
+    identity = asyncio.run(check_slack(settings))
     runtime = _runtime(args, settings)
     services = _slack_services(runtime)
     try:
-        run_http(settings, runtime, host, port)
+        run_http(settings, runtime, host, port, identity)
     finally:
         services.stop()
         runtime.close()
@@ -255,6 +403,19 @@ def _configure_logging(settings: Settings) -> None:
     if not isinstance(level, int):
         raise SettingsError(f"LOG_LEVEL: {settings.log_level!r} is not a log level")
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Migrations report each step at INFO: noise at every first start, not news.
+    logging.getLogger("alembic").setLevel(max(level, logging.WARNING))
+
+
+def _console_logging(settings: Settings) -> None:
+    """The console shows warnings only, and none the answers already tell."""
+    import logging
+
+    level = max(logging.getLevelName(settings.log_level), logging.WARNING)
+    logging.basicConfig(level=level, format="summit-bot: %(message)s")
+    # A refused reload is the answer itself (and the admins' DM): not a log line too.
+    logging.getLogger("bot.reload").setLevel(max(level, logging.ERROR))
+    logging.getLogger("alembic").setLevel(level)
 
 
 def _slack_reason(exc: Exception) -> str:
@@ -270,13 +431,18 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "convert": cmd_convert,
     "export": cmd_export,
     "reload": cmd_reload,
+    "where": cmd_where,
+    "reset": cmd_reset,
     "run": cmd_run,
     "serve": cmd_serve,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; errors are one line on stderr with exit status 2."""
+    """Run the command line; errors are one line on stderr with exit status 2.
+
+    A reader that stops early (`summit-bot ask … | head -1`) ends it quietly.
+    """
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -284,7 +450,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help()
             return 2
         settings = Settings.from_env()
-        return COMMANDS[args.command](args, settings)
+        status = COMMANDS[args.command](args, settings)
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:
+        # Python would complain again when flushing at exit: point stdout at nothing.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # as a shell reports a process ended by SIGPIPE
+    except NothingToDo as exc:
+        print(f"summit-bot: {exc}", file=sys.stderr)
+        return 1
     except (UsageError, SettingsError, ScheduleError, ValueError) as exc:
         print(f"summit-bot: {exc}", file=sys.stderr)
         return 2

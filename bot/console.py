@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 import threading
 from collections.abc import Callable
+from datetime import UTC
 from pathlib import Path
 from typing import TextIO
 
 from bot.clock import Clock, ReplayClock
 from bot.commands.export import save_attachments
 from bot.core import Core
+from bot.formatting import clock, day_label
 from bot.message import Message
-from bot.render_text import Button, render
+from bot.render_text import Button, message_json, render
 from bot.runtime import read_time
 
 META_HELP = """\
@@ -33,9 +34,19 @@ class Console:
     """A read-answer loop over the core, like a chat with the bot in a terminal."""
 
     def __init__(
-        self, core: Core, clock: Clock, user_id: str = "U_CONSOLE", out: TextIO | None = None
+        self,
+        core: Core,
+        clock: Clock,
+        user_id: str = "U_CONSOLE",
+        out: TextIO | None = None,
+        *,
+        line_buffer: Callable[[], str] | None = None,
     ) -> None:
-        """Answer as the bot for `user_id`, at the times `clock` shows; DMs print to `out`."""
+        """Answer as the bot for `user_id`, at the times `clock` shows; DMs print to `out`.
+
+        `line_buffer` gives what the person has typed so far at the prompt (readline's
+        buffer by default), so that a DM printed meanwhile can redraw it below.
+        """
         self.core = core
         self.clock = clock
         self.user_id = user_id
@@ -44,6 +55,10 @@ class Console:
         self._next_button = 1
         self._out = out
         self._lock = threading.Lock()
+        self._print_lock = threading.Lock()
+        self._prompt: str | None = None
+        """The prompt being answered at the moment, None while the bot is answering."""
+        self._line_buffer = line_buffer or _readline_buffer
 
     def show(self, message: Message) -> str:
         """Render `message` with fresh button numbers and remember its buttons and files."""
@@ -73,7 +88,7 @@ class Console:
             "user": self._user,
             "time": self._time,
             "warp": self._warp,
-            "json": lambda _: json.dumps(self.last.to_dict(), indent=2) if self.last else "",
+            "json": lambda _: message_json(self.last) if self.last else "",
             "help": lambda _: META_HELP.format(user=self.user_id),
         }
         handler = handlers.get(word.casefold())
@@ -104,7 +119,8 @@ class Console:
             self._settable().set(at, speed=0.0)
         now = self.clock.now()
         zone = self.core.index.schedule.zone
-        return f"The clock shows {now.astimezone(zone):%a %d %b %Y %H:%M %Z} ({now:%H:%M} UTC)."
+        local = now.astimezone(zone)
+        return f"The clock shows {day_label(now, zone)} {local.year} {clock(now, zone)} ({clock(now, UTC)})."
 
     def _warp(self, rest: str) -> str:
         words = rest.split()
@@ -128,10 +144,15 @@ class Console:
         return f"\n[DM to {user_id}]\n" + self.show(message)
 
     def print_dm(self, user_id: str, message: Message) -> None:
-        """Print a direct message as it arrives, between prompts."""
-        stream = self._out or sys.stdout
-        stream.write(self.say(user_id, message) + "\n")
-        stream.flush()
+        """Print a direct message as it arrives; during a prompt, redraw it and the typing below."""
+        text = self.say(user_id, message)
+        with self._print_lock:
+            stream = self._out or sys.stdout
+            prompt = self._prompt
+            stream.write(text + "\n")
+            if prompt is not None:
+                stream.write(prompt + self._line_buffer())
+            stream.flush()
 
     def run(self, read: Callable[[str], str] = input, out: TextIO | None = None) -> None:
         """Loop: prompt, read a line, print the answer, until :quit or end of input."""
@@ -143,17 +164,33 @@ class Console:
             f"({len(self.core.index.sessions)} sessions, times in {zone}). Type :help.\n"
         )
         while True:
+            prompt = f"{self.user_id}> "
+            with self._print_lock:
+                self._prompt = prompt
             try:
-                line = read(f"{self.user_id}> ")
+                line = read(prompt)
             except EOFError:
                 stream.write("\n")
                 return
+            finally:
+                with self._print_lock:
+                    self._prompt = None
             if line.strip() in {":quit", ":q", ":exit"}:
                 return
             answer = self.exec_command(line)
-            if answer:
-                stream.write(answer + "\n")
-            stream.flush()
+            with self._print_lock:
+                if answer:
+                    stream.write(answer + "\n")
+                stream.flush()
+
+
+def _readline_buffer() -> str:
+    """What is typed at the prompt so far (nothing known without readline)."""
+    try:
+        import readline
+    except ImportError:  # pragma: no cover - platforms without readline
+        return ""
+    return str(readline.get_line_buffer())
 
 
 def _enable_history() -> None:

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.app import build_app
+from bot.app import SlackIdentity, build_app
 from bot.handlers.replies import off_loop, sender_of
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -85,9 +85,19 @@ def http_server(
     return uvicorn.Server(config)
 
 
-def run_http(settings: Settings, runtime: Runtime, host: str, port: int) -> None:
-    """Serve until SIGINT or SIGTERM, then shut down gracefully and return."""
-    server = http_server(settings, runtime, build_app(settings, runtime), host, port)
+def run_http(
+    settings: Settings,
+    runtime: Runtime,
+    host: str,
+    port: int,
+    identity: SlackIdentity | None = None,
+) -> None:
+    """Serve until SIGINT or SIGTERM, then shut down gracefully and return.
+
+    `identity` is the bot's Slack identity as checked at start (see `bot.app.check_slack`).
+    """
+    app = build_app(settings, runtime, identity)
+    server = http_server(settings, runtime, app, host, port)
 
     # While it runs, uvicorn handles the signals itself, then raises the one it got again
     # once it has shut down: by then the job is done, so the command ends normally.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +43,11 @@ def plain(mrkdwn: str) -> str:
     for code, symbol in _EMOJI.items():
         text = text.replace(code, symbol)
     return html.unescape(text)
+
+
+def message_json(message: Message) -> str:
+    """The message as Slack's JSON, indented, non-ASCII left as it is (console and `ask`)."""
+    return json.dumps(message.to_dict(), indent=2, ensure_ascii=False)
 
 
 def render(message: Message, first_number: int = 1) -> tuple[str, list[Button]]:

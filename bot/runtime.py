@@ -11,7 +11,7 @@ from bot.core import Core
 from bot.reload import Startup, start_schedule
 from bot.reminders.planner import install_planning
 from bot.schedule_source import ScheduleSource
-from bot.settings import Settings
+from bot.settings import Settings, prepare_database_folder
 from bot.store import Store
 from schedule.importers import load_bundled, load_schedule
 from schedule.index import ScheduleIndex
@@ -54,6 +54,7 @@ def build_runtime(
 
     The clock is `clock`, else the settings' one, then `choose_clock` may replace it.
     """
+    prepare_database_folder(settings.database_url)
     store = Store.open(settings.database_url)
     try:
         clock = clock or make_clock(settings.clock_start, settings.clock_speed)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import parser as dateparser
@@ -18,11 +20,49 @@ class SettingsError(ValueError):
     """A setting has a value that cannot be used; the message names the setting."""
 
 
+APP_NAME = "summit-bot"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_COMMAND = re.compile(r"/[a-z0-9][a-z0-9_-]{0,31}")
+_USER_ID = re.compile(r"[UW][A-Z0-9_]+")
+_DATABASE_SCHEMES = ("sqlite", "postgresql")
+
+
+def data_folder() -> Path:
+    """The per-user folder of summit-bot's own data (e.g. ~/.local/share/summit-bot)."""
+    from platformdirs import user_data_path  # read only when the default is needed
+
+    return user_data_path(APP_NAME, appauthor=False)
+
+
+def default_database_url() -> str:
+    """The database when `DATABASE_URL` is unset: a SQLite file in the per-user data folder.
+
+    Not in the working directory, so bookmarks stay wherever the bot is started from.
+    """
+    return f"sqlite:///{data_folder() / 'summit-bot.db'}"
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite database URL, or None (another database, or in memory)."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix):
+        return None
+    path = url[len(prefix) :].split("?", 1)[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
+def prepare_database_folder(url: str) -> None:
+    """Create the folder of the default SQLite database on first use."""
+    path = sqlite_file(url)
+    if path is not None and path.parent == data_folder():
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything summit-bot can be told from outside, with its defaults."""
 
-    database_url: str = "sqlite:///summit-bot.db"
+    database_url: str = field(default_factory=default_database_url)
     schedule_path: str | None = None
     schedule_url: str | None = None
     schedule_refresh_seconds: int = 300
@@ -58,29 +98,89 @@ class Settings:
             return value or None
 
         return cls(
-            database_url=get("DATABASE_URL") or cls.database_url,
+            database_url=_database_url(get("DATABASE_URL")),
             schedule_path=get("SUMMIT_BOT_SCHEDULE"),
-            schedule_url=get("SUMMIT_BOT_SCHEDULE_URL"),
+            schedule_url=_web_url(get, "SUMMIT_BOT_SCHEDULE_URL"),
             schedule_refresh_seconds=_int(get, "SUMMIT_BOT_SCHEDULE_REFRESH_SECONDS", 300, 10),
             schedule_timezone=_zone(get("SUMMIT_BOT_SCHEDULE_TIMEZONE")),
             schedule_track=get("SUMMIT_BOT_SCHEDULE_TRACK"),
             clock_start=parse_clock_start(get("SUMMIT_BOT_CLOCK_START")),
             clock_speed=parse_clock_speed(get("SUMMIT_BOT_CLOCK_SPEED")),
-            command=get("SUMMIT_BOT_COMMAND") or cls.command,
+            command=_command(get("SUMMIT_BOT_COMMAND")),
             reminder_lead_minutes=_int(get, "SUMMIT_BOT_REMINDER_LEAD_MINUTES", 10, 0),
             reminders_enabled=_bool(get, "SUMMIT_BOT_REMINDERS", True),
-            admin_user_ids=frozenset(
-                part.strip() for part in (get("SUMMIT_BOT_ADMINS") or "").split(",") if part.strip()
-            ),
+            admin_user_ids=_admins(get("SUMMIT_BOT_ADMINS")),
             slack_bot_token=get("SLACK_BOT_TOKEN"),
             slack_app_token=get("SLACK_APP_TOKEN"),
             slack_signing_secret=get("SLACK_SIGNING_SECRET"),
-            slack_api_url=get("SLACK_API_URL"),
+            slack_api_url=_web_url(get, "SLACK_API_URL"),
             slack_messages_per_second=_float(get, "SUMMIT_BOT_SLACK_MESSAGES_PER_SECOND", 20.0),
             http_host=get("SUMMIT_BOT_HTTP_HOST") or cls.http_host,
-            http_port=_int(get, "SUMMIT_BOT_HTTP_PORT", 3000, 0),
-            log_level=(get("LOG_LEVEL") or cls.log_level).upper(),
+            http_port=_port(get),
+            log_level=_log_level(get("LOG_LEVEL")),
         )
+
+
+def _database_url(url: str | None) -> str:
+    if url is None:
+        return default_database_url()
+    scheme, sep, _ = url.partition("://")
+    if not sep or scheme.split("+", 1)[0] not in _DATABASE_SCHEMES:
+        # The URL may hold a password: it is not repeated.
+        raise SettingsError(
+            "DATABASE_URL is not a database URL "
+            "(e.g. sqlite:////path/to/bot.db or postgresql+psycopg://user@host/db)"
+        )
+    return url
+
+
+def _command(text: str | None) -> str:
+    if text is None:
+        return "/nova"
+    if not text.startswith("/"):
+        raise SettingsError(f"SUMMIT_BOT_COMMAND: {text!r} must start with / (e.g. /{text})")
+    if not _COMMAND.fullmatch(text):
+        raise SettingsError(
+            f"SUMMIT_BOT_COMMAND: {text!r} is not a slash command "
+            "(lower-case letters, digits, - and _, at most 32)"
+        )
+    return text
+
+
+def _admins(text: str | None) -> frozenset[str]:
+    ids = [part.strip() for part in (text or "").split(",") if part.strip()]
+    for user_id in ids:
+        if not _USER_ID.fullmatch(user_id):
+            raise SettingsError(
+                f"SUMMIT_BOT_ADMINS: {user_id!r} is not a Slack user id (like U012AB3CD)"
+            )
+    return frozenset(ids)
+
+
+def _log_level(text: str | None) -> str:
+    level = (text or "INFO").upper()
+    if level == "WARN":
+        level = "WARNING"
+    if level not in LOG_LEVELS:
+        raise SettingsError(f"LOG_LEVEL: {text!r} is not a level ({', '.join(LOG_LEVELS)})")
+    return level
+
+
+def _port(get: Callable[[str], str | None]) -> int:
+    port = _int(get, "SUMMIT_BOT_HTTP_PORT", 3000, 0)
+    if port > 65535:
+        raise SettingsError(f"SUMMIT_BOT_HTTP_PORT: {port} is not a port (0–65535)")
+    return port
+
+
+def _web_url(get: Callable[[str], str | None], name: str) -> str | None:
+    url = get(name)
+    if url is None:
+        return None
+    parsed = urlsplit(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise SettingsError(f"{name}: {url!r} is not an http(s) URL")
+    return url
 
 
 def parse_clock_start(text: str | None) -> datetime | None:

@@ -121,3 +121,12 @@ def slack() -> Iterator[FakeSlack]:
     """A fake Slack workspace on a loopback port, where U123 is in Paris and U456 in Hong Kong."""
     with FakeSlack(users=FAKE_USERS) as fake:
         yield fake
+
+
+@pytest.fixture(autouse=True)
+def private_data_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The per-user data folder (the default database's home) is a scratch one in every test."""
+    folder = tmp_path_factory.mktemp("xdg-data")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_DATA_HOME", str(folder))
+        yield folder

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from bot.commands.registry import Request, command
 from bot.core import Core
+from bot.formatting import duration_words
 from bot.message import Message, escape
 from bot.render import note, section
 from schedule.model import fold
@@ -92,11 +93,22 @@ def follow(req: Request) -> Message:
         if prefs.lead_minutes is not None
         else core.settings.reminder_lead_minutes
     )
+    coming = coming_reminders(core, req.user_id, chosen)
+    # Promise only what the planner planned: sessions begun or too close get none.
+    left_out = count - coming
     text = (
-        f"You now follow the *{escape(chosen)}* track: a reminder {lead} minutes before each "
-        f"of its {count} sessions, and of any added later. Bookmarked ones are reminded once."
+        f"You now follow the *{escape(chosen)}* track: a reminder {duration_words(lead)} before "
+        f"each of its {_sessions(coming, 'coming ')}, and of any added later. "
+        "Bookmarked ones are reminded once."
+        if prefs.reminders_enabled
+        else f"You now follow the *{escape(chosen)}* track ({_sessions(count)})."
     )
     extra = []
+    if prefs.reminders_enabled and left_out > 0:
+        extra.append(
+            f"{_sessions(left_out).capitalize()} {'has' if left_out == 1 else 'have'} begun, "
+            "ended or start too soon for a reminder."
+        )
     if not prefs.reminders_enabled:
         extra.append("Your reminders are off, so none will come until you turn them on.")
     extra.append(f"`{cmd} unfollow {escape(chosen)}` stops them.")
@@ -122,6 +134,19 @@ def unfollow(req: Request) -> Message:
         f"You no longer follow the *{escape(chosen)}* track; "
         "the reminders of the sessions you bookmarked stay."
     )
+
+
+def coming_reminders(core: Core, user_id: str, track: str) -> int:
+    """How many sessions of `track` have a reminder coming for `user_id`."""
+    from bot.store import DeliveryStatus
+
+    ids = {s.id for s in core.index.sessions if s.track == track}
+    coming = core.store.deliveries_for(user_id, [DeliveryStatus.PENDING, DeliveryStatus.CLAIMED])
+    return len({d.session_id for d in coming if d.session_id in ids})
+
+
+def _sessions(n: int, adjective: str = "") -> str:
+    return f"{n} {adjective}session{'s' * (n != 1)}"
 
 
 def replan(core: Core, user_id: str, track: str, at: datetime) -> None:

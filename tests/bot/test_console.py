@@ -55,8 +55,8 @@ def test_user_switch(core: Core) -> None:
 def test_time_and_warp(core: Core) -> None:
     """`:time` fixes the clock in the summit's zone and `:warp` runs it at a speed."""
     console = Console(core, fixed_clock(local("2013-11-05 11:20")))
-    assert "Thu 07 Nov 2013 15:00 HKT" in console.exec_command(":time thu 3pm")
-    assert "Thu 07 Nov 2013 15:00" in console.exec_command(":time")
+    assert "Thu 7 Nov 2013 15:00 HKT (07:00 UTC)" in console.exec_command(":time thu 3pm")
+    assert "Thu 7 Nov 2013 15:00" in console.exec_command(":time")
     assert "60× speed" in console.exec_command(":warp wed 9am 60")
     assert "Error:" in console.exec_command(":time banana split")
 

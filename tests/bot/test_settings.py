@@ -13,10 +13,11 @@ from bot.settings import Settings, SettingsError
 ENV_EXAMPLE = Path(__file__).parents[2] / ".env.example"
 
 
-def test_defaults() -> None:
-    """With nothing set, the defaults apply."""
+def test_defaults(private_data_folder: Path) -> None:
+    """With nothing set, the defaults apply; the database is in the per-user data folder."""
     settings = Settings.from_env({}, env_file=None)
-    assert settings.database_url == "sqlite:///summit-bot.db"
+    expected = private_data_folder / "summit-bot" / "summit-bot.db"
+    assert settings.database_url == f"sqlite:///{expected}"
     assert settings.reminder_lead_minutes == 10
     assert settings.command == "/nova"
     assert settings.clock_start is None

@@ -35,7 +35,9 @@ def two_tracks(core: Core) -> None:
 def test_follow_defaults_to_the_schedules_track(core: Core) -> None:
     """`follow` alone follows the bundled schedule's only track and plans its reminders."""
     message = core.answer("/nova follow", "U1", AT)
-    assert message.text.startswith("You now follow the Nova track: a reminder 10 minutes")
+    assert message.text.startswith(
+        "You now follow the Nova track: a reminder 10 min before each of its 31 coming sessions"
+    )
     assert core.store.follows("U1") == {"Nova"}
     assert len(pending(core, "U1")) == 31
     again = core.answer("/nova follow nova", "U1", AT)
