@@ -65,8 +65,12 @@ def render(message: Message, first_number: int = 1) -> tuple[str, list[Button]]:
         )
         return f"[{label}] ({number})"
 
+    after_section = False
     for block in message.block_dicts():
         kind = block["type"]
+        # A row of buttons right under a section joins that section's button line.
+        joins = kind == "actions" and after_section and lines and lines[-1] == ""
+        after_section = kind == "section"
         if kind == "header":
             title = str(block["text"]["text"])
             lines += ["", title, "=" * min(len(title), 72)]
@@ -79,9 +83,14 @@ def render(message: Message, first_number: int = 1) -> tuple[str, list[Button]]:
         elif kind == "context":
             lines.append("  " + " ".join(plain(str(e.get("text", ""))) for e in block["elements"]))
         elif kind == "actions":
-            lines.append(
-                "  ".join(button(e) for e in block["elements"] if e.get("type") == "button")
-            )
+            row = "  ".join(button(e) for e in block["elements"] if e.get("type") == "button")
+            if joins:
+                lines.pop()
+                last = lines.pop()
+                ends_in_buttons = last.rsplit("\n", 1)[-1].startswith("  [")
+                lines += [f"{last}  {row}" if ends_in_buttons else f"{last}\n  {row}", ""]
+            else:
+                lines.append(row)
         elif kind == "divider":
             lines.append("-" * 40)
     return "\n".join(lines).strip("\n"), buttons

@@ -106,8 +106,9 @@ def follow(req: Request) -> Message:
     extra = []
     if prefs.reminders_enabled and left_out > 0:
         extra.append(
-            f"{_sessions(left_out).capitalize()} {'has' if left_out == 1 else 'have'} begun, "
-            "ended or start too soon for a reminder."
+            f"{_sessions(left_out).capitalize()} "
+            + ("has begun, ended or starts" if left_out == 1 else "have begun, ended or start")
+            + " too soon for a reminder."
         )
     if not prefs.reminders_enabled:
         extra.append("Your reminders are off, so none will come until you turn them on.")
