@@ -101,20 +101,26 @@ def test_cli_export_writes_the_saved_schedules_times(
     assert found == {f"{first.id}@summit-bot": (moved.start, moved.end)}
 
 
-def test_cli_export_of_an_unknown_person_is_an_empty_calendar(
-    cli_db: str, capfdbinary: pytest.CaptureFixture[bytes]
+def test_cli_export_of_nobodys_bookmarks_says_so_and_exits_1(
+    cli_db: str, tmp_path: Path, capfdbinary: pytest.CaptureFixture[bytes]
 ) -> None:
-    """A person without bookmarks gets a valid calendar with no events on standard output."""
-    assert main(["export", "--user", "UNOBODY"]) == 0
-    out = capfdbinary.readouterr().out
-    assert out.startswith(b"BEGIN:VCALENDAR")
-    assert events(out) == {}
+    """A person without bookmarks gets one line saying so, exit 1, and no calendar anywhere."""
+    assert main(["export", "--user", "NOBODY"]) == 1
+    captured = capfdbinary.readouterr()
+    assert captured.out == b""
+    err = captured.err.decode()
+    assert err.count("\n") == 1
+    assert err.startswith("summit-bot: NOBODY has no bookmarks")
+    assert main(["export", "--user", "NOBODY", "-o", "nobody.ics"]) == 1
+    assert not (tmp_path / "nobody.ics").exists()
 
 
 def test_cli_export_to_an_unwritable_place_is_one_line(
     cli_db: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A file that cannot be written is one error line and exit status 2."""
+    with Store.open(cli_db) as store:
+        store.add_bookmark("U1", IDS[0], AT)
     assert main(["export", "--user", "U1", "-o", "no/such/folder/mine.ics"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
