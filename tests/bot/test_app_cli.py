@@ -78,7 +78,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start(argv: list[str], tmp_path: Path, slack: FakeSlack) -> subprocess.Popen[str]:
+def start(
+    argv: list[str], tmp_path: Path, slack: FakeSlack, **extra: str
+) -> subprocess.Popen[str]:
     """`python -m bot ARGV` against the fake Slack, with test tokens, logging at DEBUG."""
     env = {
         **os.environ,
@@ -91,6 +93,7 @@ def start(argv: list[str], tmp_path: Path, slack: FakeSlack) -> subprocess.Popen
         "SUMMIT_BOT_CLOCK_START": "2013-11-05T11:20:00+08:00",
         "SUMMIT_BOT_CLOCK_SPEED": "0",
         "LOG_LEVEL": "DEBUG",
+        **extra,
     }
     return subprocess.Popen(
         [sys.executable, "-m", "bot", *argv],
@@ -172,5 +175,54 @@ def test_run_with_a_refused_token_exits_2(tmp_path: Path, slack: FakeSlack) -> N
     slack.fail_always("apps.connections.open", "invalid_auth")
     process = start(["run"], tmp_path, slack)
     out, _ = process.communicate(timeout=20)
+    assert process.returncode == 2
+    assert out.strip().splitlines()[-1] == "summit-bot: could not connect to Slack: invalid_auth"
+
+
+def wait_healthy(port: int, process: subprocess.Popen[str]) -> None:
+    """Wait until `serve` answers its health check."""
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            status, _ = request(port, "GET", "/healthz")
+            assert status == 200
+            return
+        except ConnectionRefusedError:
+            assert process.poll() is None, process.communicate()[0]
+            assert time.monotonic() < deadline, "serve did not start"
+            time.sleep(0.1)
+
+
+def test_serve_with_slack_down_warns_and_answers_the_schedule(
+    tmp_path: Path, slack: FakeSlack
+) -> None:
+    """Slack's API unreachable at start: one warning, then signed commands are answered, no 500."""
+    port = free_port()
+    argv = ["serve", "--http", "--host", "127.0.0.1", "--port", str(port)]
+    dead_api = f"http://127.0.0.1:{free_port()}/api/"
+    process = start(argv, tmp_path, slack, SLACK_API_URL=dead_api, LOG_LEVEL="INFO")
+    try:
+        wait_healthy(port, process)
+        for _ in range(3):
+            url = slack.new_response_url()
+            form = encode_form(slash_command_form(text="now", response_url=url))
+            headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(form, SECRET)}
+            assert request(port, "POST", "/slack/events", form, **headers)[0] == 200
+            [answer] = slack.wait_response(int(url.rsplit("/", 1)[1]), timeout=10)
+            assert "Conductor Tasks Next Steps" in answer["text"]
+    finally:
+        out = stop(process)
+    assert "Slack did not answer auth.test" in out
+    assert "Traceback" not in out
+    assert "alembic" not in out
+    assert "xoxb-summit-cli" not in out
+
+
+def test_serve_with_a_refused_token_exits_2(tmp_path: Path, slack: FakeSlack) -> None:
+    """When Slack refuses the bot token, `serve` says why in one line and exits 2, as `run` does."""
+    slack.fail_always("auth.test", "invalid_auth")
+    port = free_port()
+    process = start(["serve", "--http", "--port", str(port)], tmp_path, slack)
+    out, _ = process.communicate(timeout=30)
     assert process.returncode == 2
     assert out.strip().splitlines()[-1] == "summit-bot: could not connect to Slack: invalid_auth"
