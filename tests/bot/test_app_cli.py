@@ -78,9 +78,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start(
-    argv: list[str], tmp_path: Path, slack: FakeSlack, **extra: str
-) -> subprocess.Popen[str]:
+def start(argv: list[str], tmp_path: Path, slack: FakeSlack, **extra: str) -> subprocess.Popen[str]:
     """`python -m bot ARGV` against the fake Slack, with test tokens, logging at DEBUG."""
     env = {
         **os.environ,

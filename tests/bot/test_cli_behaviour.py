@@ -133,9 +133,12 @@ def test_where_names_the_settings_but_no_secret(tmp_path: Path) -> None:
         assert secret not in out
     assert "SLACK_BOT_TOKEN       set" in out
     assert "SLACK_APP_TOKEN       not set" in out
-    assert "reset deletes a local SQLite database only" in summit_bot(
-        "reset", "--yes", cwd=tmp_path, DATABASE_URL="postgresql+psycopg://u:pw@h/db"
-    ).stderr
+    assert (
+        "reset deletes a local SQLite database only"
+        in summit_bot(
+            "reset", "--yes", cwd=tmp_path, DATABASE_URL="postgresql+psycopg://u:pw@h/db"
+        ).stderr
+    )
 
 
 @pytest.mark.parametrize(

@@ -124,7 +124,8 @@ def test_console_json_and_ask_json_agree_on_non_ascii(
     assert main(["ask", "--json", "--at", "2013-11-05 11:20", "search scheduler"]) == 0
     asked = capsys.readouterr().out
     assert "“scheduler”" in shown
-    assert "\\u201c" not in shown and "\\u201c" not in asked
+    assert "\\u201c" not in shown
+    assert "\\u201c" not in asked
     assert json.loads(shown) == json.loads(asked)
 
 

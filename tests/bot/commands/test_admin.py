@@ -66,8 +66,9 @@ def test_admin_reload_of_a_file_lists_the_move(admin_core: Core, tmp_path: Path)
     message = admin_core.answer(f"/nova reload {path}", "UADMIN", AT)
     assert message.text.startswith(f"Reloaded {path}: 1 moved.")
     assert "1 person will be told about 1 change(s) once the bot can send DMs." in message.text
-    assert "Tue 5 Nov 11:15–11:55 HKT, AWE Level 2, Room 204-205 → Tue 5 Nov 12:15–12:55 HKT" in blob(
-        message
+    assert (
+        "Tue 5 Nov 11:15–11:55 HKT, AWE Level 2, Room 204-205 → Tue 5 Nov 12:15–12:55 HKT"
+        in blob(message)
     )
     first = admin_core.index.get(FIRST)
     assert first is not None
