@@ -13,6 +13,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.commands.bookmarks import vanished_titles
 from bot.commands.registry import Click, Request, action, command
 from bot.core import ActionResult, Core
 from bot.formatting import duration_words, moment, relative
@@ -104,7 +105,7 @@ def reminders(req: Request) -> Message:
     lines: list[str] = []
     for delivery in shown:
         session = core.index.get(delivery.session_id)
-        title = session.title if session is not None else "a session no longer in the schedule"
+        title = session.title if session is not None else _gone_title(core, delivery.session_id)
         room = f", {session.room}" if session is not None and session.room else ""
         due = max(delivery.due_at, at)
         when = (
@@ -134,7 +135,7 @@ def cancel_reminder(click: Click) -> ActionResult:
     if delivery is None or delivery.user_id != click.user_id:
         return ActionResult(notice=_say("That reminder no longer exists."))
     session = core.index.get(delivery.session_id)
-    title = session.title if session is not None else delivery.session_id
+    title = session.title if session is not None else _gone_title(core, delivery.session_id)
     if core.store.dismiss_delivery(delivery.id, click.user_id, click.at):
         notify_planned(core)
         notice = _say(f"Cancelled the reminder for *{escape(title)}*; it stays in your bookmarks.")
@@ -151,7 +152,7 @@ def remove_bookmark(click: Click) -> ActionResult:
     core = click.core
     session_id = str(click.value.get("id", ""))
     session = core.index.get(session_id)
-    title = session.title if session is not None else session_id
+    title = session.title if session is not None else _gone_title(core, session_id)
     had = core.store.is_bookmarked(click.user_id, session_id)
     if session is not None:
         core.set_bookmark(click.user_id, session, False, click.at)
@@ -161,6 +162,11 @@ def remove_bookmark(click: Click) -> ActionResult:
     if not had:
         return ActionResult(notice=_say(f"*{escape(title)}* is not in your bookmarks."))
     return ActionResult(notice=_say(f"Removed *{escape(title)}* from your bookmarks."))
+
+
+def _gone_title(core: Core, session_id: str) -> str:
+    """The title a session had before it left the schedule."""
+    return vanished_titles(core.store, [session_id])[session_id]
 
 
 def _status(core: Core, user_id: str) -> Message:

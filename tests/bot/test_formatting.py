@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.cli import main
 from bot.clock import fixed_clock
 from bot.console import Console
 from bot.core import Core
@@ -21,7 +26,11 @@ from bot.formatting import (
     relative,
     time_range,
 )
-from tests.factories import local, session
+from bot.reload.notices import moved_message
+from bot.store import Store
+from schedule.diff import diff_schedules
+from schedule.importers import dump_schedule, load_bundled
+from tests.factories import local, schedule, session
 
 HKT = ZoneInfo("Asia/Hong_Kong")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -97,3 +106,34 @@ def test_the_console_uses_the_same_words(core: Core) -> None:
     assert "starts in 2 days" in day
     assert not re.search(r"\d{2} h", day)  # never "45 h 40 min"
     assert "Fri 08" not in console.exec_command("friday")
+
+
+def test_a_vanished_session_is_named_by_its_title(
+    cli_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a reload drops a bookmarked session, `mine` names it by title, not by its id."""
+    with Store.open(cli_db) as store:
+        store.add_bookmark("U1", "conductor-tasks-next-steps", local("2013-11-05 09:00"))
+        store.add_bookmark("U1", "instance-tasks-in-api", local("2013-11-05 09:00"))
+    assert main(["ask", "--user", "U1", "--at", "2013-11-05 09:00", "mine"]) == 0
+    bundled = load_bundled()
+    kept = [s for s in bundled.sessions if s.id != "conductor-tasks-next-steps"]
+    smaller = tmp_path / "smaller.json"
+    smaller.write_text(dump_schedule(dataclasses.replace(bundled, sessions=tuple(kept))))
+    monkeypatch.setenv("SUMMIT_BOT_SCHEDULE", str(smaller))  # the next start takes it up
+    capsys.readouterr()
+    assert main(["ask", "--user", "U1", "--at", "2013-11-05 09:00", "mine"]) == 0
+    out = capsys.readouterr().out
+    assert "No longer in the schedule: Conductor Tasks Next Steps" in out
+    assert "conductor-tasks-next-steps" not in out
+
+
+def test_change_notices_carry_day_and_zone() -> None:
+    """A move's DM says both slots with their day and zone, in text and blocks."""
+    old = session("a", "2013-11-05 11:15")
+    new = dataclasses.replace(old, start=local("2013-11-06 14:00"), end=local("2013-11-06 14:40"))
+    change = diff_schedules(schedule(old), schedule(new)).changed[0]
+    message = moved_message(change, HKT, (), "You bookmarked this session.")
+    expected = "Tue 5 Nov 11:15–11:55 HKT, Room 204-205 → Wed 6 Nov 14:00–14:40 HKT, Room 204-205"
+    assert expected in message.text
+    assert expected in json.dumps(message.to_dict(), ensure_ascii=False)
