@@ -51,7 +51,7 @@ def test_removed_session_tells_its_bookmarkers_once(world: World) -> None:
     assert outcome.status is Status.APPLIED
     assert world.schedules.index.get("b") is None
     [text] = world.notifier.to("U1")
-    assert "B is cancelled (was Tue 5 Nov 11:50–12:30, Room 201)" in text
+    assert "B is cancelled (was Tue 5 Nov 11:50–12:30 HKT, Room 201)" in text
     assert world.notifier.to("U2") == []
     assert world.reloader.reload().status is Status.UNCHANGED
     assert len(world.notifier.sent) == 1
@@ -65,10 +65,10 @@ def test_moved_session_names_both_slots_and_a_new_overlap(world: World) -> None:
     world.publish(edited(moved("d", "2013-11-05 11:00", "Room 203")))
     world.reloader.reload()
     [first] = world.notifier.to("U1")
-    assert "Tue 5 Nov 14:00–14:40, Room 201 → Tue 5 Nov 11:00–11:40, Room 203" in first
+    assert "Tue 5 Nov 14:00–14:40 HKT, Room 201 → Tue 5 Nov 11:00–11:40 HKT, Room 203" in first
     assert "now overlaps A" in first
     [second] = world.notifier.to("U2")
-    assert "→ Tue 5 Nov 11:00–11:40, Room 203" in second
+    assert "→ Tue 5 Nov 11:00–11:40 HKT, Room 203" in second
     assert "overlaps" not in second
 
 
@@ -80,7 +80,7 @@ def test_room_change_alone_is_told(world: World) -> None:
     assert outcome.diff is not None
     assert [c.kinds for c in outcome.diff.changed] == [frozenset({"room"})]
     [text] = world.notifier.to("U1")
-    assert "Wed 6 Nov 09:00–09:40, Room 201 → Wed 6 Nov 09:00–09:40, Room 204" in text
+    assert "Wed 6 Nov 09:00–09:40 HKT, Room 201 → Wed 6 Nov 09:00–09:40 HKT, Room 204" in text
 
 
 def test_renamed_id_carries_bookmarks_and_reminders_without_dm(world: World) -> None:
@@ -206,7 +206,9 @@ def test_change_found_at_startup_is_announced_once(
             replica.reloader.stop()
         told = [t for r in replicas for t in r.notifier.to("U1")]
         assert len(told) == 1
-        assert "Tue 5 Nov 14:00–14:40, Room 201 → Tue 5 Nov 16:00–16:40, Room 201" in told[0]
+        assert (
+            "Tue 5 Nov 14:00–14:40 HKT, Room 201 → Tue 5 Nov 16:00–16:40 HKT, Room 201" in told[0]
+        )
     finally:
         for replica in replicas:
             replica.store.close()

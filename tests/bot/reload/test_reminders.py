@@ -83,7 +83,7 @@ def test_moved_session_is_reminded_at_its_new_time(
     assert reloader.reload(str(path)).status is Status.APPLIED
     [notice] = slack.wait_for("chat.postMessage")
     text = notice.params["text"]
-    assert "Tue 5 Nov 11:15–11:55, Room 204-205 → Tue 5 Nov 14:00–14:40" in text
+    assert "Tue 5 Nov 11:15–11:55 HKT, Room 204-205 → Tue 5 Nov 14:00–14:40 HKT" in text
     [pending] = store.deliveries_for("U1", [DeliveryStatus.PENDING])
     assert pending.due_at == local("2013-11-05 13:50")
 
@@ -95,7 +95,7 @@ def test_moved_session_is_reminded_at_its_new_time(
         assert len(slack.calls("chat.postMessage")) == 1  # only the change notice
         clock.set(local("2013-11-05 13:50"), speed=0)
         [_, reminder] = slack.wait_for("chat.postMessage", 2)
-        assert reminder.params["text"].startswith("Starts in 10 min: Nova Keynote — 14:00")
+        assert reminder.params["text"].startswith("Starts in 10 min: Nova Keynote — Tue 5 Nov 14:00 HKT")
         wait_until(
             lambda: (
                 [d.status for d in store.deliveries_for("U1", [DeliveryStatus.SENT])]

@@ -49,10 +49,10 @@ def test_sched_export_reloads_with_a_move_and_a_cancellation(
         assert outcome.diff is not None
         assert outcome.diff.summary() == "1 removed, 1 moved"
         [moved] = world.notifier.to("U1")
-        before = "Sun 21 Feb 17:00–18:30, Olive or Twist, Deck 14, Aft"
-        assert f"{before} → Sun 21 Feb 21:00–22:30" in moved
+        before = "Sun 21 Feb 17:00–18:30 UTC, Olive or Twist, Deck 14, Aft"
+        assert f"{before} → Sun 21 Feb 21:00–22:30 UTC" in moved
         [cancelled] = world.notifier.to("U2")
-        assert "is cancelled (was Sun 21 Feb 18:45–19:45" in cancelled
+        assert "is cancelled (was Sun 21 Feb 18:45–19:45 UTC" in cancelled
         assert len(world.schedules.schedule.sessions) == 132
     finally:
         world.store.close()

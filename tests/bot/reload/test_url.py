@@ -94,7 +94,7 @@ def test_startup_fetches_the_url_and_timed_reloads_follow_it(
         outcome = world.reloader.reload(timed=True)
         assert outcome.status is Status.APPLIED
         [text] = notifier.to("U1")
-        assert "→ Tue 5 Nov 16:00–16:40, Room 201" in text
+        assert "→ Tue 5 Nov 16:00–16:40 HKT, Room 201" in text
         assert world.reloader.reload(timed=True).status is Status.UNCHANGED
         assert server.published.seen[-1].get("If-None-Match") == '"v2"'
     finally:

@@ -53,7 +53,9 @@ def test_sent_at_lead_time_once_and_not_before(world: World) -> None:
     world.at("2013-11-05 11:05")
     [call] = world.slack.wait_for("chat.postMessage")
     assert call.params["channel"] == dm_channel_id("U1")
-    assert call.params["text"] == "Starts in 10 min: Nova Keynote — 11:15 HKT, Room 204-205"
+    assert (
+        call.params["text"] == "Starts in 10 min: Nova Keynote — Tue 5 Nov 11:15 HKT, Room 204-205"
+    )
     wait_status(world, "U1", DeliveryStatus.SENT)
     [delivery] = world.deliveries("U1")
     assert delivery.message_ts is not None
