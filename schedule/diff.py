@@ -4,7 +4,8 @@ Sessions are paired first by id, then by the source's own uid, then by occupying
 same slot (start, end and room): a session whose id changed because its title did is the
 same session renamed. Only changes attendees care about (time, room, title) are `changed`;
 anything else (description, proposers, links, track, a bare id change) is `edited`, so a
-typo fix never reaches anyone's DMs.
+typo fix never reaches anyone's DMs. How a change reads is the bot's formatter's business
+(`bot.formatting.describe_move` / `describe_cancel`).
 """
 
 from __future__ import annotations
@@ -12,12 +13,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime
 
 from schedule.model import Schedule, Session
-
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def _squash(text: str) -> str:
@@ -216,42 +214,6 @@ def check_reload(
 ) -> str | None:
     """The reason to refuse replacing `old` by `new`, or None (see `ReloadGuard.check`)."""
     return ReloadGuard(max_removed_fraction).check(old, new)
-
-
-def _day(moment: datetime) -> str:
-    """The day of `moment` such as "Tue 5 Nov" (English names, whatever the locale)."""
-    return f"{_DAYS[moment.weekday()]} {moment.day} {_MONTHS[moment.month - 1]}"
-
-
-def _slot(session: Session, zone: tzinfo) -> str:
-    """The slot such as "Tue 5 Nov 11:15–11:55, Room 204" in `zone` (end day when it differs)."""
-    start = session.start.astimezone(zone)
-    end = session.end.astimezone(zone)
-    end_text = f"{end:%H:%M}" if end.date() == start.date() else f"{_day(end)} {end:%H:%M}"
-    text = f"{_day(start)} {start:%H:%M}–{end_text}"
-    room = _squash(session.room)
-    return f"{text}, {room}" if room else text
-
-
-def describe_change(change: SessionChange, zone: tzinfo) -> str:
-    """One human line saying what changed, with times in `zone`.
-
-    For example "Tue 5 Nov 11:15–11:55, Room 204 → Wed 6 Nov 14:00–14:40, Room 201" for a
-    move and "was: Old title" for a rename, joined by "; " when both. The caller shows the
-    session itself (its new title); a change with no attendee-visible kind reads
-    "details updated".
-    """
-    parts: list[str] = []
-    if change.moved:
-        parts.append(f"{_slot(change.old, zone)} → {_slot(change.new, zone)}")
-    if change.renamed:
-        parts.append(f"was: {_squash(change.old.title)}")
-    return "; ".join(parts) if parts else "details updated"
-
-
-def describe_cancelled(session: Session, zone: tzinfo) -> str:
-    """One human line for a session dropped from the schedule, with its slot in `zone`."""
-    return f"cancelled (was {_slot(session, zone)})"
 
 
 def _digest(*fields: str) -> str:

@@ -19,6 +19,8 @@ from bot.console import Console
 from bot.core import Core
 from bot.formatting import (
     day_label,
+    describe_cancel,
+    describe_move,
     duration_words,
     instant_range,
     long_day,
@@ -28,8 +30,9 @@ from bot.formatting import (
 )
 from bot.reload.notices import moved_message
 from bot.store import Store
-from schedule.diff import diff_schedules
+from schedule.diff import SessionChange, diff_schedules
 from schedule.importers import dump_schedule, load_bundled
+from schedule.model import Session
 from tests.factories import local, schedule, session
 
 HKT = ZoneInfo("Asia/Hong_Kong")
@@ -137,3 +140,38 @@ def test_change_notices_carry_day_and_zone() -> None:
     expected = "Tue 5 Nov 11:15–11:55 HKT, Room 204-205 → Wed 6 Nov 14:00–14:40 HKT, Room 204-205"
     assert expected in message.text
     assert expected in json.dumps(message.to_dict(), ensure_ascii=False)
+
+
+def move(old: Session, new: Session) -> str:
+    """How the formatter words the change from `old` to `new` in Hong Kong time."""
+    return describe_move(SessionChange(old, new), HKT)
+
+
+def test_a_move_names_both_slots_with_day_and_zone() -> None:
+    """A move reads "old slot → new slot", each with its day, zone and room, in the zone asked."""
+    old = session("nova-api", "2013-11-05 11:15", title="Nova API", room="Room 204")
+    new = dataclasses.replace(
+        old, start=local("2013-11-06 14:00"), end=local("2013-11-06 14:40"), room="Room 201"
+    )
+    assert move(old, new) == (
+        "Tue 5 Nov 11:15–11:55 HKT, Room 204 → Wed 6 Nov 14:00–14:40 HKT, Room 201"
+    )
+    in_utc = describe_move(SessionChange(old, new), UTC)
+    assert in_utc == "Tue 5 Nov 03:15–03:55 UTC, Room 204 → Wed 6 Nov 06:00–06:40 UTC, Room 201"
+
+
+def test_renames_midnight_edits_and_cancellations() -> None:
+    """A rename adds "was: …"; an end after midnight names its day; an edit is "details updated"."""
+    old = session("nova-api", "2013-11-05 11:15", title="Nova API", room="Room 204")
+    renamed = dataclasses.replace(old, title="Nova v3 API")
+    assert move(old, renamed) == "was: Nova API"
+    assert move(old, dataclasses.replace(renamed, room="")) == (
+        "Tue 5 Nov 11:15–11:55 HKT, Room 204 → Tue 5 Nov 11:15–11:55 HKT; was: Nova API"
+    )
+    late = session("late", "2013-11-05 23:30", minutes=60, title="Late", room="Room 204")
+    assert move(late, dataclasses.replace(late, room="Room 201")) == (
+        "Tue 5 Nov 23:30–Wed 6 Nov 00:30 HKT, Room 204 → "
+        "Tue 5 Nov 23:30–Wed 6 Nov 00:30 HKT, Room 201"
+    )
+    assert move(late, dataclasses.replace(late, description="typo fixed")) == "details updated"
+    assert describe_cancel(old, HKT) == "cancelled (was Tue 5 Nov 11:15–11:55 HKT, Room 204)"

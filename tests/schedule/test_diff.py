@@ -13,8 +13,6 @@ from schedule.diff import (
     cancel_key,
     change_key,
     check_reload,
-    describe_cancelled,
-    describe_change,
     diff_schedules,
 )
 from schedule.model import Schedule, Session
@@ -307,49 +305,6 @@ def test_change_key_distinct() -> None:
     ]
     keys = {change_key(SessionChange(base, v)) for v in variants}
     assert len(keys) == len(variants)
-
-
-def test_describe_change_in_hong_kong() -> None:
-    """A move is described with both slots in venue time."""
-    old = session("nova-api", "Nova API", 5, 11, 15, room="Room 204")
-    new = session("nova-api", "Nova API", 6, 14, 0, room="Room 201")
-    text = describe_change(SessionChange(old, new), HK)
-    assert text == "Tue 5 Nov 11:15–11:55, Room 204 → Wed 6 Nov 14:00–14:40, Room 201"
-
-
-def test_describe_change_in_utc() -> None:
-    """The same move rendered in UTC shows UTC clock times."""
-    old = session("nova-api", "Nova API", 5, 11, 15)
-    new = session("nova-api", "Nova API", 6, 14, 0, room="Room 201")
-    text = describe_change(SessionChange(old, new), UTC)
-    assert text == "Tue 5 Nov 03:15–03:55, Room 204 → Wed 6 Nov 06:00–06:40, Room 201"
-
-
-def test_describe_rename_and_move() -> None:
-    """A rename adds "was: old title"; a rename alone says only that."""
-    old = session("nova-api", "Nova API")
-    renamed = replace(old, title="Nova v3 API")
-    assert describe_change(SessionChange(old, renamed), HK) == "was: Nova API"
-    both = replace(renamed, room="")
-    assert describe_change(SessionChange(old, both), HK) == (
-        "Tue 5 Nov 11:15–11:55, Room 204 → Tue 5 Nov 11:15–11:55; was: Nova API"
-    )
-
-
-def test_describe_change_past_midnight_and_edit() -> None:
-    """An end on the next local day shows its day; a change without kinds reads as an update."""
-    old = session("late", "Late", 5, 23, 30, minutes=60)
-    new = replace(old, room="Room 201")
-    assert describe_change(SessionChange(old, new), HK) == (
-        "Tue 5 Nov 23:30–Wed 6 Nov 00:30, Room 204 → Tue 5 Nov 23:30–Wed 6 Nov 00:30, Room 201"
-    )
-    edited = replace(old, description="typo fixed")
-    assert describe_change(SessionChange(old, edited), HK) == "details updated"
-
-
-def test_describe_cancelled() -> None:
-    """A cancellation names the slot the session had, in venue time."""
-    assert describe_cancelled(BASE[2], HK) == "cancelled (was Wed 6 Nov 14:00–14:40, Room 204)"
 
 
 def test_cancel_key() -> None:

@@ -95,7 +95,9 @@ def test_moved_session_is_reminded_at_its_new_time(
         assert len(slack.calls("chat.postMessage")) == 1  # only the change notice
         clock.set(local("2013-11-05 13:50"), speed=0)
         [_, reminder] = slack.wait_for("chat.postMessage", 2)
-        assert reminder.params["text"].startswith("Starts in 10 min: Nova Keynote — Tue 5 Nov 14:00 HKT")
+        assert reminder.params["text"].startswith(
+            "Starts in 10 min: Nova Keynote — Tue 5 Nov 14:00 HKT"
+        )
         wait_until(
             lambda: (
                 [d.status for d in store.deliveries_for("U1", [DeliveryStatus.SENT])]
