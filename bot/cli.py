@@ -286,6 +286,7 @@ def cmd_where(args: argparse.Namespace, settings: Settings) -> int:
 
     env_file = Path(".env")
     rows = [
+        ("version", version()),
         ("database", _safe_url(settings.database_url)),
         ("data folder", str(data_folder())),
         ("settings file", str(env_file.resolve()) if env_file.is_file() else "none (no .env here)"),
