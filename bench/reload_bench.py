@@ -27,9 +27,9 @@ from bot.reload.reloader import SEND_WORKERS
 from bot.reminders import install_planning
 from bot.reminders.messenger import PermanentError
 from bot.reminders.pacing import Pacer
-from bot.schedule_source import ScheduleSource
+from bot.core.schedule_source import ScheduleSource
 from bot.settings import Settings
-from bot.slack_edge import SlackMessenger, make_client
+from bot.slack.edge import SlackMessenger, make_client
 from bot.store import DeliveryStatus, Store
 from schedule.diff import ReloadGuard, diff_schedules
 from schedule.importers import dump_schedule

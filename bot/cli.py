@@ -95,7 +95,7 @@ def _runtime(args: argparse.Namespace, settings: Settings) -> Runtime:
 
 def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     """Run the interactive console."""
-    from bot.console import Console
+    from bot.console.terminal import Console
     from bot.reminders.messenger import ConsoleMessenger
     from bot.services import start_services
 
@@ -112,7 +112,7 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     """Print one answer."""
-    from bot.render_text import render
+    from bot.console.render_text import render
 
     runtime = _runtime(args, settings)
     try:
@@ -167,7 +167,7 @@ def cmd_reload(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.clock import make_clock
     from bot.reload import Reloader, Status, serving_schedule
-    from bot.schedule_source import ScheduleSource
+    from bot.core.schedule_source import ScheduleSource
     from bot.store import Store
 
     # The refusal is this command's one line of error; the reloader's log would repeat it.
@@ -189,7 +189,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     import aiohttp
     from slack_sdk.errors import SlackApiError
 
-    from bot.socket_mode import run_socket_mode
+    from bot.slack.socket_mode import run_socket_mode
 
     _require(settings.slack_bot_token, "SLACK_BOT_TOKEN", "the bot token, xoxb-…")
     _require(settings.slack_app_token, "SLACK_APP_TOKEN", "the app-level token, xapp-…")
@@ -210,7 +210,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Serve Slack over HTTP until interrupted."""
-    from bot.http_server import run_http
+    from bot.slack.http_server import run_http
 
     if not args.http:
         raise UsageError("serve needs --http (Socket Mode is `summit-bot run`)")
@@ -231,7 +231,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def _slack_services(runtime: Runtime) -> Services:
     from bot.services import start_services
-    from bot.slack_edge import SlackMessenger
+    from bot.slack.edge import SlackMessenger
 
     messenger = SlackMessenger.from_settings(runtime.settings, runtime.core.store)
     return start_services(runtime, messenger)

@@ -10,7 +10,7 @@ from bot.clock import Clock, make_clock
 from bot.core import Core
 from bot.reload import Startup, start_schedule
 from bot.reminders.planner import install_planning
-from bot.schedule_source import ScheduleSource
+from bot.core.schedule_source import ScheduleSource
 from bot.settings import Settings
 from bot.store import Store
 from schedule.importers import load_bundled, load_schedule

@@ -7,12 +7,12 @@ from datetime import datetime
 
 from slack_sdk.models.blocks import Block
 
-from bot.commands import admin, agenda, bookmarks, export, follow, home  # noqa: F401  (each registers its subcommands)
+from bot.commands import admin, agenda, bookmarks, export, follow  # noqa: F401  (each registers its subcommands)
 from bot.commands import reminders as _reminders  # noqa: F401  (registers remind and reminders)
 from bot.commands.registry import ACTIONS, ALIASES, COMMANDS, Click, Request, command
 from bot.core import ActionResult, Core
-from bot.message import MAX_BLOCKS, Message, decode_value, escape
-from bot.render import header, note, section
+from bot.core.message import MAX_BLOCKS, Message, decode_value, escape
+from bot.render.blocks import header, note, section
 from schedule.timeparse import resolve_day
 
 

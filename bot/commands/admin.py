@@ -7,9 +7,9 @@ import re
 from slack_sdk.models.blocks import Block
 
 from bot.commands.registry import Request, command
-from bot.message import Message, escape
+from bot.core.message import Message, escape
 from bot.reload import Reloader, ReloadOutcome, Status, reloader_for
-from bot.render import header, note, section, time_range
+from bot.render.blocks import header, note, section, time_range
 from schedule.diff import describe_cancelled, describe_change
 
 #: How many changed sessions the answer lists one by one.

@@ -8,8 +8,8 @@ from datetime import date, datetime, timedelta
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, PlainTextObject
 
 from bot.commands.registry import Request, command
-from bot.message import MAX_SECTION_TEXT, Message, encode_value, escape
-from bot.render import (
+from bot.core.message import MAX_SECTION_TEXT, Message, encode_value, escape
+from bot.render.blocks import (
     SHOW_MORE,
     clock_time,
     day_label,

@@ -8,8 +8,8 @@ from slack_sdk.models.blocks import Block, ButtonElement, PlainTextObject
 
 from bot.commands.registry import Click, Request, action, command
 from bot.core import ActionResult
-from bot.message import MAX_SECTION_TEXT, Message, encode_value, escape
-from bot.render import (
+from bot.core.message import MAX_SECTION_TEXT, Message, encode_value, escape
+from bot.render.blocks import (
     BOOKMARK,
     MORE,
     SHOW_MORE,

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.commands.registry import Request, command
-from bot.message import Attachment, Message, escape
-from bot.render import note, section
+from bot.core.message import Attachment, Message, escape
+from bot.render.blocks import note, section
 from bot.store import Store
 from schedule.model import Schedule, Session, slugify
 

@@ -12,8 +12,8 @@ from datetime import datetime
 
 from bot.commands.registry import Request, command
 from bot.core import Core
-from bot.message import Message, escape
-from bot.render import note, section
+from bot.core.message import Message, escape
+from bot.render.blocks import note, section
 from schedule.model import fold
 
 

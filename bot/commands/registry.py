@@ -8,7 +8,7 @@ from datetime import datetime, tzinfo
 from functools import cached_property
 
 from bot.core import ActionResult, Core
-from bot.message import Message
+from bot.core.message import Message
 from schedule.index import ScheduleIndex
 
 

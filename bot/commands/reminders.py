@@ -15,10 +15,10 @@ from slack_sdk.models.blocks import (
 
 from bot.commands.registry import Click, Request, action, command
 from bot.core import ActionResult, Core
-from bot.message import MAX_SECTION_TEXT, Message, encode_value, escape
+from bot.core.message import MAX_SECTION_TEXT, Message, encode_value, escape
 from bot.reminders.message import REMOVE_BOOKMARK
 from bot.reminders.planner import PlanResult, lead_minutes, notify_planned, plan_reminders
-from bot.render import (
+from bot.render.blocks import (
     clock_time,
     day_label,
     duration_words,

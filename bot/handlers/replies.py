@@ -12,8 +12,8 @@ import aiohttp
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.message import Message
-from bot.render import section
+from bot.core.message import Message
+from bot.render.blocks import section
 
 log = logging.getLogger(__name__)
 

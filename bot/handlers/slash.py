@@ -20,7 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.commands.export import upload_attachments
 from bot.handlers.replies import SORRY, off_loop, sender_of
 from bot.handlers.zones import zone_ready
-from bot.message import Message
+from bot.core.message import Message
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Final
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.clock import Clock, SystemClock
-from bot.message import Message, escape
+from bot.core.message import Message, escape
 from bot.reload.fetch import UrlFetcher
 from bot.reload.notices import Notice, NoticeSender, Notifier, SendReport, plan_notices
 from bot.reload.sources import (
@@ -42,8 +42,8 @@ from bot.reload.sources import (
 )
 from bot.reminders.messenger import PermanentError
 from bot.reminders.pacing import Pacer
-from bot.render import note, section
-from bot.schedule_source import ScheduleSource
+from bot.render.blocks import note, section
+from bot.core.schedule_source import ScheduleSource
 from bot.settings import Settings
 from bot.store import Snapshot, Store
 from schedule.diff import ReloadGuard, ScheduleDiff, diff_schedules

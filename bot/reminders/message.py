@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from slack_sdk.models.blocks import Block, ButtonElement, PlainTextObject
 
 from bot.core import Core
-from bot.message import Message, encode_value
-from bot.render import (
+from bot.core.message import Message, encode_value
+from bot.render.blocks import (
     clock_time,
     duration_words,
     minutes_between,

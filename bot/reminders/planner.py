@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.core import Core
-from bot.render import duration_words, minutes_between
+from bot.render.blocks import duration_words, minutes_between
 from bot.settings import Settings
 from bot.store import DISMISSED, Delivery, DeliveryStatus, Preferences
 from schedule.index import ScheduleIndex

@@ -8,7 +8,7 @@ import pytest
 from bot.clock import fixed_clock
 from bot.core import Core
 from bot.runtime import Runtime, build_runtime
-from bot.schedule_source import ScheduleSource
+from bot.core.schedule_source import ScheduleSource
 from bot.settings import Settings
 from bot.store import Store
 from schedule.importers import load_bundled

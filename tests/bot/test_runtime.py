@@ -5,7 +5,7 @@ import time
 from pathlib import Path
 
 from bot.clock import ReplayClock, fixed_clock
-from bot.console import Console
+from bot.console.terminal import Console
 from bot.reminders.messenger import ConsoleMessenger
 from bot.runtime import build_runtime
 from bot.services import start_services

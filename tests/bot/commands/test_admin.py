@@ -9,7 +9,7 @@ import pytest
 from bot.commands.admin import source_argument
 from bot.core import Core
 from bot.reload import Reloader
-from bot.schedule_source import ScheduleSource
+from bot.core.schedule_source import ScheduleSource
 from bot.settings import Settings
 from bot.store import Store
 from schedule.importers import dump_schedule, load_bundled

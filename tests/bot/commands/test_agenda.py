@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 
 from bot.core import Core
-from bot.message import Message
-from bot.render_text import render
+from bot.core.message import Message
+from bot.console.render_text import render
 from tests.factories import local
 
 

@@ -8,8 +8,8 @@ from bot.clock import fixed_clock
 from bot.commands.reminders import CANCEL_REMINDER
 from bot.core import Core
 from bot.reminders import install_planning
-from bot.render import BOOKMARK
-from bot.schedule_source import ScheduleSource
+from bot.render.blocks import BOOKMARK
+from bot.core.schedule_source import ScheduleSource
 from bot.settings import Settings
 from bot.store import DeliveryStatus, Store
 from schedule.importers import load_bundled

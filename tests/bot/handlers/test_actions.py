@@ -7,7 +7,7 @@ import pytest
 
 from bot.commands.registry import ACTIONS, Click
 from bot.core import ActionResult
-from bot.message import Message
+from bot.core.message import Message
 from bot.runtime import Runtime
 from tests.bot.handlers.serving import (
     FIRST,

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.commands.home import HOME_QUERY, home_view
-from bot.message import decode_value
+from bot.views.home import HOME_QUERY, home_view
+from bot.core.message import decode_value
 from bot.runtime import Runtime
 from tests.bot.handlers.serving import AT, FIRST, BotServer, find_button, texts
 from tests.support.fake_slack import FakeSlack

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from bot.clock import ReplayClock, fixed_clock
-from bot.message import Message
+from bot.core.message import Message
 from bot.reload import Reloader, Startup, start_schedule
 from bot.reminders.messenger import PermanentError
 from bot.reminders.pacing import Pacer
-from bot.schedule_source import ScheduleSource
+from bot.core.schedule_source import ScheduleSource
 from bot.settings import Settings
 from bot.store import Store
 from schedule.importers import dump_schedule

@@ -13,9 +13,9 @@ from bot.reload import Reloader, Status
 from bot.reminders import ReminderEngine, install_planning
 from bot.reminders.messenger import PermanentError
 from bot.reminders.pacing import Pacer
-from bot.schedule_source import ScheduleSource
+from bot.core.schedule_source import ScheduleSource
 from bot.settings import Settings
-from bot.slack_edge import SlackMessenger, make_client
+from bot.slack.edge import SlackMessenger, make_client
 from bot.store import DeliveryStatus, Store
 from schedule.importers import dump_schedule
 from schedule.model import Schedule

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.reload import Reloader, Status
-from bot.schedule_source import ScheduleSource
+from bot.core.schedule_source import ScheduleSource
 from tests.bot.reload.conftest import (
     AT,
     RecordingNotifier,

@@ -11,12 +11,12 @@ import pytest
 from bot.cli import main
 from bot.clock import fixed_clock
 from bot.core import Core
-from bot.message import Message
+from bot.core.message import Message
 from bot.reload import start_reloader, start_schedule
 from bot.reminders import ConsoleMessenger
 from bot.reminders.pacing import Pacer
 from bot.runtime import Runtime
-from bot.schedule_source import ScheduleSource
+from bot.core.schedule_source import ScheduleSource
 from bot.settings import Settings
 from bot.store import Store
 from tests.bot.reload.conftest import AT, base_schedule, write

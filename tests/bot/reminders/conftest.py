@@ -9,9 +9,9 @@ import pytest
 from bot.clock import ReplayClock, fixed_clock
 from bot.core import Core
 from bot.reminders import ReminderEngine, install_planning
-from bot.schedule_source import ScheduleSource
+from bot.core.schedule_source import ScheduleSource
 from bot.settings import Settings
-from bot.slack_edge import SlackMessenger, make_client
+from bot.slack.edge import SlackMessenger, make_client
 from bot.store import Delivery, Store
 from schedule.model import Schedule
 from tests.factories import local, schedule, session

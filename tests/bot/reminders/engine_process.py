@@ -19,7 +19,7 @@ from bot.clock import SystemClock
 from bot.reminders import ReminderEngine
 from bot.runtime import build_runtime
 from bot.settings import Settings
-from bot.slack_edge import SlackMessenger
+from bot.slack.edge import SlackMessenger
 
 
 def main(argv: list[str]) -> int:

@@ -15,7 +15,7 @@ from typing import Any
 from bot.clock import SystemClock
 from bot.core import Core
 from bot.reminders import plan_reminders
-from bot.schedule_source import ScheduleSource
+from bot.core.schedule_source import ScheduleSource
 from bot.settings import Settings
 from bot.store import Store
 from schedule.importers.native import dump_schedule

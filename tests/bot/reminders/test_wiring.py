@@ -6,7 +6,7 @@ import threading
 import time
 from dataclasses import replace
 
-from bot.message import Message
+from bot.core.message import Message
 from bot.reminders import ConsoleMessenger, ReminderEngine, install_planning, start_engine
 from bot.reminders.pacing import Pacer
 from bot.runtime import Runtime

@@ -9,7 +9,7 @@ import pytest
 from bot.commands.registry import COMMANDS
 from bot.settings import Settings
 
-ROOT = Path(__file__).parents[2]
+ROOT = Path(__file__).parents[3]
 
 
 def flatten(text: str) -> dict[str, list[str]]:

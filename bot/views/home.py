@@ -15,8 +15,8 @@ from slack_sdk.models.blocks import Block, DividerBlock
 
 from bot.commands.registry import COMMANDS
 from bot.core import Core
-from bot.message import MAX_BLOCKS, Message, escape
-from bot.render import (
+from bot.core.message import MAX_BLOCKS, Message, escape
+from bot.render.blocks import (
     clock_time,
     duration_words,
     header,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from slack_bolt.app.async_app import AsyncApp
 
-from bot.app import build_app
+from bot.slack.app import build_app
 from bot.clock import fixed_clock
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, SettingsError

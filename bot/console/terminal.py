@@ -13,8 +13,8 @@ from typing import TextIO
 from bot.clock import Clock, ReplayClock
 from bot.commands.export import save_attachments
 from bot.core import Core
-from bot.message import Message
-from bot.render_text import Button, render
+from bot.core.message import Message
+from bot.console.render_text import Button, render
 from bot.runtime import read_time
 
 META_HELP = """\

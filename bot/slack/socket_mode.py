@@ -16,7 +16,7 @@ import threading
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 
-from bot.app import build_app
+from bot.slack.app import build_app
 from bot.handlers.replies import sender_of
 from bot.runtime import Runtime
 from bot.settings import Settings, SettingsError

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.message import Message
-from bot.schedule_source import ScheduleSource
+from bot.core.message import Message
+from bot.core.schedule_source import ScheduleSource
 from bot.settings import Settings
 from bot.store import Store
 from schedule.index import ScheduleIndex

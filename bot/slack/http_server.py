@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.app import build_app
+from bot.slack.app import build_app
 from bot.handlers.replies import off_loop, sender_of
 from bot.runtime import Runtime
 from bot.settings import Settings
