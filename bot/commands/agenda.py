@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, PlainTextObject
 
-from bot.commands.registry import Request, command
+from bot.commands.registry import Registry, Request
 from bot.core.message import MAX_SECTION_TEXT, Message, encode_value, escape
 from bot.render.blocks import (
     SHOW_MORE,
@@ -60,7 +60,6 @@ def notice(text: str, *extra: Block) -> Message:
     return Message(text=text, blocks=(section(text), *extra))
 
 
-@command("now", "now", "what is on right now, where, and until when")
 def now(req: Request) -> Message:
     """What is in progress; before the summit, when it starts; after it, that it is over."""
     index, at = req.index, req.at
@@ -89,7 +88,6 @@ def now(req: Request) -> Message:
     )
 
 
-@command("next", "next", "the sessions that start next, and in how long")
 def next_(req: Request) -> Message:
     """The sessions of the next start time after now."""
     index = req.index
@@ -104,19 +102,16 @@ def next_(req: Request) -> Message:
     return session_list(req, title, upcoming.sessions)
 
 
-@command("today", "today", "the agenda of today")
 def today(req: Request) -> Message:
     """The agenda of the summit's current local day."""
     return day_message(req, req.at.astimezone(req.summit_zone).date())
 
 
-@command("tomorrow", "tomorrow", "the agenda of tomorrow")
 def tomorrow(req: Request) -> Message:
     """The agenda of the next local day."""
     return day_message(req, req.at.astimezone(req.summit_zone).date() + timedelta(days=1))
 
 
-@command("day", "day <weekday or date>", "the agenda of a day (e.g. `day thursday`)")
 def day(req: Request) -> Message:
     """The agenda of a named weekday or a date."""
     today_ = req.at.astimezone(req.summit_zone).date()
@@ -136,7 +131,6 @@ def day_message(req: Request, which: date) -> Message:
     return session_list(req, f"{title} · {len(sessions)} sessions", sessions)
 
 
-@command("search", "search <words>", "find sessions by title, description or proposer", ("find",))
 def search(req: Request) -> Message:
     """Sessions matching all the words; title matches first."""
     if not req.args:
@@ -149,7 +143,6 @@ def search(req: Request) -> Message:
     return session_list(req, f"{count} match “{req.args[:100]}”", found)
 
 
-@command("show", "show <id>", "everything about one session", ("info",))
 def show(req: Request) -> Message:
     """One session in full: times, room, proposers, description, merged proposals, links."""
     session = req.index.get(req.args) if req.args else None
@@ -234,3 +227,22 @@ def _when(instant: datetime | None, req: Request) -> str:
     if instant is None:
         return "long ago"
     return f"{day_label(instant, req.summit_zone)} at {_clock(instant, req)}"
+
+
+def register(registry: Registry) -> None:
+    """Add this module's subcommands and buttons to `registry`."""
+    registry.add_command("now", "now", "what is on right now, where, and until when", now)
+    registry.add_command("next", "next", "the sessions that start next, and in how long", next_)
+    registry.add_command("today", "today", "the agenda of today", today)
+    registry.add_command("tomorrow", "tomorrow", "the agenda of tomorrow", tomorrow)
+    registry.add_command(
+        "day", "day <weekday or date>", "the agenda of a day (e.g. `day thursday`)", day
+    )
+    registry.add_command(
+        "search",
+        "search <words>",
+        "find sessions by title, description or proposer",
+        search,
+        ("find",),
+    )
+    registry.add_command("show", "show <id>", "everything about one session", show, ("info",))

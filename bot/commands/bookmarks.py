@@ -6,7 +6,7 @@ from itertools import groupby
 
 from slack_sdk.models.blocks import Block, ButtonElement, PlainTextObject
 
-from bot.commands.registry import Click, Request, action, command
+from bot.commands.registry import Click, Registry, Request
 from bot.core import ActionResult
 from bot.core.message import MAX_SECTION_TEXT, Message, encode_value, escape
 from bot.render.blocks import (
@@ -27,7 +27,6 @@ from schedule.model import Session
 MINE_PAGE_SIZE = 12
 
 
-@command("mine", "mine", "your bookmarks by day, with overlaps marked", ("bookmarks",))
 def mine(req: Request) -> Message:
     """The asker's bookmarked sessions, grouped by day, overlaps flagged, each removable."""
     ids = req.bookmarks
@@ -82,7 +81,6 @@ def remove_button(session: Session, query: str, page: int) -> ButtonElement:
     )
 
 
-@action(BOOKMARK, UNBOOKMARK)
 def toggle_bookmark(click: Click) -> ActionResult:
     """Store the new bookmark state, re-render the message, and confirm with any overlaps."""
     core = click.core
@@ -111,7 +109,6 @@ def toggle_bookmark(click: Click) -> ActionResult:
     return ActionResult(update=update, notice=Message(text=_plain(body), blocks=(section(body),)))
 
 
-@action(MORE)
 def more(click: Click) -> ActionResult:
     """Show the next page of the answer the button sits under."""
     query = str(click.value.get("q", "now"))
@@ -119,7 +116,6 @@ def more(click: Click) -> ActionResult:
     return ActionResult(update=click.core.answer(query, click.user_id, click.at, page))
 
 
-@action(SHOW_MORE)
 def show_more(click: Click) -> ActionResult:
     """Send the whole description of a session, in as many sections as it needs."""
     session = click.core.index.get(str(click.value.get("id", "")))
@@ -148,3 +144,13 @@ def _int(value: object) -> int:
 
 def _plain(mrkdwn: str) -> str:
     return mrkdwn.replace("*", "").replace(":warning: ", "⚠ ")
+
+
+def register(registry: Registry) -> None:
+    """Add this module's subcommands and buttons to `registry`."""
+    registry.add_command(
+        "mine", "mine", "your bookmarks by day, with overlaps marked", mine, ("bookmarks",)
+    )
+    registry.add_action(toggle_bookmark, BOOKMARK, UNBOOKMARK)
+    registry.add_action(more, MORE)
+    registry.add_action(show_more, SHOW_MORE)

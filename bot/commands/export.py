@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.commands.registry import Request, command
+from bot.commands.registry import Registry, Request
 from bot.core.message import Attachment, Message, escape
 from bot.render.blocks import note, section
 from bot.store import Store
@@ -43,7 +43,6 @@ def bookmarks_ics(schedule: Schedule, sessions: Sequence[Session], at: datetime)
     )
 
 
-@command("export", "export", "your bookmarks as a calendar file (.ics)", ("ics", "calendar"))
 def export(req: Request) -> Message:
     """The asker's bookmarks as an attached .ics file, or a hint when there are none."""
     schedule = req.index.schedule
@@ -112,3 +111,10 @@ async def upload_attachments(client: Any, user_id: str, message: Message) -> lis
         )
         ids.extend(str(f["id"]) for f in response.get("files") or ())
     return ids
+
+
+def register(registry: Registry) -> None:
+    """Add this module's subcommands and buttons to `registry`."""
+    registry.add_command(
+        "export", "export", "your bookmarks as a calendar file (.ics)", export, ("ics", "calendar")
+    )

@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.commands.registry import Click, Request, action, command
+from bot.commands.registry import Click, Registry, Request
 from bot.core import ActionResult, Core
 from bot.core.message import MAX_SECTION_TEXT, Message, encode_value, escape
 from bot.reminders.message import REMOVE_BOOKMARK
@@ -40,11 +40,6 @@ _OFF = {"off", "stop", "no", "none", "disable"}
 _ON = {"on", "start", "yes", "enable"}
 
 
-@command(
-    "remind",
-    "remind [5|15|off|on]",
-    "how many minutes before your bookmarked sessions I DM you, or turn reminders off/on",
-)
 def remind(req: Request) -> Message:
     """Show the person's reminder setting, or change it and re-plan their reminders."""
     core, user_id, at = req.core, req.user_id, req.at
@@ -78,7 +73,6 @@ def remind(req: Request) -> Message:
     return _say(f"Got it: {_when(core, user_id)}.{moved}")
 
 
-@command("reminders", "reminders", "your coming reminders, each with a Cancel button")
 def reminders(req: Request) -> Message:
     """The person's reminders still to come, soonest first, each cancellable."""
     core, at = req.core, req.at
@@ -120,7 +114,6 @@ def reminders(req: Request) -> Message:
     return Message(text="Your reminders\n" + "\n".join(lines), blocks=tuple(blocks))
 
 
-@action(CANCEL_REMINDER)
 def cancel_reminder(click: Click) -> ActionResult:
     """Cancel one coming reminder; the session stays bookmarked."""
     core = click.core
@@ -140,7 +133,6 @@ def cancel_reminder(click: Click) -> ActionResult:
     return ActionResult(update=core.answer(query, click.user_id, click.at, page), notice=notice)
 
 
-@action(REMOVE_BOOKMARK)
 def remove_bookmark(click: Click) -> ActionResult:
     """The reminder's button: drop the bookmark and any reminder still coming for it."""
     core = click.core
@@ -222,3 +214,18 @@ def _int(value: object) -> int | None:
         return int(str(value))
     except ValueError:
         return None
+
+
+def register(registry: Registry) -> None:
+    """Add this module's subcommands and buttons to `registry`."""
+    registry.add_command(
+        "remind",
+        "remind [5|15|off|on]",
+        "how many minutes before your bookmarked sessions I DM you, or turn reminders off/on",
+        remind,
+    )
+    registry.add_command(
+        "reminders", "reminders", "your coming reminders, each with a Cancel button", reminders
+    )
+    registry.add_action(cancel_reminder, CANCEL_REMINDER)
+    registry.add_action(remove_bookmark, REMOVE_BOOKMARK)

@@ -3,20 +3,13 @@
 - `start_schedule` / `initial_schedule`: the schedule to serve at startup (the configured
   one applied as a reload over the last good one saved, or that one kept).
 - `Reloader`: `/nova reload`, the timed URL fetch, the replica sync and the change DMs;
-  `start_reloader(runtime, messenger)` starts one for a bot process.
+  the runtime builds one per process.
 - `plan_notices` / `NoticeSender`: who is told what about a change, each person once.
 """
 
 from bot.reload.fetch import UrlFetcher, is_url
 from bot.reload.notices import Notice, NoticeSender, Notifier, SendReport, plan_notices
-from bot.reload.reloader import (
-    Reloader,
-    ReloadOutcome,
-    Status,
-    attach,
-    reloader_for,
-    start_reloader,
-)
+from bot.reload.reloader import Reloader, ReloadOutcome, Status
 from bot.reload.sources import (
     Startup,
     carry_renames,
@@ -39,17 +32,14 @@ __all__ = [
     "Startup",
     "Status",
     "UrlFetcher",
-    "attach",
     "carry_renames",
     "configured_source",
     "initial_schedule",
     "is_url",
     "load_source",
     "plan_notices",
-    "reloader_for",
     "schedule_digest",
     "serving_schedule",
     "snapshot_schedule",
-    "start_reloader",
     "start_schedule",
 ]

@@ -14,22 +14,26 @@ a person is told once however many replicas announce the change.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import threading
-import weakref
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.clock import Clock, SystemClock
 from bot.core.message import Message, escape
+from bot.core.schedule_source import ScheduleSource
 from bot.reload.fetch import UrlFetcher
 from bot.reload.notices import Notice, NoticeSender, Notifier, SendReport, plan_notices
 from bot.reload.sources import (
@@ -40,19 +44,14 @@ from bot.reload.sources import (
     schedule_digest,
     snapshot_schedule,
 )
-from bot.reminders.messenger import PermanentError
 from bot.reminders.pacing import Pacer
 from bot.render.blocks import note, section
-from bot.core.schedule_source import ScheduleSource
 from bot.settings import Settings
 from bot.store import Snapshot, Store
 from schedule.diff import ReloadGuard, ScheduleDiff, diff_schedules
 from schedule.importers import dump_schedule
 from schedule.index import ScheduleIndex
 from schedule.model import Schedule, ScheduleError
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +135,7 @@ class Reloader:
         background: bool = True,
         retry_seconds: float = 2.0,
         pacer: Pacer | None = None,
+        scheduler: BaseScheduler | None = None,
     ) -> None:
         """Reload into `schedules`, saving in `store`, telling people through `notifier`.
 
@@ -145,7 +145,8 @@ class Reloader:
         after `retry_seconds` (times the attempt) unless they carry a `retry_after`.
         With `background` False, notices are sent before a reload returns (for tests).
         DMs are paced by `pacer` (pass the reminder engine's to share the workspace's
-        rate), by default one of `slack_messages_per_second`.
+        rate), by default one of `slack_messages_per_second`. `start` puts the replica
+        sync and the URL poll on `scheduler`, the process's one.
         """
         self.settings = settings
         self.store = store
@@ -174,10 +175,10 @@ class Reloader:
         self._stop = threading.Event()
         self._executor: ThreadPoolExecutor | None = None
         self._futures: list[Future[SendReport]] = []
-        self._threads: list[threading.Thread] = []
+        self.scheduler = scheduler
+        self._jobs: list[str] = []
         self.reports: list[SendReport] = []
         """What each round of sending did, oldest first."""
-        attach(self)
 
     # -- the schedule in service ---------------------------------------------------------
 
@@ -437,12 +438,15 @@ class Reloader:
     # -- running -------------------------------------------------------------------------
 
     def start(self, startup: Startup | None = None) -> None:
-        """Take up the saved schedule, finish the last announcement and start the timers.
+        """Take up the saved schedule, finish the last announcement and add the timed jobs.
 
         Every `sync_seconds` the replica looks for a schedule saved elsewhere; with a
-        schedule URL configured it is fetched every `schedule_refresh_seconds`. A
-        configured schedule refused at startup (`startup.refused`) is told to the admins.
+        schedule URL configured it is fetched every `schedule_refresh_seconds`. Both are
+        jobs of `scheduler`, which must be given. A configured schedule refused at
+        startup (`startup.refused`) is told to the admins.
         """
+        if self.scheduler is None:
+            raise RuntimeError("a reloader needs the process's scheduler to start")
         at = self.clock.now()
         self.sync(at)
         self.announce_latest(at)
@@ -453,84 +457,50 @@ class Reloader:
                 ),
                 at,
             )
-        self._every("schedule-sync", self.sync_seconds, lambda: self.sync(), 0.0)
+        self._every("schedule-sync", self.sync_seconds, self._timed_sync)
         if self.settings.schedule_url:
             self._every(
-                "schedule-fetch",
-                float(self.settings.schedule_refresh_seconds),
-                lambda: self.reload(self.settings.schedule_url, timed=True),
-                0.0,
+                "schedule-fetch", float(self.settings.schedule_refresh_seconds), self._timed_fetch
             )
 
-    def _every(self, name: str, seconds: float, action: Callable[[], object], first: float) -> None:
-        """Run `action` every `seconds` in a daemon thread until `stop`; errors are logged."""
+    def _timed_sync(self) -> None:
+        if not self._stop.is_set():
+            self.sync()
 
-        def loop() -> None:
-            wait = first
-            while not self._stop.wait(wait):
-                try:
-                    action()
-                except Exception:
-                    log.exception("%s failed", name)
-                wait = seconds
+    def _timed_fetch(self) -> None:
+        if not self._stop.is_set():
+            self.reload(self.settings.schedule_url, timed=True)
 
-        thread = threading.Thread(target=loop, name=name, daemon=True)
-        self._threads.append(thread)
-        thread.start()
+    def _every(self, name: str, seconds: float, action: Callable[[], None]) -> None:
+        """Run `action` now and every `seconds` on the scheduler; errors are logged."""
+
+        def run() -> None:
+            try:
+                action()
+            except Exception:
+                log.exception("%s failed", name)
+
+        assert self.scheduler is not None
+        self.scheduler.add_job(
+            run,
+            IntervalTrigger(seconds=seconds, timezone=UTC),
+            id=name,
+            name=name,
+            replace_existing=True,
+            next_run_time=datetime.now(UTC),
+            max_instances=1,
+        )
+        self._jobs.append(name)
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop the timers and the sender (a notice being sent finishes first)."""
+        """Remove the timed jobs and stop the sender (a notice being sent finishes first)."""
         self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout)
-        self._threads.clear()
+        if self.scheduler is not None:
+            for job_id in self._jobs:
+                with contextlib.suppress(JobLookupError):
+                    self.scheduler.remove_job(job_id)
+        self._jobs.clear()
         with self._lock:
             executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
-
-
-def start_reloader(
-    runtime: Runtime,
-    notifier: Notifier | None,
-    *,
-    pacer: Pacer | None = None,
-    startup: Startup | None = None,
-) -> Reloader:
-    """Start reloading for a bot process: `/nova reload`, the URL poll and the replica sync.
-
-    `notifier` sends the change DMs (a `SlackMessenger`, a `ConsoleMessenger`; None: this
-    process sends none); `pacer` is best the reminder engine's, so both share one rate;
-    `startup` is what `start_schedule` decided (a refused file is told to the admins).
-    Call `stop()` on the result when the process ends.
-    """
-    reloader = Reloader(
-        runtime.settings,
-        runtime.core.store,
-        runtime.core.schedules,
-        clock=runtime.clock,
-        notifier=notifier,
-        permanent=(PermanentError,),
-        pacer=pacer,
-    )
-    reloader.start(startup)
-    return reloader
-
-
-_attached: weakref.WeakKeyDictionary[ScheduleSource, Reloader] = weakref.WeakKeyDictionary()
-_attached_lock = threading.Lock()
-
-
-def attach(reloader: Reloader) -> None:
-    """Make `reloader` the one `/nova reload` uses for its schedule source."""
-    with _attached_lock:
-        _attached[reloader.schedules] = reloader
-
-
-def reloader_for(settings: Settings, store: Store, schedules: ScheduleSource) -> Reloader:
-    """The reloader attached to `schedules`, or a new one that sends no DMs (then attached)."""
-    with _attached_lock:
-        found = _attached.get(schedules)
-    if found is not None:
-        return found
-    return Reloader(settings, store, schedules, background=False)

@@ -13,7 +13,6 @@ from itertools import groupby
 
 from slack_sdk.models.blocks import Block, DividerBlock
 
-from bot.commands.registry import COMMANDS
 from bot.core import Core
 from bot.core.message import MAX_BLOCKS, Message, escape
 from bot.render.blocks import (
@@ -137,9 +136,9 @@ def _reminder_text(core: Core, user_id: str) -> str:
             "when they start" if minutes == 0 else f"{duration_words(minutes)} before they start"
         )
         text = f":bell: *Reminders* · on: a message {ahead}{default}, for each bookmarked session."
-    found = next((COMMANDS[name] for name in REMINDER_COMMANDS if name in COMMANDS), None)
-    if found is not None:
-        text += f"\nChange it with `{core.settings.command} {found.usage}`."
+    usage = next(filter(None, map(core.commands.usage, REMINDER_COMMANDS)), None)
+    if usage is not None:
+        text += f"\nChange it with `{core.settings.command} {usage}`."
     return text
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from bot.core import Core
 from bot.console.render_text import render
+from bot.core import Core
 from tests.bot.commands.test_agenda import blob, buttons
 from tests.factories import local
 

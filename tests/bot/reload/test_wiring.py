@@ -10,15 +10,10 @@ import pytest
 
 from bot.cli import main
 from bot.clock import fixed_clock
-from bot.core import Core
 from bot.core.message import Message
-from bot.reload import start_reloader, start_schedule
 from bot.reminders import ConsoleMessenger
-from bot.reminders.pacing import Pacer
-from bot.runtime import Runtime
-from bot.core.schedule_source import ScheduleSource
+from bot.runtime import build_runtime
 from bot.settings import Settings
-from bot.store import Store
 from tests.bot.reload.conftest import AT, base_schedule, write
 from tests.factories import local, schedule
 
@@ -32,14 +27,6 @@ def test_a_reload_from_the_command_line_reaches_the_running_bot(
     settings = dataclasses.replace(
         Settings.from_env({}, env_file=None), database_url=url, schedule_path=str(path)
     )
-    store = Store.open(url)
-    clock = fixed_clock(AT)
-    startup = start_schedule(settings, store, AT)
-    runtime = Runtime(
-        settings=settings,
-        clock=clock,
-        core=Core(settings=settings, store=store, schedules=ScheduleSource(startup.schedule)),
-    )
     shown: list[tuple[str, Message]] = []
     arrived = threading.Event()
 
@@ -47,12 +34,11 @@ def test_a_reload_from_the_command_line_reaches_the_running_bot(
         shown.append((user_id, message))
         arrived.set()
 
-    reloader = start_reloader(
-        runtime,
-        ConsoleMessenger(show),
-        pacer=Pacer(1000.0, per_channel_seconds=0.0),
-        startup=startup,
+    runtime = build_runtime(
+        settings, clock=fixed_clock(AT), messenger=lambda s, st: ConsoleMessenger(show)
     )
+    runtime.start()
+    store, reloader = runtime.store, runtime.reloader
     try:
         store.add_bookmark("U1", "a", AT)
         sessions = {s.id: s for s in base_schedule().sessions}
@@ -73,5 +59,4 @@ def test_a_reload_from_the_command_line_reaches_the_running_bot(
         assert user_id == "U1"
         assert message.text.startswith("Schedule change: A:")
     finally:
-        reloader.stop()
-        store.close()
+        runtime.close()
