@@ -24,13 +24,13 @@ from bot.clock import fixed_clock
 from bot.commands import build_registry
 from bot.core import Core
 from bot.core.schedule_source import ScheduleSource
+from bot.edge.slack import SlackMessenger, make_client
 from bot.reload import NoticeSender, Reloader, plan_notices, schedule_digest
 from bot.reload.reloader import SEND_WORKERS
 from bot.reminders import install_planning
 from bot.reminders.messenger import PermanentError
 from bot.reminders.pacing import Pacer
 from bot.settings import Settings
-from bot.slack.edge import SlackMessenger, make_client
 from bot.store import DeliveryStatus, Store
 from schedule.diff import ReloadGuard, diff_schedules
 from schedule.importers import dump_schedule

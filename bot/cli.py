@@ -215,7 +215,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def _slack_dms() -> MessengerFactory:
     """DMs through the Slack client edge."""
-    from bot.slack.edge import SlackMessenger
+    from bot.edge.slack import SlackMessenger
 
     return SlackMessenger.from_settings
 

@@ -18,6 +18,7 @@ from bot.clock import Clock, make_clock
 from bot.commands import Registry, build_registry
 from bot.core import Core
 from bot.core.schedule_source import ScheduleSource
+from bot.edge.responses import ResponseSender
 from bot.reload import Reloader, Startup, start_schedule
 from bot.reminders.engine import (
     ReminderEngine,
@@ -29,7 +30,6 @@ from bot.reminders.messenger import Messenger, PermanentError
 from bot.reminders.pacing import Pacer
 from bot.reminders.planner import ReminderPlanner
 from bot.settings import Settings
-from bot.slack.responses import ResponseSender
 from bot.store import Store
 from schedule.index import ScheduleIndex
 

@@ -23,11 +23,11 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import ActionResult
+from bot.edge.responses import ResponseSender
 from bot.handlers.home import publish_home
 from bot.handlers.replies import SORRY, off_loop
 from bot.handlers.zones import zone_ready
 from bot.runtime import Runtime
-from bot.slack.responses import ResponseSender
 
 log = logging.getLogger(__name__)
 

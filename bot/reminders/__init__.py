@@ -2,7 +2,7 @@
 
 `planner` keeps the deliveries in the store in line with what people want, `engine`
 sends them (APScheduler triggers; the database decides), `message` is the DM itself and
-`messenger` how it travels (Slack's is `bot.slack.edge.SlackMessenger`).
+`messenger` how it travels (Slack's is `bot.edge.slack.SlackMessenger`).
 """
 
 from __future__ import annotations

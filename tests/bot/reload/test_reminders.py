@@ -9,12 +9,12 @@ from pathlib import Path
 
 from bot.clock import fixed_clock
 from bot.core.schedule_source import ScheduleSource
+from bot.edge.slack import SlackMessenger, make_client
 from bot.reload import Reloader, Status
 from bot.reminders import ReminderEngine, install_planning
 from bot.reminders.messenger import PermanentError
 from bot.reminders.pacing import Pacer
 from bot.settings import Settings
-from bot.slack.edge import SlackMessenger, make_client
 from bot.store import DeliveryStatus, Store
 from schedule.importers import dump_schedule
 from schedule.model import Schedule

@@ -9,9 +9,9 @@ import pytest
 from bot.clock import ReplayClock, fixed_clock
 from bot.core import Core
 from bot.core.schedule_source import ScheduleSource
+from bot.edge.slack import SlackMessenger, make_client
 from bot.reminders import ReminderEngine, ReminderPlanner, install_planning
 from bot.settings import Settings
-from bot.slack.edge import SlackMessenger, make_client
 from bot.store import Delivery, Store
 from schedule.model import Schedule
 from tests.factories import local, schedule, session
