@@ -19,7 +19,7 @@ from bot.commands import Registry, build_registry
 from bot.core import Core
 from bot.core.schedule_source import ScheduleSource
 from bot.edge.responses import ResponseSender
-from bot.reload import Reloader, Startup, start_schedule
+from bot.reload import Reloader, Startup, schedule_before_start_up
 from bot.reminders.engine import (
     ReminderEngine,
     default_worker_id,
@@ -98,26 +98,29 @@ def build_runtime(
     store = Store.open(settings.database_url)
     try:
         clock = clock or make_clock(settings.clock_start, settings.clock_speed)
-        startup = start_schedule(settings, store, clock.now())
-        schedules = ScheduleSource(startup.schedule)
+        started_at = clock.now()
+        serving, loaded = schedule_before_start_up(settings, store)
+        schedules = ScheduleSource(serving)
         if choose_clock is not None:
             clock = choose_clock(schedules.index, clock)
         sends = None if messenger is None else messenger(settings, store)
+        scheduler = new_scheduler()
+        pacer = Pacer(settings.slack_messages_per_second, per_channel_seconds=1.0)
+        reloader = Reloader(
+            settings,
+            store,
+            schedules,
+            clock=clock,
+            notifier=sends,
+            permanent=(PermanentError,),
+            pacer=pacer,
+            scheduler=scheduler,
+        )
+        # The configured schedule goes in as a reload would: the same path, the same guard.
+        startup = reloader.start_up(started_at, loaded=loaded)
     except BaseException:
         store.close()
         raise
-    scheduler = new_scheduler()
-    pacer = Pacer(settings.slack_messages_per_second, per_channel_seconds=1.0)
-    reloader = Reloader(
-        settings,
-        store,
-        schedules,
-        clock=clock,
-        notifier=sends,
-        permanent=(PermanentError,),
-        pacer=pacer,
-        scheduler=scheduler,
-    )
     registry = build_registry(reloader)
     core = Core(settings=settings, store=store, schedules=schedules, commands=registry)
     planner = ReminderPlanner(core, clock)

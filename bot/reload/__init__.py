@@ -1,7 +1,7 @@
 """Schedule changes while the summit runs: reload, guard, replicas and change notices.
 
-- `start_schedule` / `initial_schedule`: the schedule to serve at startup (the configured
-  one applied as a reload over the last good one saved, or that one kept).
+- `Reloader.start_up` (`start_schedule` without a runtime): the schedule to serve at startup,
+  the configured one applied as a reload over the last good one saved, with the same guard.
 - `Reloader`: `/nova reload`, the timed URL fetch, the replica sync and the change DMs;
   the runtime builds one per process.
 - `plan_notices` / `NoticeSender`: who is told what about a change, each person once.
@@ -9,17 +9,16 @@
 
 from bot.reload.fetch import UrlFetcher, is_url
 from bot.reload.notices import Notice, NoticeSender, Notifier, SendReport, plan_notices
-from bot.reload.reloader import Reloader, ReloadOutcome, Status
+from bot.reload.reloader import Reloader, ReloadOutcome, Status, start_schedule
 from bot.reload.sources import (
     Startup,
     carry_renames,
     configured_source,
-    initial_schedule,
     load_source,
+    schedule_before_start_up,
     schedule_digest,
     serving_schedule,
     snapshot_schedule,
-    start_schedule,
 )
 
 __all__ = [
@@ -34,10 +33,10 @@ __all__ = [
     "UrlFetcher",
     "carry_renames",
     "configured_source",
-    "initial_schedule",
     "is_url",
     "load_source",
     "plan_notices",
+    "schedule_before_start_up",
     "schedule_digest",
     "serving_schedule",
     "snapshot_schedule",

@@ -41,6 +41,7 @@ from bot.reload.sources import (
     carry_renames,
     configured_source,
     load_source,
+    schedule_before_start_up,
     schedule_digest,
     snapshot_schedule,
 )
@@ -198,13 +199,18 @@ class Reloader:
     # -- reloading -----------------------------------------------------------------------
 
     def reload(
-        self, source: str | None = None, at: datetime | None = None, *, timed: bool = False
+        self,
+        source: str | None = None,
+        at: datetime | None = None,
+        *,
+        timed: bool = False,
+        starting: bool = False,
     ) -> ReloadOutcome:
         """Reload from `source` (a path or an http(s) URL; None: the configured source).
 
         A timed reload (the URL poll) fetches conditionally and tells the admins by DM,
         once per distinct failure, when it is refused; otherwise the caller tells them
-        (the outcome's `describe`).
+        (the outcome's `describe`). A `starting` reload is the start-up one (`start_up`).
         """
         at = at or self.clock.now()
         chosen = source or configured_source(self.settings)
@@ -217,7 +223,7 @@ class Reloader:
             if new is None:
                 return ReloadOutcome(Status.UNCHANGED, chosen, self.schedules.schedule)
             try:
-                outcome = self.apply(new, chosen, at)
+                outcome = self.apply(new, chosen, at, starting=starting)
             except Exception:
                 if fetcher is not None:
                     fetcher.forget()  # the body was not dealt with: take it again next time
@@ -226,15 +232,21 @@ class Reloader:
             self.alert_admins(outcome, at)
         return outcome
 
-    def apply(self, new: Schedule, source: str, at: datetime) -> ReloadOutcome:
-        """Put `new` in service unless it matches the current schedule or the guard refuses it."""
+    def apply(
+        self, new: Schedule, source: str, at: datetime, *, starting: bool = False
+    ) -> ReloadOutcome:
+        """Put `new` in service unless it matches the current schedule or the guard refuses it.
+
+        At start-up (`starting`) the change is announced later, by `start`, and a schedule
+        identical to the one served is still saved when the database has no copy of it.
+        """
         digest = schedule_digest(new)
         with self._lock:
             for _ in range(_ATTEMPTS):
                 latest, _ = self._catch_up(at)
                 base = self.schedules.schedule
                 base_digest = self.digest()
-                if digest == base_digest:
+                if digest == base_digest and not (starting and latest != digest):
                     return ReloadOutcome(Status.UNCHANGED, source, base)
                 reason = self.guard.check(base, new)
                 if reason is not None:
@@ -249,7 +261,7 @@ class Reloader:
                 if snap is None:
                     continue  # another replica saved a schedule meanwhile: compare with it
                 diff = diff_schedules(base, new)
-                notices = self._take_up(diff, new, digest, snap, at)
+                notices = self._take_up(diff, new, digest, snap, at, announce=not starting)
                 log.info("schedule reloaded from %s: %s", source, diff.summary())
                 return ReloadOutcome(
                     Status.APPLIED,
@@ -267,13 +279,42 @@ class Reloader:
         return ReloadOutcome(Status.REFUSED, source, self.schedules.schedule, reason=reason)
 
     def _take_up(
-        self, diff: ScheduleDiff, new: Schedule, digest: str, snap: Snapshot, at: datetime
+        self,
+        diff: ScheduleDiff,
+        new: Schedule,
+        digest: str,
+        snap: Snapshot,
+        at: datetime,
+        *,
+        announce: bool = True,
     ) -> tuple[Notice, ...]:
         """Carry renamed ids over, serve `new`, and announce what `diff` changed."""
         carry_renames(self.store, diff, at)
         self._refresh_statistics(diff)
         self._serve(new, digest)
-        return self._announce(diff, snap.loaded_at, at)
+        return self._announce(diff, snap.loaded_at, at) if announce else ()
+
+    def start_up(self, at: datetime | None = None, *, loaded: Schedule | None = None) -> Startup:
+        """Apply the configured schedule as a reload over the one served (the last good one).
+
+        The same path and guard as `/nova reload`: a schedule that fails to load or that
+        the guard refuses leaves the saved one in service (`refused` says why, and `start`
+        tells the admins). The change is announced when the reloader starts. `loaded` is
+        the configured schedule when the caller loaded it already (nothing was saved).
+        """
+        at = at or self.clock.now()
+        source = configured_source(self.settings)
+        if loaded is not None:
+            outcome = self.apply(loaded, source, at, starting=True)
+        else:
+            outcome = self.reload(source, at, starting=True)
+        return Startup(
+            schedule=outcome.schedule,
+            source=source,
+            applied=outcome.status is Status.APPLIED,
+            refused=outcome.reason if outcome.status is Status.REFUSED else None,
+            diff=outcome.diff,
+        )
 
     def _refresh_statistics(self, diff: ScheduleDiff) -> None:
         """Refresh the database's statistics before many reminders are re-planned."""
@@ -504,3 +545,13 @@ class Reloader:
             executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
+
+
+def start_schedule(settings: Settings, store: Store, at: datetime) -> Startup:
+    """What a process starting at `at` serves: `Reloader.start_up` over the saved schedule.
+
+    For tools and tests that need the start-up decision without a whole runtime.
+    """
+    serving, loaded = schedule_before_start_up(settings, store)
+    reloader = Reloader(settings, store, ScheduleSource(serving), background=False)
+    return reloader.start_up(at, loaded=loaded)
