@@ -11,7 +11,6 @@ from bot.commands.registry import Registry, Request
 from bot.core.message import MAX_SECTION_TEXT, Message, encode_value, escape
 from bot.render.blocks import (
     SHOW_MORE,
-    clock_time,
     day_label,
     duration_words,
     header,
@@ -22,8 +21,8 @@ from bot.render.blocks import (
     section,
     session_blocks,
     truncate,
-    zone_label,
 )
+from bot.render.words import clock_label, page_of, plural, when
 from schedule.model import Session
 from schedule.timeparse import resolve_day
 
@@ -35,8 +34,7 @@ def session_list(
     req: Request, title: str, sessions: Sequence[Session], *, intro: Sequence[Block] = ()
 ) -> Message:
     """A page of sessions under a header, each with its bookmark button, and "More" if needed."""
-    first = req.page * PAGE_SIZE
-    shown = sessions[first : first + PAGE_SIZE]
+    shown, remaining = page_of(sessions, req.page, PAGE_SIZE)
     blocks: list[Block] = [header(title), *intro]
     for session in shown:
         blocks += session_blocks(
@@ -48,7 +46,6 @@ def session_list(
             query=req.query,
             page=req.page,
         )
-    remaining = len(sessions) - first - len(shown)
     if remaining > 0:
         blocks.append(more_button(req.query, req.page + 1, f"More ({remaining})"))
     fallback = "\n".join(plain_session(s, req.summit_zone, req.at) for s in shown)
@@ -69,7 +66,7 @@ def now(req: Request) -> Message:
     upcoming = index.next(at)
     if on:
         intro: list[Block] = []
-        message = session_list(req, f"On now · {len(on)} session{'s' * (len(on) != 1)}", on)
+        message = session_list(req, f"On now · {plural(len(on), 'session')}", on)
         if upcoming is not None and req.page == 0:
             titles = ", ".join(escape(s.title) for s in upcoming.sessions[:3])
             when = f"{_clock(upcoming.start, req)} (in {duration_words(upcoming.minutes_until)})"
@@ -139,7 +136,7 @@ def search(req: Request) -> Message:
     words = escape(req.args[:200])
     if not found:
         return notice(f"Nothing matches “{words}”.")
-    count = f"{len(found)} session{'s' * (len(found) != 1)}"
+    count = plural(len(found), "session")
     return session_list(req, f"{count} match “{req.args[:100]}”", found)
 
 
@@ -220,13 +217,11 @@ def _starts_later(req: Request) -> Message:
 
 
 def _clock(instant: datetime, req: Request) -> str:
-    return f"{clock_time(instant, req.summit_zone)} {zone_label(instant, req.summit_zone)}"
+    return clock_label(instant, req.summit_zone)
 
 
 def _when(instant: datetime | None, req: Request) -> str:
-    if instant is None:
-        return "long ago"
-    return f"{day_label(instant, req.summit_zone)} at {_clock(instant, req)}"
+    return "long ago" if instant is None else when(instant, req.summit_zone)
 
 
 def register(registry: Registry) -> None:

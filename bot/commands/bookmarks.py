@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import groupby
 
 from slack_sdk.models.blocks import Block, ButtonElement, PlainTextObject
@@ -22,6 +23,7 @@ from bot.render.blocks import (
     session_blocks,
     time_range,
 )
+from bot.render.words import page_of
 from schedule.model import Session
 
 MINE_PAGE_SIZE = 12
@@ -40,15 +42,27 @@ def mine(req: Request) -> Message:
                 section(f"You have no bookmarks yet. Try `{cmd} today` and press *Bookmark*."),
             ),
         )
-    first = req.page * MINE_PAGE_SIZE
-    shown = sessions[first : first + MINE_PAGE_SIZE]
+    shown, remaining = page_of(sessions, req.page, MINE_PAGE_SIZE)
     blocks: list[Block] = [header(f"Your bookmarks · {len(sessions)}")]
+    blocks += _days(req, shown, sessions)
+    if remaining > 0:
+        blocks.append(more_button(req.query, req.page + 1, f"More ({remaining})"))
+    if gone and req.page == 0:
+        listed = ", ".join(f"`{escape(g)}`" for g in gone[:20])
+        blocks.append(note(f"No longer in the schedule: {listed}"))
+    fallback = "\n".join(plain_session(s, req.summit_zone, req.at) for s in shown)
+    return Message(text=f"Your bookmarks ({len(sessions)})\n{fallback}", blocks=tuple(blocks))
+
+
+def _days(req: Request, shown: Sequence[Session], bookmarked: Sequence[Session]) -> list[Block]:
+    """The `shown` bookmarks under a line per day, each with its clashes among `bookmarked`."""
     zone = req.summit_zone
+    blocks: list[Block] = []
     for day, group in groupby(shown, key=lambda s: s.start.astimezone(zone).date()):
         blocks.append(note(f"*{day:%A} {day.day} {day:%B}*"))
         for session in group:
             clashes = [
-                other for other in sessions if other.id != session.id and other.overlaps(session)
+                other for other in bookmarked if other.id != session.id and other.overlaps(session)
             ]
             blocks += session_blocks(
                 session,
@@ -61,14 +75,7 @@ def mine(req: Request) -> Message:
                 overlaps=clashes,
                 accessory=remove_button(session, req.query, req.page),
             )
-    remaining = len(sessions) - first - len(shown)
-    if remaining > 0:
-        blocks.append(more_button(req.query, req.page + 1, f"More ({remaining})"))
-    if gone and req.page == 0:
-        listed = ", ".join(f"`{escape(g)}`" for g in gone[:20])
-        blocks.append(note(f"No longer in the schedule: {listed}"))
-    fallback = "\n".join(plain_session(s, zone, req.at) for s in shown)
-    return Message(text=f"Your bookmarks ({len(sessions)})\n{fallback}", blocks=tuple(blocks))
+    return blocks
 
 
 def remove_button(session: Session, query: str, page: int) -> ButtonElement:

@@ -16,6 +16,7 @@ from typing import Any
 from bot.commands.registry import Registry, Request
 from bot.core.message import Attachment, Message, escape
 from bot.render.blocks import note, section
+from bot.render.words import plural
 from bot.store import Store
 from schedule.model import Schedule, Session, slugify
 
@@ -52,7 +53,7 @@ def export(req: Request) -> Message:
         text = f"You have no bookmarks to export yet. Try `{cmd} today` and press *Bookmark*."
         return Message(text=text.replace("*", ""), blocks=(section(text),))
     name = calendar_filename(schedule)
-    count = f"{len(sessions)} session{'s' * (len(sessions) != 1)}"
+    count = plural(len(sessions), "session")
     body = (
         f":calendar: Your bookmarks as a calendar: *{escape(name)}* ({count}). "
         "Open it with your calendar app to add them."

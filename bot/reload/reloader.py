@@ -47,6 +47,7 @@ from bot.reload.sources import (
 )
 from bot.reminders.pacing import Pacer
 from bot.render.blocks import note, section
+from bot.render.words import plural
 from bot.settings import Settings
 from bot.store import Snapshot, Store
 from schedule.diff import ReloadGuard, ScheduleDiff, diff_schedules
@@ -108,7 +109,7 @@ class ReloadOutcome:
             return f"No changes: {self.source} holds the schedule already in service, {serving}."
         assert self.diff is not None
         changes = len({n.key for n in self.notices})
-        who = f"{self.people} {'person' if self.people == 1 else 'people'}"
+        who = plural(self.people, "person", "people")
         if not self.notices:
             told = " Nobody needs to be told."
         elif self.deferred:
