@@ -8,8 +8,9 @@ renamed ids over, swaps the schedule this process serves and sends change notice
 The database decides which schedule is current: a reload only saves its schedule while
 the latest snapshot is still the one it compared against, so replicas applying the same
 reload at the same moment agree, and every replica picks up a schedule another one saved
-(`sync`, run every few seconds by `start`). Notices are claimed per person and change, so
-a person is told once however many replicas announce the change.
+(`sync`, a job of the process's scheduler every few seconds). Notices are claimed per
+person and change, so a person is told once however many replicas announce the change.
+Start-up is a reload too (`start_up`): the same path, the same guard.
 """
 
 from __future__ import annotations

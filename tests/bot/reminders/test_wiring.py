@@ -1,4 +1,4 @@
-"""Putting the engine in a process: start_engine, the console messenger, pacing, switches."""
+"""Putting the engine in a process: the console messenger, pacing, switches."""
 
 from __future__ import annotations
 
