@@ -26,6 +26,7 @@ from bot.render.blocks import (
     zone_label,
 )
 from bot.render.words import when
+from schedule.index import ScheduleIndex
 from schedule.model import Session
 
 HOME_QUERY = "home"
@@ -39,54 +40,28 @@ REMINDER_COMMANDS = ("remind", "reminders")
 
 def home_view(core: Core, user_id: str, at: datetime, notice: Message | None = None) -> Message:
     """The page of `user_id` at `at`, at most 50 blocks; `notice` (a click's note) on top."""
-    page = _Page(core, user_id, at)
-    blocks: list[Block] = [header(f"My summit · {page.index.schedule.name}")]
+    index = core.index
+    zone = index.schedule.zone
+    viewer = core.viewer_zone(user_id)
+    ids = core.store.bookmarks(user_id)
+    blocks: list[Block] = [header(f"My summit · {index.schedule.name}")]
     if notice is not None:
         blocks.append(section(_notice_text(notice)))
-    blocks += page.now_and_next()
-    blocks += page.bookmarks()
-    blocks += [DividerBlock(), section(_reminder_text(core, user_id))]
-    command = core.settings.command
-    blocks.append(
-        note(
-            f"Times are in the summit's zone ({zone_label(at, page.zone)}); `{command} help` lists everything."
-        )
-    )
-    upcoming = page.upcoming.sessions if page.upcoming else ()
-    fallback = "\n".join(plain_session(s, page.zone, at) for s in (*page.on, *upcoming))
-    return Message(text=f"My summit\n{fallback}".strip(), blocks=tuple(_fit(blocks)))
 
-
-class _Page:
-    """What one person's page is made of at one instant, section by section."""
-
-    def __init__(self, core: Core, user_id: str, at: datetime) -> None:
-        self.core = core
-        self.at = at
-        self.index = core.index
-        self.zone = self.index.schedule.zone
-        self.viewer = core.viewer_zone(user_id)
-        self.ids = core.store.bookmarks(user_id)
-        self.on = self.index.now(at)
-        self.upcoming = self.index.next(at)
-
-    def sessions(
-        self, group: Sequence[Session], limit: int, *, overlaps: bool = False
-    ) -> list[Block]:
-        """Up to `limit` sessions with their bookmark buttons, then how many more."""
+    def sessions(group: Sequence[Session], limit: int, *, overlaps: bool = False) -> list[Block]:
         shown: list[Block] = []
         for session in group[:limit]:
             clashes = [
                 other
-                for other in self.index.overlaps(session)
-                if overlaps and other.id in self.ids and other.id != session.id
+                for other in index.overlaps(session)
+                if overlaps and other.id in ids and other.id != session.id
             ]
             shown += session_blocks(
                 session,
-                self.zone,
-                self.viewer,
-                self.at,
-                bookmarked=session.id in self.ids,
+                zone,
+                viewer,
+                at,
+                bookmarked=session.id in ids,
                 query=HOME_QUERY,
                 overlaps=clashes,
             )
@@ -94,53 +69,53 @@ class _Page:
             shown.append(note(f"… and {len(group) - limit} more."))
         return shown
 
-    def now_and_next(self) -> list[Block]:
-        """What is on now (or why nothing is), then the next start time's sessions."""
-        blocks: list[Block] = [DividerBlock(), section("*Now*")]
-        if self.on:
-            blocks += self.sessions(self.on, NOW_LIMIT)
-        else:
-            blocks.append(note(self._nothing_on()))
-        upcoming = self.upcoming
-        if upcoming is not None:
-            at = f"{clock_time(upcoming.start, self.zone)} {zone_label(upcoming.start, self.zone)}"
-            blocks.append(section(f"*Next* · {at}, in {duration_words(upcoming.minutes_until)}"))
-            blocks += self.sessions(upcoming.sessions, NEXT_LIMIT)
-        return blocks
+    blocks += [DividerBlock(), section("*Now*")]
+    on = index.now(at)
+    upcoming = index.next(at)
+    if on:
+        blocks += sessions(on, NOW_LIMIT)
+    else:
+        blocks.append(note(_nothing_on(index, at)))
 
-    def _nothing_on(self) -> str:
-        first = self.index.first
-        if first is None:
-            return "The schedule is empty."
-        if self.at < first.start:
-            return f"The summit has not started yet; it starts {when(first.start, self.zone)}."
-        if self.upcoming is None:
-            return "The summit is over. Thank you for coming!"
-        return "Nothing is on right now."
+    if upcoming is not None:
+        starts = f"{clock_time(upcoming.start, zone)} {zone_label(upcoming.start, zone)}"
+        blocks += [section(f"*Next* · {starts}, in {duration_words(upcoming.minutes_until)}")]
+        blocks += sessions(upcoming.sessions, NEXT_LIMIT)
 
-    def bookmarks(self) -> list[Block]:
-        """The person's coming bookmarks by day, overlaps marked, then how many more."""
-        mine = [s for s in self.index.sessions if s.id in self.ids]
-        ahead = [s for s in mine if s.end > self.at]
-        command = self.core.settings.command
-        blocks: list[Block] = [
-            DividerBlock(),
-            section(f"*My bookmarks* · {len(ahead)} to come, {len(mine)} in all"),
-        ]
-        if not mine:
-            blocks.append(
-                note(f"No bookmarks yet. Press *Bookmark* on a session, or try `{command} today`.")
+    mine = [s for s in index.sessions if s.id in ids]
+    ahead = [s for s in mine if s.end > at]
+    blocks += [
+        DividerBlock(),
+        section(f"*My bookmarks* · {len(ahead)} to come, {len(mine)} in all"),
+    ]
+    if not mine:
+        blocks.append(
+            note(
+                f"No bookmarks yet. Press *Bookmark* on a session, or try `{core.settings.command} today`."
             )
-        elif not ahead:
-            blocks.append(note("All your bookmarked sessions are over."))
-        for day, group in groupby(
-            ahead[:BOOKMARK_LIMIT], key=lambda s: s.start.astimezone(self.zone).date()
-        ):
-            blocks.append(note(f"*{day:%A} {day.day} {day:%B}*"))
-            blocks += self.sessions(list(group), BOOKMARK_LIMIT, overlaps=True)
-        if len(ahead) > BOOKMARK_LIMIT:
-            blocks.append(note(f"… and {len(ahead) - BOOKMARK_LIMIT} more: `{command} mine`."))
-        return blocks
+        )
+    elif not ahead:
+        blocks.append(note("All your bookmarked sessions are over."))
+    for day, group in groupby(
+        ahead[:BOOKMARK_LIMIT], key=lambda s: s.start.astimezone(zone).date()
+    ):
+        blocks.append(note(f"*{day:%A} {day.day} {day:%B}*"))
+        blocks += sessions(list(group), BOOKMARK_LIMIT, overlaps=True)
+    if len(ahead) > BOOKMARK_LIMIT:
+        blocks.append(
+            note(f"… and {len(ahead) - BOOKMARK_LIMIT} more: `{core.settings.command} mine`.")
+        )
+
+    blocks += [DividerBlock(), section(_reminder_text(core, user_id))]
+    blocks.append(
+        note(
+            f"Times are in the summit's zone ({zone_label(at, zone)}); `{core.settings.command} help` lists everything."
+        )
+    )
+    fallback = "\n".join(
+        plain_session(s, zone, at) for s in (*on, *(upcoming.sessions if upcoming else ()))
+    )
+    return Message(text=f"My summit\n{fallback}".strip(), blocks=tuple(_fit(blocks)))
 
 
 def _reminder_text(core: Core, user_id: str) -> str:
@@ -167,6 +142,17 @@ def _notice_text(notice: Message) -> str:
         if isinstance(body, dict) and isinstance(body.get("text"), str):
             return str(body["text"])
     return escape(notice.text)
+
+
+def _nothing_on(index: ScheduleIndex, at: datetime) -> str:
+    """Why nothing is on at `at`: an empty schedule, not started yet, over, or a gap."""
+    if index.first is None:
+        return "The schedule is empty."
+    if at < index.first.start:
+        return f"The summit has not started yet; it starts {when(index.first.start, index.schedule.zone)}."
+    if index.next(at) is None:
+        return "The summit is over. Thank you for coming!"
+    return "Nothing is on right now."
 
 
 def _fit(blocks: list[Block]) -> list[Block]:
