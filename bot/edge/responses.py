@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
-
-import aiohttp
-from slack_sdk.webhook.async_client import AsyncWebhookClient
+from typing import TYPE_CHECKING, Any
 
 from bot.core.message import Message
+
+if TYPE_CHECKING:
+    import aiohttp
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,8 @@ class ResponseSender:
         self._client: aiohttp.ClientSession | None = None
 
     def _session(self) -> aiohttp.ClientSession:
+        import aiohttp  # on first use: `ask` builds a runtime and never answers Slack
+
         if self._client is None or self._client.closed:
             self._client = aiohttp.ClientSession(
                 timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS)
@@ -42,6 +44,9 @@ class ResponseSender:
         replace_original: bool | None = None,
     ) -> bool:
         """Post `message`; False (and a log line) when there is no URL or the post fails."""
+        import aiohttp
+        from slack_sdk.webhook.async_client import AsyncWebhookClient
+
         if not response_url:
             log.warning("no response_url to answer at")
             return False
