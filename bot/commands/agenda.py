@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, PlainTextObject
 
-from bot.commands.registry import Request, command
-from bot.formatting import clock, day_label, long_day, relative
-from bot.message import MAX_SECTION_TEXT, Message, encode_value, escape
-from bot.render import (
+from bot.commands.registry import Registry, Request
+from bot.core.message import MAX_SECTION_TEXT, Message, encode_value, escape
+from bot.render.blocks import (
     SHOW_MORE,
     header,
     more_button,
@@ -20,6 +20,7 @@ from bot.render import (
     session_blocks,
     truncate,
 )
+from bot.render.words import clock_label, day_label, long_day, page_of, plural, relative, when
 from schedule.model import Session
 from schedule.timeparse import resolve_day
 
@@ -31,8 +32,7 @@ def session_list(
     req: Request, title: str, sessions: Sequence[Session], *, intro: Sequence[Block] = ()
 ) -> Message:
     """A page of sessions under a header, each with its bookmark button, and "More" if needed."""
-    first = req.page * PAGE_SIZE
-    shown = sessions[first : first + PAGE_SIZE]
+    shown, remaining = page_of(sessions, req.page, PAGE_SIZE)
     blocks: list[Block] = [header(title), *intro]
     for session in shown:
         blocks += session_blocks(
@@ -44,7 +44,6 @@ def session_list(
             query=req.query,
             page=req.page,
         )
-    remaining = len(sessions) - first - len(shown)
     if remaining > 0:
         blocks.append(more_button(req.query, req.page + 1, f"More ({remaining})"))
     fallback = "\n".join(plain_session(s, req.summit_zone, req.at) for s in shown)
@@ -56,7 +55,6 @@ def notice(text: str, *extra: Block) -> Message:
     return Message(text=text, blocks=(section(text), *extra))
 
 
-@command("now", "now", "what is on right now, where, and until when", shareable=True)
 def now(req: Request) -> Message:
     """What is in progress; before the summit, when it starts; after it, that it is over."""
     index, at = req.index, req.at
@@ -66,7 +64,7 @@ def now(req: Request) -> Message:
     upcoming = index.next(at)
     if on:
         intro: list[Block] = []
-        message = session_list(req, f"On now · {len(on)} session{'s' * (len(on) != 1)}", on)
+        message = session_list(req, f"On now · {plural(len(on), 'session')}", on)
         if upcoming is not None and req.page == 0:
             titles = ", ".join(escape(s.title) for s in upcoming.sessions[:3])
             when = f"{_clock(upcoming.start, req)} ({relative(req.at, upcoming.start)})"
@@ -85,7 +83,6 @@ def now(req: Request) -> Message:
     )
 
 
-@command("next", "next", "the sessions that start next, and in how long", shareable=True)
 def next_(req: Request) -> Message:
     """The sessions of the next start time after now."""
     index = req.index
@@ -100,21 +97,16 @@ def next_(req: Request) -> Message:
     return session_list(req, title, upcoming.sessions)
 
 
-@command("today", "today", "the agenda of today", shareable=True)
 def today(req: Request) -> Message:
     """The agenda of the summit's current local day."""
     return day_message(req, req.at.astimezone(req.summit_zone).date())
 
 
-@command("tomorrow", "tomorrow", "the agenda of tomorrow", shareable=True)
 def tomorrow(req: Request) -> Message:
     """The agenda of the next local day."""
     return day_message(req, req.at.astimezone(req.summit_zone).date() + timedelta(days=1))
 
 
-@command(
-    "day", "day <weekday or date>", "the agenda of a day (e.g. `day thursday`)", shareable=True
-)
 def day(req: Request) -> Message:
     """The agenda of a named weekday or a date."""
     today_ = req.at.astimezone(req.summit_zone).date()
@@ -134,13 +126,6 @@ def day_message(req: Request, which: date) -> Message:
     return session_list(req, f"{title} · {len(sessions)} sessions", sessions)
 
 
-@command(
-    "search",
-    "search <words>",
-    "find sessions by title, description or proposer",
-    ("find",),
-    shareable=True,
-)
 def search(req: Request) -> Message:
     """Sessions matching all the words; title matches first."""
     if not req.args:
@@ -149,11 +134,10 @@ def search(req: Request) -> Message:
     words = escape(req.args[:200])
     if not found:
         return notice(f"Nothing matches “{words}”.")
-    count = f"{len(found)} session{'s' * (len(found) != 1)}"
+    count = plural(len(found), "session")
     return session_list(req, f"{count} match “{req.args[:100]}”", found)
 
 
-@command("show", "show <id>", "everything about one session", ("info",), shareable=True)
 def show(req: Request) -> Message:
     """One session in full: times, room, proposers, description, merged proposals, links."""
     cmd = req.core.settings.command
@@ -240,10 +224,26 @@ def _starts_later(req: Request) -> Message:
 
 
 def _clock(instant: datetime, req: Request) -> str:
-    return clock(instant, req.summit_zone)
+    return clock_label(instant, req.summit_zone)
 
 
 def _when(instant: datetime | None, req: Request) -> str:
-    if instant is None:
-        return "long ago"
-    return f"{day_label(instant, req.summit_zone)} at {_clock(instant, req)}"
+    return "long ago" if instant is None else when(instant, req.summit_zone)
+
+
+def register(registry: Registry) -> None:
+    """Add this module's subcommands and buttons to `registry`."""
+    add = functools.partial(registry.add_command, shareable=True)
+    add("now", "now", "what is on right now, where, and until when", now)
+    add("next", "next", "the sessions that start next, and in how long", next_)
+    add("today", "today", "the agenda of today", today)
+    add("tomorrow", "tomorrow", "the agenda of tomorrow", tomorrow)
+    add("day", "day <weekday or date>", "the agenda of a day (e.g. `day thursday`)", day)
+    add(
+        "search",
+        "search <words>",
+        "find sessions by title, description or proposer",
+        search,
+        ("find",),
+    )
+    add("show", "show <id>", "everything about one session", show, ("info",))

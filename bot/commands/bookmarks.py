@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from itertools import groupby
 
 from slack_sdk.models.blocks import Block, ButtonElement, PlainTextObject
 
-from bot.commands.registry import Click, Request, action, command
+from bot.commands.registry import Click, Registry, Request
 from bot.core import ActionResult
-from bot.formatting import long_day, time_range
-from bot.message import MAX_SECTION_TEXT, Message, encode_value, escape
-from bot.render import (
+from bot.core.message import MAX_SECTION_TEXT, Message, encode_value, escape
+from bot.render.blocks import (
     BOOKMARK,
     DETAILS,
     MORE,
@@ -26,20 +25,13 @@ from bot.render import (
     section,
     session_blocks,
 )
+from bot.render.words import long_day, page_of, time_range
 from bot.store import Store
 from schedule.model import Session
 
 MINE_PAGE_SIZE = 12
 
 
-@command(
-    "mine",
-    "mine",
-    "your bookmarks by day, with overlaps marked",
-    ("bookmarks",),
-    group="Your summit",
-    shareable=True,
-)
 def mine(req: Request) -> Message:
     """The asker's bookmarked sessions, grouped by day, overlaps flagged, each removable.
 
@@ -58,15 +50,28 @@ def mine(req: Request) -> Message:
                 section(f"You have no bookmarks yet. Try `{cmd} today` and press *Bookmark*."),
             ),
         )
-    first = req.page * MINE_PAGE_SIZE
-    shown = sessions[first : first + MINE_PAGE_SIZE]
+    shown, remaining = page_of(sessions, req.page, MINE_PAGE_SIZE)
     blocks: list[Block] = [header(f"Your bookmarks · {len(sessions)}")]
+    blocks += _days(req, shown, sessions)
+    if remaining > 0:
+        blocks.append(more_button(req.query, req.page + 1, f"More ({remaining})"))
+    if gone and req.page == 0:
+        titles = vanished_titles(req.core.store, gone)
+        listed = ", ".join(f"*{escape(titles[g])}*" for g in gone[:20])
+        blocks.append(note(f"No longer in the schedule: {listed}"))
+    fallback = "\n".join(plain_session(s, req.summit_zone, req.at) for s in shown)
+    return Message(text=f"Your bookmarks ({len(sessions)})\n{fallback}", blocks=tuple(blocks))
+
+
+def _days(req: Request, shown: Sequence[Session], bookmarked: Sequence[Session]) -> list[Block]:
+    """The `shown` bookmarks under a line per day, each with its clashes among `bookmarked`."""
     zone = req.summit_zone
+    blocks: list[Block] = []
     for day, group in groupby(shown, key=lambda s: s.start.astimezone(zone).date()):
         blocks.append(note(f"*{long_day(day)}*"))
         for session in group:
             clashes = [
-                other for other in sessions if other.id != session.id and other.overlaps(session)
+                other for other in bookmarked if other.id != session.id and other.overlaps(session)
             ]
             blocks += session_blocks(
                 session,
@@ -79,15 +84,7 @@ def mine(req: Request) -> Message:
                 overlaps=clashes,
                 accessory=remove_button(session, req.query, req.page),
             )
-    remaining = len(sessions) - first - len(shown)
-    if remaining > 0:
-        blocks.append(more_button(req.query, req.page + 1, f"More ({remaining})"))
-    if gone and req.page == 0:
-        titles = vanished_titles(req.core.store, gone)
-        listed = ", ".join(f"*{escape(titles[g])}*" for g in gone[:20])
-        blocks.append(note(f"No longer in the schedule: {listed}"))
-    fallback = "\n".join(plain_session(s, zone, req.at) for s in shown)
-    return Message(text=f"Your bookmarks ({len(sessions)})\n{fallback}", blocks=tuple(blocks))
+    return blocks
 
 
 def shared_mine(req: Request, sessions: list[Session]) -> Message:
@@ -137,7 +134,6 @@ def remove_button(session: Session, query: str, page: int) -> ButtonElement:
     )
 
 
-@action(BOOKMARK, UNBOOKMARK)
 def toggle_bookmark(click: Click) -> ActionResult:
     """Store the new bookmark state, re-render the message, and confirm with any overlaps."""
     core = click.core
@@ -154,7 +150,6 @@ def toggle_bookmark(click: Click) -> ActionResult:
     return ActionResult(update=update, notice=notice)
 
 
-@action(TOGGLE_BOOKMARK)
 def toggle_for_clicker(click: Click) -> ActionResult:
     """A shared message's button: flip the clicker's own bookmark and tell only them.
 
@@ -192,7 +187,6 @@ def _set_and_tell(click: Click, session: Session, wanted: bool) -> Message:
     return Message(text=_plain(body), blocks=(section(body),))
 
 
-@action(DETAILS)
 def details(click: Click) -> ActionResult:
     """Show one session in full to whoever clicked, as they would see `show <id>`."""
     session_id = str(click.value.get("id", ""))
@@ -201,7 +195,6 @@ def details(click: Click) -> ActionResult:
     return ActionResult(notice=click.core.answer(f"show {session_id}", click.user_id, click.at))
 
 
-@action(MORE)
 def more(click: Click) -> ActionResult:
     """Show the next page of the answer the button sits under."""
     query = str(click.value.get("q", "now"))
@@ -209,7 +202,6 @@ def more(click: Click) -> ActionResult:
     return ActionResult(update=click.core.answer(query, click.user_id, click.at, page))
 
 
-@action(SHOW_MORE)
 def show_more(click: Click) -> ActionResult:
     """Send the whole description of a session, in as many sections as it needs."""
     session = click.core.index.get(str(click.value.get("id", "")))
@@ -238,3 +230,21 @@ def _int(value: object) -> int:
 
 def _plain(mrkdwn: str) -> str:
     return mrkdwn.replace("*", "").replace(":warning: ", "⚠ ")
+
+
+def register(registry: Registry) -> None:
+    """Add this module's subcommands and buttons to `registry`."""
+    registry.add_command(
+        "mine",
+        "mine",
+        "your bookmarks by day, with overlaps marked",
+        mine,
+        ("bookmarks",),
+        group="Your summit",
+        shareable=True,
+    )
+    registry.add_action(toggle_bookmark, BOOKMARK, UNBOOKMARK)
+    registry.add_action(toggle_for_clicker, TOGGLE_BOOKMARK)
+    registry.add_action(details, DETAILS)
+    registry.add_action(more, MORE)
+    registry.add_action(show_more, SHOW_MORE)

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from bot.commands.registry import Request, command
+from bot.commands.registry import Registry, Request
 from bot.core import Core
-from bot.formatting import duration_words
-from bot.message import Message, escape
-from bot.render import note, section
+from bot.core.message import Message, escape
+from bot.render.blocks import note, section
+from bot.render.words import duration_words
 from schedule.model import fold
 
 
@@ -66,12 +66,6 @@ def _choose(req: Request, verb: str) -> str | Message:
     return chosen
 
 
-@command(
-    "follow",
-    "follow [track]",
-    "reminders for every session of a track, new ones included",
-    group="Your summit",
-)
 def follow(req: Request) -> Message:
     """Follow a track (the schedule's own by default) and plan its reminders."""
     chosen = _choose(req, "follow")
@@ -116,9 +110,6 @@ def follow(req: Request) -> Message:
     return _say(text, " ".join(extra))
 
 
-@command(
-    "unfollow", "unfollow [track]", "stop the reminders of a track you follow", group="Your summit"
-)
 def unfollow(req: Request) -> Message:
     """Stop following a track; the reminders of its sessions go, bookmarked ones stay."""
     following = req.core.store.follows(req.user_id)
@@ -163,3 +154,21 @@ def _say(text: str, footnote: str | None = None) -> Message:
     blocks = (section(text),) if footnote is None else (section(text), note(footnote))
     plain = text.replace("*", "").replace("`", "")
     return Message(text=plain, blocks=blocks)
+
+
+def register(registry: Registry) -> None:
+    """Add this module's subcommands and buttons to `registry`."""
+    registry.add_command(
+        "follow",
+        "follow [track]",
+        "reminders for every session of a track, new ones included",
+        follow,
+        group="Your summit",
+    )
+    registry.add_command(
+        "unfollow",
+        "unfollow [track]",
+        "stop the reminders of a track you follow",
+        unfollow,
+        group="Your summit",
+    )

@@ -19,10 +19,10 @@ from typing import Protocol
 
 from slack_sdk.models.blocks import Block
 
-from bot.formatting import describe_cancel, describe_move, slack_date, time_range
-from bot.message import Message, escape
+from bot.core.message import Message, escape
 from bot.reminders.pacing import Pacer
-from bot.render import note, section
+from bot.render.blocks import note, section
+from bot.render.words import describe_cancel, describe_move, slack_date, time_range
 from bot.store import Store
 from schedule.diff import (
     ScheduleDiff,

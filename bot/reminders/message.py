@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 from slack_sdk.models.blocks import Block, ButtonElement, PlainTextObject
 
 from bot.core import Core
-from bot.formatting import clock, duration_words, minutes_between, moment
-from bot.message import Message, encode_value
-from bot.render import note, section, session_blocks
+from bot.core.message import Message, encode_value
+from bot.render.blocks import note, section, session_blocks
+from bot.render.words import clock_label, duration_words, minutes_between, moment, plural
 from schedule.model import Session
 
 REMOVE_BOOKMARK = "reminder_remove_bookmark"
@@ -34,8 +34,8 @@ def reminder_message(
     starts = duration_words(minutes)
     when = moment(session.start, summit)
     if viewer is not None:
-        local = clock(session.start, viewer)
-        if local != clock(session.start, summit):
+        local = clock_label(session.start, viewer)
+        if local != clock_label(session.start, summit):
             when += f" ({local} your time)"
     room = f", {session.room}" if session.room else ""
     text = f"Starts in {starts}: {session.title} — {when}{room}"
@@ -51,7 +51,7 @@ def reminder_message(
     if session.links:
         blocks.append(note(" · ".join(f"<{link}>" for link in session.links[:10])))
     if due_at is not None and at - due_at >= LATE_AFTER:
-        in_words = f"{minutes} minute{'s' * (minutes != 1)}" if minutes < 60 else starts
+        in_words = plural(minutes, "minute") if minutes < 60 else starts
         blocks.append(
             note(
                 f"Sorry, this comes late (I was away at the reminder time): it starts in {in_words}."

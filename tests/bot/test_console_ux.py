@@ -13,13 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from bot.core.message import Message
 
 from bot.cli import main
 from bot.clock import fixed_clock
-from bot.console import Console
+from bot.console.terminal import Console
 from bot.core import Core
-from bot.message import Message
-from bot.render import section
+from bot.render.blocks import section
 from tests.factories import local
 
 ROOT = Path(__file__).parents[2]

@@ -15,9 +15,10 @@ from hypothesis import strategies as st
 
 from bot.cli import main
 from bot.clock import fixed_clock
-from bot.console import Console
+from bot.console.terminal import Console
 from bot.core import Core
-from bot.formatting import (
+from bot.reload.notices import moved_message
+from bot.render.words import (
     day_label,
     describe_cancel,
     describe_move,
@@ -28,7 +29,6 @@ from bot.formatting import (
     relative,
     time_range,
 )
-from bot.reload.notices import moved_message
 from bot.store import Store
 from schedule.diff import SessionChange, diff_schedules
 from schedule.importers import dump_schedule, load_bundled

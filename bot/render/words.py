@@ -1,4 +1,4 @@
-"""The one way summit-bot writes dates, times, time ranges, durations and zones.
+"""The words every answer shares: dates, times, ranges, waits and zones; counts and pages.
 
 Blocks, fallback text, the console, DMs and notices all use these functions, so a day is
 always "Fri 8 Nov", a range "Fri 8 Nov 11:15–11:55 HKT" and a wait "in 1 h 40 min",
@@ -8,8 +8,9 @@ Nothing here escapes: the texts hold only digits, names of days, months and zone
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, tzinfo
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from schedule.diff import SessionChange
@@ -34,6 +35,7 @@ LONG_MONTHS = (
 )
 
 MINUTES_PER_DAY = 24 * 60
+T = TypeVar("T")
 
 
 def _day_of(when: datetime | date, zone: tzinfo | None) -> date:
@@ -71,14 +73,14 @@ def zone_label(instant: datetime, zone: tzinfo) -> str:
     return "UTC" + hours + (f":{minutes}" if minutes not in ("", "00") else "")
 
 
-def clock(instant: datetime, zone: tzinfo) -> str:
+def clock_label(instant: datetime, zone: tzinfo) -> str:
     """A time with its zone, like "11:15 HKT"."""
     return f"{clock_time(instant, zone)} {zone_label(instant, zone)}"
 
 
 def moment(instant: datetime, zone: tzinfo) -> str:
     """A day, time and zone, like "Fri 8 Nov 11:15 HKT"."""
-    return f"{day_label(instant, zone)} {clock(instant, zone)}"
+    return f"{day_label(instant, zone)} {clock_label(instant, zone)}"
 
 
 def instant_range(start: datetime, end: datetime, zone: tzinfo) -> str:
@@ -168,3 +170,21 @@ def describe_move(change: SessionChange, zone: tzinfo) -> str:
 def describe_cancel(session: Session, zone: tzinfo) -> str:
     """A dropped session, like "cancelled (was Tue 5 Nov 11:15–11:55 HKT, Room 204)"."""
     return f"cancelled (was {slot(session, zone)})"
+
+
+def when(instant: datetime, zone: tzinfo) -> str:
+    """The day and time in `zone`, like "Tue 5 Nov at 11:15 HKT"."""
+    return f"{day_label(instant, zone)} at {clock_label(instant, zone)}"
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """`count` with `noun`, plural unless one: "1 session", "3 sessions", "2 people"."""
+    word = noun if count == 1 else (many or noun + "s")
+    return f"{count} {word}"
+
+
+def page_of(items: Sequence[T], page: int, size: int) -> tuple[Sequence[T], int]:
+    """The items on page `page` (from 0) of `size` each, and how many come after them."""
+    first = page * size
+    shown = items[first : first + size]
+    return shown, max(0, len(items) - first - len(shown))

@@ -12,11 +12,11 @@ from typing import TextIO
 
 from bot.clock import Clock, ReplayClock
 from bot.commands.export import save_attachments
+from bot.console.render_text import Button, message_json, render
 from bot.core import Core
-from bot.formatting import clock, day_label
-from bot.message import Message
-from bot.render_text import Button, message_json, render
-from bot.runtime import read_time
+from bot.core.message import Message
+from bot.core.times import read_time
+from bot.render.words import clock_label, day_label
 
 META_HELP = """\
 Console commands:
@@ -30,30 +30,25 @@ Console commands:
   :quit                leave (Ctrl-D works too)"""
 
 
-class Console:
-    """A read-answer loop over the core, like a chat with the bot in a terminal."""
+class Screen:
+    """The console's output: messages as text with numbered buttons, DMs between prompts.
+
+    It exists before the runtime (the console's messenger prints DMs on it) and is
+    shared by the `Console` that answers, so `:click N` reaches a DM's buttons too.
+    """
 
     def __init__(
-        self,
-        core: Core,
-        clock: Clock,
-        user_id: str = "U_CONSOLE",
-        out: TextIO | None = None,
-        *,
-        line_buffer: Callable[[], str] | None = None,
+        self, out: TextIO | None = None, *, line_buffer: Callable[[], str] | None = None
     ) -> None:
-        """Answer as the bot for `user_id`, at the times `clock` shows; DMs print to `out`.
+        """Print DMs to `out` (None: the standard output).
 
         `line_buffer` gives what the person has typed so far at the prompt (readline's
         buffer by default), so that a DM printed meanwhile can redraw it below.
         """
-        self.core = core
-        self.clock = clock
-        self.user_id = user_id
+        self.out = out
         self.buttons: dict[int, Button] = {}
         self.last: Message | None = None
         self._next_button = 1
-        self._out = out
         self._lock = threading.Lock()
         self._print_lock = threading.Lock()
         self._prompt: str | None = None
@@ -70,6 +65,71 @@ class Console:
             self.last = message
         saved = save_attachments(message, Path.cwd())
         return "\n".join([text, *(f"(saved {path})" for path in saved)])
+
+    def say(self, user_id: str, message: Message) -> str:
+        """Show a direct message the bot sends to `user_id` (reminders, change notices)."""
+        return f"\n[DM to {user_id}]\n" + self.show(message)
+
+    def print_dm(self, user_id: str, message: Message) -> None:
+        """Print a direct message as it arrives; during a prompt, redraw it and the typing below."""
+        text = self.say(user_id, message)
+        with self._print_lock:
+            stream = self.out or sys.stdout
+            prompt = self._prompt
+            stream.write(text + "\n")
+            if prompt is not None:
+                stream.write(prompt + self._line_buffer())
+            stream.flush()
+
+    def prompting(self, prompt: str | None) -> None:
+        """Say that `prompt` is up (a DM then redraws it), or that it is gone (None)."""
+        with self._print_lock:
+            self._prompt = prompt
+
+    def write(self, text: str) -> None:
+        """Print an answer, never in the middle of a DM."""
+        with self._print_lock:
+            stream = self.out or sys.stdout
+            if text:
+                stream.write(text + "\n")
+            stream.flush()
+
+
+class Console:
+    """A read-answer loop over the core, like a chat with the bot in a terminal."""
+
+    def __init__(
+        self,
+        core: Core,
+        clock: Clock,
+        user_id: str = "U_CONSOLE",
+        out: TextIO | None = None,
+        *,
+        screen: Screen | None = None,
+        line_buffer: Callable[[], str] | None = None,
+    ) -> None:
+        """Answer as the bot for `user_id`, at the times `clock` shows, on `screen`.
+
+        Without a screen one is made printing to `out` (see `Screen` for `line_buffer`).
+        """
+        self.core = core
+        self.clock = clock
+        self.user_id = user_id
+        self.screen = screen or Screen(out, line_buffer=line_buffer)
+
+    @property
+    def buttons(self) -> dict[int, Button]:
+        """The buttons shown so far, by number."""
+        return self.screen.buttons
+
+    @property
+    def last(self) -> Message | None:
+        """The message shown last."""
+        return self.screen.last
+
+    def show(self, message: Message) -> str:
+        """Render `message` with fresh button numbers (see `Screen.show`)."""
+        return self.screen.show(message)
 
     def exec_command(self, line: str) -> str:
         """Answer one typed line with the text to print."""
@@ -120,7 +180,10 @@ class Console:
         now = self.clock.now()
         zone = self.core.index.schedule.zone
         local = now.astimezone(zone)
-        return f"The clock shows {day_label(now, zone)} {local.year} {clock(now, zone)} ({clock(now, UTC)})."
+        return (
+            f"The clock shows {day_label(now, zone)} {local.year} {clock_label(now, zone)} "
+            f"({clock_label(now, UTC)})."
+        )
 
     def _warp(self, rest: str) -> str:
         words = rest.split()
@@ -141,22 +204,15 @@ class Console:
 
     def say(self, user_id: str, message: Message) -> str:
         """Show a direct message the bot sends to `user_id` (reminders, change notices)."""
-        return f"\n[DM to {user_id}]\n" + self.show(message)
+        return self.screen.say(user_id, message)
 
     def print_dm(self, user_id: str, message: Message) -> None:
-        """Print a direct message as it arrives; during a prompt, redraw it and the typing below."""
-        text = self.say(user_id, message)
-        with self._print_lock:
-            stream = self._out or sys.stdout
-            prompt = self._prompt
-            stream.write(text + "\n")
-            if prompt is not None:
-                stream.write(prompt + self._line_buffer())
-            stream.flush()
+        """Print a direct message as it arrives, between prompts."""
+        self.screen.print_dm(user_id, message)
 
     def run(self, read: Callable[[str], str] = input, out: TextIO | None = None) -> None:
         """Loop: prompt, read a line, print the answer, until :quit or end of input."""
-        stream = self._out = out or self._out or sys.stdout
+        stream = self.screen.out = out or self.screen.out or sys.stdout
         _enable_history()
         zone = self.core.index.schedule.zone
         stream.write(
@@ -165,23 +221,17 @@ class Console:
         )
         while True:
             prompt = f"{self.user_id}> "
-            with self._print_lock:
-                self._prompt = prompt
+            self.screen.prompting(prompt)
             try:
                 line = read(prompt)
             except EOFError:
                 stream.write("\n")
                 return
             finally:
-                with self._print_lock:
-                    self._prompt = None
+                self.screen.prompting(None)
             if line.strip() in {":quit", ":q", ":exit"}:
                 return
-            answer = self.exec_command(line)
-            with self._print_lock:
-                if answer:
-                    stream.write(answer + "\n")
-                stream.flush()
+            self.screen.write(self.exec_command(line))
 
 
 def _readline_buffer() -> str:

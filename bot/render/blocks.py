@@ -16,8 +16,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.formatting import clock, slack_date, status_line, time_range
-from bot.message import MAX_SECTION_TEXT, encode_value, escape
+from bot.core.message import MAX_SECTION_TEXT, encode_value, escape
+from bot.render.words import clock_label, slack_date, status_line, time_range
 from schedule.model import Session
 
 BOOKMARK = "bookmark"
@@ -43,7 +43,7 @@ def session_text(
     when = time_range(session, summit_zone)
     local = ""
     if viewer_zone is not None and _differs(session.start, summit_zone, viewer_zone):
-        local = f" · your time {clock(session.start, viewer_zone)}"
+        local = f" · your time {clock_label(session.start, viewer_zone)}"
     lines.append(f":clock3: {when}{local} · {slack_date(session.start, summit_zone)}")
     lines.append(
         f":round_pushpin: {escape(session.room) if session.room else 'room not announced'}"
