@@ -13,12 +13,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from bot.core.message import Message
 
 from bot.cli import main
 from bot.clock import fixed_clock
 from bot.console.terminal import Console
 from bot.core import Core
+from bot.core.message import Message
 from bot.render.blocks import section
 from tests.factories import local
 
