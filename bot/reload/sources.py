@@ -64,7 +64,7 @@ def serving_schedule(settings: Settings, store: Store) -> Schedule:
 
     Nothing is written; for tools (such as `summit-bot export`) that must not apply a reload.
     """
-    latest = store.latest_schedule_snapshot()
+    latest = store.snapshots.latest()
     if latest is not None:
         try:
             return snapshot_schedule(latest)
@@ -101,7 +101,7 @@ def start_schedule(
     one stays. Change notices are not sent here: a `Reloader` sends them when it starts.
     """
     source = configured_source(settings)
-    latest = store.latest_schedule_snapshot()
+    latest = store.snapshots.latest()
     saved: Schedule | None = None
     if latest is not None:
         try:
@@ -111,12 +111,12 @@ def start_schedule(
     if saved is None or latest is None:
         new = load_source(source, settings)
         assert new is not None  # a fresh fetch always returns the body
-        snap = store.advance_schedule_snapshot(
-            latest.digest if latest else None,
+        snap = store.snapshots.save(
             source,
             schedule_digest(new),
             dump_schedule(new),
             at,
+            previous_digest=latest.digest if latest else None,
         )
         if snap is None:  # another replica saved one meanwhile: start again from it
             return start_schedule(settings, store, at, max_removed_fraction=max_removed_fraction)
@@ -134,7 +134,7 @@ def start_schedule(
     if reason is not None:
         log.warning("keeping the saved schedule: %s: %s", source, reason)
         return Startup(schedule=saved, source=source, applied=False, refused=reason)
-    if store.advance_schedule_snapshot(latest.digest, source, digest, dump_schedule(new), at):
+    if store.snapshots.save(source, digest, dump_schedule(new), at, previous_digest=latest.digest):
         diff = diff_schedules(saved, new)
         carry_renames(store, diff, at)
         return Startup(schedule=new, source=source, applied=True, diff=diff)

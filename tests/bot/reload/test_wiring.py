@@ -54,7 +54,7 @@ def test_a_reload_from_the_command_line_reaches_the_running_bot(
         startup=startup,
     )
     try:
-        store.add_bookmark("U1", "a", AT)
+        store.bookmarks.add([("U1", "a")], AT)
         sessions = {s.id: s for s in base_schedule().sessions}
         later = local("2013-11-05 16:00")
         sessions["a"] = dataclasses.replace(
