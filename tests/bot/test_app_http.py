@@ -82,10 +82,10 @@ def test_healthz_fails_when_the_database_does_not_answer(
 ) -> None:
     """GET /healthz answers 503 when the trivial query fails."""
 
-    def unreachable(user_id: str) -> None:
+    def unreachable(user_ids: object) -> None:
         raise OSError("connection refused")
 
-    monkeypatch.setattr(runtime.core.store, "preferences", unreachable)
+    monkeypatch.setattr(runtime.core.store.people, "preferences", unreachable)
     reply = bot.request("GET", "/healthz")
     assert reply.status == 503
     assert json.loads(reply.body)["ok"] is False
