@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import TypeVar
@@ -13,18 +10,18 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, create_engine, func, inspect, select, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import func, inspect, select, text
 
-from bot.storage.snapshots import Snapshots
-from bot.storage.tables import Base, ScheduleSnapshotRow
-from bot.store import MIGRATIONS_DIR, DeliveryStatus, Preferences, Store, alembic_config
-from tests.support.store_helpers import save_snapshot
+from bot.storage.tables import Base
+from bot.store import MIGRATIONS_DIR, DeliveryStatus, Store, alembic_config
+from tests.support.store_helpers import race, raw
 
 T = TypeVar("T")
 
 T0 = datetime(2013, 11, 5, 3, 0, tzinfo=UTC)
 SHANGHAI = timezone(timedelta(hours=8))
+START = T0 + timedelta(hours=2)
+DUE = START - timedelta(minutes=10)
 TABLES = {
     "bookmarks",
     "preferences",
@@ -36,248 +33,11 @@ TABLES = {
 }
 
 
-@contextmanager
-def raw(url: str) -> Iterator[Connection]:
-    """A plain connection to the store's database, outside the store."""
-    engine = create_engine(url, poolclass=NullPool)
-    try:
-        with engine.connect() as conn:
-            yield conn
-    finally:
-        engine.dispose()
-
-
 def head_revision() -> str:
     """The newest migration shipped with the bot."""
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
-
-
-def race(count: int, work: Callable[[int], T]) -> list[T]:
-    """Run `work(i)` in `count` threads released together; their results in thread order."""
-    barrier = threading.Barrier(count)
-    results: dict[int, T] = {}
-    errors: list[BaseException] = []
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except BaseException as exc:  # re-raised in the test thread below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
-    return [results[i] for i in range(count)]
-
-
-# -- bookmarks ---------------------------------------------------------------------------
-
-
-def test_bookmark_twice_keeps_one_row(store: Store) -> None:
-    """Bookmarking the same session twice stores it once and reports only the first as new."""
-    assert store.bookmarks.add([("U1", "s-keynote")], T0) == 1
-    assert store.bookmarks.add([("U1", "s-keynote")], T0 + timedelta(minutes=1)) == 0
-    assert store.bookmarks.sessions_of("U1") == frozenset({"s-keynote"})
-    assert store.bookmarks.count() == 1
-
-
-def test_bookmarks_are_per_person(store: Store) -> None:
-    """Bookmarks, bookmarkers and the count keep people and sessions apart."""
-    store.bookmarks.add([("U2", "s-a")], T0)
-    store.bookmarks.add([("U1", "s-a")], T0)
-    store.bookmarks.add([("U1", "s-b")], T0)
-    assert store.bookmarks.sessions_of("U1") == frozenset({"s-a", "s-b"})
-    assert store.bookmarks.sessions_of("U3") == frozenset()
-    assert store.bookmarks.bookmarkers(["s-a"]).get("s-a", []) == ["U1", "U2"]
-    assert store.bookmarks.bookmarkers(["s-missing"]).get("s-missing", []) == []
-    assert "s-a" in store.bookmarks.sessions_of("U2")
-    assert "s-b" not in store.bookmarks.sessions_of("U2")
-    assert store.bookmarks.count() == 3
-
-
-def test_remove_bookmark(store: Store) -> None:
-    """Removing a bookmark drops it once and reports False when there is none."""
-    store.bookmarks.add([("U1", "s-a")], T0)
-    store.bookmarks.add([("U1", "s-b")], T0)
-    assert store.bookmarks.remove("U1", "s-a") is True
-    assert store.bookmarks.remove("U1", "s-a") is False
-    assert store.bookmarks.sessions_of("U1") == frozenset({"s-b"})
-    assert store.bookmarks.add([("U1", "s-a")], T0) == 1
-
-
-def test_concurrent_bookmark_from_threads_keeps_one_row(store_url: str, store: Store) -> None:
-    """Eight stores bookmarking the same session at once leave one row and one winner."""
-    stores = [Store.open(store_url) for _ in range(8)]
-    try:
-        results = race(8, lambda i: stores[i].bookmarks.add([("U1", "s-race")], T0) == 1)
-    finally:
-        for other in stores:
-            other.close()
-    assert results.count(True) == 1
-    assert results.count(False) == 7
-    assert store.bookmarks.count() == 1
-
-
-# -- preferences -------------------------------------------------------------------------
-
-
-def test_preferences_default_when_never_set(store: Store) -> None:
-    """A person who never changed anything gets the defaults."""
-    assert store.people.preferences(["U1"])["U1"] == Preferences(
-        user_id="U1",
-        lead_minutes=None,
-        reminders_enabled=True,
-        timezone=None,
-        timezone_checked_at=None,
-    )
-
-
-def test_preferences_updates_keep_other_fields(store: Store) -> None:
-    """Each setter changes its own field and leaves the others as they were."""
-    store.people.set_lead_minutes("U1", 15)
-    store.people.set_reminders_enabled("U1", False)
-    store.people.set_timezone("U1", "Asia/Shanghai", T0.astimezone(SHANGHAI))
-    assert store.people.preferences(["U1"])["U1"] == Preferences(
-        user_id="U1",
-        lead_minutes=15,
-        reminders_enabled=False,
-        timezone="Asia/Shanghai",
-        timezone_checked_at=T0,
-    )
-    store.people.set_lead_minutes("U1", None)
-    store.people.set_reminders_enabled("U1", True)
-    store.people.set_timezone("U1", None, T0 + timedelta(hours=1))
-    assert store.people.preferences(["U1"])["U1"] == Preferences(
-        user_id="U1", timezone_checked_at=T0 + timedelta(hours=1)
-    )
-    assert store.people.preferences(["U2"])["U2"] == Preferences(user_id="U2")
-
-
-def test_timezone_alone_keeps_reminders_enabled_by_default(store: Store) -> None:
-    """A row created by setting the time zone still has reminders on and no lead time."""
-    store.people.set_timezone("U1", "Europe/Paris", T0)
-    prefs = store.people.preferences(["U1"])["U1"]
-    assert prefs.reminders_enabled is True
-    assert prefs.lead_minutes is None
-    assert prefs.timezone == "Europe/Paris"
-
-
-def test_negative_lead_minutes_refused(store: Store) -> None:
-    """A negative lead time is refused and nothing is stored."""
-    with pytest.raises(ValueError, match="negative"):
-        store.people.set_lead_minutes("U1", -5)
-    assert store.people.preferences(["U1"])["U1"].lead_minutes is None
-
-
-# -- follows -----------------------------------------------------------------------------
-
-
-def test_follow_and_unfollow(store: Store) -> None:
-    """Following is idempotent, per person, and undone by unfollowing."""
-    assert store.follows.follow("U1", "Nova", T0) is True
-    assert store.follows.follow("U1", "Nova", T0) is False
-    assert store.follows.follow("U1", "Swift", T0) is True
-    assert store.follows.follow("U2", "Nova", T0) is True
-    assert store.follows.tracks_of("U1") == frozenset({"Nova", "Swift"})
-    assert store.follows.followers(["Nova"]).get("Nova", []) == ["U1", "U2"]
-    assert store.follows.unfollow("U1", "Nova") is True
-    assert store.follows.unfollow("U1", "Nova") is False
-    assert store.follows.tracks_of("U1") == frozenset({"Swift"})
-    assert store.follows.followers(["Nova"]).get("Nova", []) == ["U2"]
-    assert store.follows.followers(["Glance"]).get("Glance", []) == []
-
-
-# -- DM channels -------------------------------------------------------------------------
-
-
-def test_dm_channel_saved_and_replaced(store: Store) -> None:
-    """A DM channel is unknown until saved, and saving again replaces it."""
-    assert store.people.dm_channel("U1") is None
-    store.people.save_dm_channel("U1", "D100")
-    store.people.save_dm_channel("U2", "D200")
-    assert store.people.dm_channel("U1") == "D100"
-    store.people.save_dm_channel("U1", "D101")
-    assert store.people.dm_channel("U1") == "D101"
-    assert store.people.dm_channel("U2") == "D200"
-
-
-# -- schedule snapshots ------------------------------------------------------------------
-
-
-def test_snapshot_save_and_load(store: Store) -> None:
-    """The latest snapshot comes back whole, with its instant in UTC."""
-    assert store.snapshots.latest() is None
-    content = '{"sessions": [{"id": "s-1", "title": "Nova \u2013 scheduler"}]}'
-    saved = save_snapshot(
-        store, "https://example.org/s.json", "sha256:abc", content, T0.astimezone(SHANGHAI)
-    )
-    latest = store.snapshots.latest()
-    assert latest == saved
-    assert latest is not None
-    assert latest.content == content
-    assert latest.loaded_at == T0
-    assert latest.loaded_at.tzinfo is UTC
-
-
-def test_snapshot_keeps_only_the_latest_few(store_url: str, store: Store) -> None:
-    """Saving more snapshots than are kept drops the oldest ones."""
-    for i in range(Snapshots.KEPT + 3):
-        save_snapshot(store, "bundled", f"d{i}", f'{{"n": {i}}}', T0 + timedelta(i))
-    latest = store.snapshots.latest()
-    assert latest is not None
-    assert latest.digest == f"d{Snapshots.KEPT + 2}"
-    with raw(store_url) as conn:
-        digests = conn.scalars(select(ScheduleSnapshotRow.digest).order_by("id")).all()
-    assert digests == [f"d{i}" for i in range(3, Snapshots.KEPT + 3)]
-
-
-def test_latest_snapshot_is_the_last_saved_even_with_an_older_clock(store: Store) -> None:
-    """The snapshot saved last wins even when its load time is earlier (a replayed clock)."""
-    save_snapshot(store, "a", "d-new-clock", "{}", T0 + timedelta(days=1))
-    save_snapshot(store, "b", "d-replayed", "{}", T0)
-    latest = store.snapshots.latest()
-    assert latest is not None
-    assert latest.digest == "d-replayed"
-
-
-# -- change notices ----------------------------------------------------------------------
-
-
-def test_change_notice_claimed_once(store: Store) -> None:
-    """Only the first claim of a notice wins; marking it sent does not free it again."""
-    assert store.notices.claim("U1", "moved:s-1", T0) is True
-    assert store.notices.claim("U1", "moved:s-1", T0) is False
-    assert store.notices.claim("U2", "moved:s-1", T0) is True
-    assert store.notices.mark_sent("U1", "moved:s-1", "1383620400.000100") is True
-    assert store.notices.release("U1", "moved:s-1") is False
-    assert store.notices.claim("U1", "moved:s-1", T0) is False
-    assert store.notices.mark_sent("U3", "moved:s-1", "1.2") is False
-
-
-def test_released_change_notice_can_be_claimed_again(store: Store) -> None:
-    """A notice given back after a failed send can be claimed again."""
-    assert store.notices.claim("U1", "k", T0) is True
-    assert store.notices.release("U1", "k") is True
-    assert store.notices.claim("U1", "k", T0) is True
-
-
-def test_change_notice_race_has_one_winner(store_url: str, store: Store) -> None:
-    """Six stores claiming the same notice at once: exactly one of them wins."""
-    stores = [Store.open(store_url) for _ in range(6)]
-    try:
-        results = race(6, lambda i: stores[i].notices.claim("U1", "cancelled:s-9", T0))
-    finally:
-        for other in stores:
-            other.close()
-    assert results.count(True) == 1
-    assert store.notices.claim("U1", "cancelled:s-9", T0) is False
 
 
 # -- instants ----------------------------------------------------------------------------
@@ -316,6 +76,50 @@ def test_naive_instants_refused(store: Store) -> None:
         store.deliveries.claim_due(naive, worker_id="w", limit=1, lease_seconds=30)
     assert store.bookmarks.count() == 0
     assert store.deliveries.find(["U1"]) == []
+
+
+# -- across repositories ---------------------------------------------------------------
+
+
+def test_rename_session_moves_bookmarks_and_reminders(store: Store) -> None:
+    """A renamed session keeps its bookmarkers and their reminders under the new id."""
+    store.bookmarks.add([("U1", "old")], T0)
+    store.bookmarks.add([("U2", "old")], T0)
+    store.bookmarks.add([("U2", "new")], T0)
+    store.bookmarks.add([("U3", "other")], T0)
+    store.deliveries.plan("U1", "old", START, DUE, T0)
+    store.deliveries.plan("U2", "old", START, DUE, T0)
+    store.deliveries.plan("U2", "new", START, DUE, T0)
+    assert store.rename_session("old", "new", at=DUE) == 2
+    assert store.bookmarks.bookmarkers(["old", "new"]) == {"new": ["U1", "U2"]}
+    assert store.bookmarks.sessions_of("U3") == frozenset({"other"})
+    [moved] = store.deliveries.find(["U1"])
+    assert (moved.session_id, moved.status, moved.updated_at) == (
+        "new",
+        DeliveryStatus.PENDING,
+        DUE,
+    )
+    u2 = {(d.session_id, d.status) for d in store.deliveries.find(["U2"])}
+    assert u2 == {("old", DeliveryStatus.CANCELLED), ("new", DeliveryStatus.PENDING)}
+
+
+def test_rename_session_carries_sent_reminders_so_none_is_sent_twice(store: Store) -> None:
+    """A reminder already sent follows the rename, so planning the new id sends nothing."""
+    store.deliveries.plan("U1", "old", START, DUE, T0)
+    [claimed] = store.deliveries.claim_due(DUE, worker_id="w1", limit=10, lease_seconds=60)
+    store.deliveries.mark_sent(claimed.id, "w1", "D1", "1.1", DUE)
+    store.rename_session("old", "new")
+    store.deliveries.plan("U1", "new", START, DUE, DUE)
+    [sent] = store.deliveries.find(["U1"])
+    assert (sent.session_id, sent.status) == ("new", DeliveryStatus.SENT)
+    assert store.rename_session("new", "new") == 0
+
+
+def test_analyze_leaves_the_data_alone(store: Store) -> None:
+    """Refreshing the planner's statistics works on the backend and changes no row."""
+    store.bookmarks.add([(f"U{n}", "a") for n in range(50)], T0)
+    store.analyze()
+    assert store.bookmarks.count() == 50
 
 
 # -- opening and migrations --------------------------------------------------------------

@@ -20,7 +20,7 @@ ROWS = 1_000
 USERS = 20
 WORKERS = 3
 BATCH = 7
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 # A worker process: open the store, say it is ready, wait for "go", claim until dry.
 WORKER_SCRIPT = textwrap.dedent(

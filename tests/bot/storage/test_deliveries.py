@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.store import Delivery, DeliveryStatus, Store
+from bot.store import DISMISSED, Delivery, DeliveryStatus, Store
 from tests.support.store_helpers import cancel_pending
 
 T0 = datetime(2013, 11, 5, 3, 0, tzinfo=UTC)
@@ -379,39 +379,44 @@ def test_claim_due_rejects_a_non_positive_lease(store: Store) -> None:
     assert only(store).status is DeliveryStatus.PENDING
 
 
-# -- renamed sessions --------------------------------------------------------------------
-
-
-def test_rename_session_moves_bookmarks_and_reminders(store: Store) -> None:
-    """A renamed session keeps its bookmarkers and their reminders under the new id."""
-    store.bookmarks.add([("U1", "old")], T0)
-    store.bookmarks.add([("U2", "old")], T0)
-    store.bookmarks.add([("U2", "new")], T0)
-    store.bookmarks.add([("U3", "other")], T0)
-    store.deliveries.plan("U1", "old", START, DUE, T0)
-    store.deliveries.plan("U2", "old", START, DUE, T0)
-    store.deliveries.plan("U2", "new", START, DUE, T0)
-    assert store.rename_session("old", "new", at=DUE) == 2
-    assert store.bookmarks.bookmarkers(["old"]).get("old", []) == []
-    assert store.bookmarks.bookmarkers(["new"]).get("new", []) == ["U1", "U2"]
-    assert store.bookmarks.sessions_of("U3") == frozenset({"other"})
-    moved = only(store, "U1")
-    assert (moved.session_id, moved.status, moved.updated_at) == (
-        "new",
-        DeliveryStatus.PENDING,
-        DUE,
-    )
-    u2 = {(d.session_id, d.status) for d in store.deliveries.find(["U2"])}
-    assert u2 == {("old", DeliveryStatus.CANCELLED), ("new", DeliveryStatus.PENDING)}
-
-
-def test_rename_session_carries_sent_reminders_so_none_is_sent_twice(store: Store) -> None:
-    """A reminder already sent follows the rename, so planning the new id sends nothing."""
-    store.deliveries.plan("U1", "old", START, DUE, T0)
+def test_give_up_only_as_missed_or_failed(store: Store) -> None:
+    """Giving up records missed or failed; any other status is refused and nothing changes."""
+    store.deliveries.plan("U1", "s-1", START, DUE, T0)
     claimed = claim_one(store, DUE)
-    store.deliveries.mark_sent(claimed.id, "w1", "D1", "1.1", DUE)
-    store.rename_session("old", "new")
-    store.deliveries.plan("U1", "new", START, DUE, DUE)
-    sent = only(store)
-    assert (sent.session_id, sent.status) == ("new", DeliveryStatus.SENT)
-    assert store.rename_session("new", "new") == 0
+    for status in (DeliveryStatus.SENT, DeliveryStatus.PENDING, DeliveryStatus.CANCELLED):
+        with pytest.raises(ValueError, match="missed or failed"):
+            store.deliveries.give_up(claimed.id, "w1", DUE, "why", status=status)
+    assert only(store).status is DeliveryStatus.CLAIMED
+
+
+def test_cancel_dismissed_marks_the_person_s_choice(store: Store) -> None:
+    """A reminder dismissed by its person is cancelled with DISMISSED, stamped, once only."""
+    store.deliveries.plan("U1", "s-1", START, DUE, T0)
+    delivery = only(store)
+    later = T0 + timedelta(minutes=3)
+    assert store.deliveries.cancel(delivery.id, "U2", at=later, dismissed=True) is False
+    assert store.deliveries.cancel(delivery.id, "U1", at=later, dismissed=True) is True
+    assert store.deliveries.cancel(delivery.id, "U1", at=later, dismissed=True) is False
+    dismissed = only(store)
+    assert (dismissed.status, dismissed.error, dismissed.updated_at) == (
+        DeliveryStatus.CANCELLED,
+        DISMISSED,
+        later,
+    )
+
+
+def test_find_scopes_people_sessions_and_statuses(store: Store) -> None:
+    """Finding reminders by people, sessions and statuses; None is all, empty is none."""
+    store.deliveries.plan("U1", "s-1", START, DUE, T0)
+    store.deliveries.plan("U1", "s-2", START, DUE + timedelta(minutes=1), T0)
+    store.deliveries.plan("U2", "s-1", START, DUE + timedelta(minutes=2), T0)
+    claim_one(store, DUE)
+    key = [(d.user_id, d.session_id) for d in store.deliveries.find()]
+    assert key == [("U1", "s-1"), ("U1", "s-2"), ("U2", "s-1")]
+    found = store.deliveries.find(sessions=["s-1"], statuses=[DeliveryStatus.PENDING])
+    assert [(d.user_id, d.session_id) for d in found] == [("U2", "s-1")]
+    assert [d.session_id for d in store.deliveries.find(["U1"], ["s-2"])] == ["s-2"]
+    assert store.deliveries.find([], None) == []
+    assert store.deliveries.find(None, []) == []
+    with pytest.raises(TypeError, match="collection of ids"):
+        store.deliveries.find("U1")

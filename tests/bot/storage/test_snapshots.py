@@ -1,12 +1,57 @@
-"""The store methods reloads rely on, on SQLite and PostgreSQL."""
+"""Schedule snapshots in the store, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
+from sqlalchemy import select
+
+from bot.storage.snapshots import Snapshots
+from bot.storage.tables import ScheduleSnapshotRow
 from bot.store import Store
-from tests.bot.reload.conftest import AT
+from tests.factories import local
+from tests.support.store_helpers import raw, save_snapshot
+
+T0 = datetime(2013, 11, 5, 3, 0, tzinfo=UTC)
+SHANGHAI = timezone(timedelta(hours=8))
+AT = local("2013-11-04 09:00")
+
+
+def test_snapshot_save_and_load(store: Store) -> None:
+    """The latest snapshot comes back whole, with its instant in UTC."""
+    assert store.snapshots.latest() is None
+    content = '{"sessions": [{"id": "s-1", "title": "Nova \u2013 scheduler"}]}'
+    saved = save_snapshot(
+        store, "https://example.org/s.json", "sha256:abc", content, T0.astimezone(SHANGHAI)
+    )
+    latest = store.snapshots.latest()
+    assert latest == saved
+    assert latest is not None
+    assert latest.content == content
+    assert latest.loaded_at == T0
+    assert latest.loaded_at.tzinfo is UTC
+
+
+def test_snapshot_keeps_only_the_latest_few(store_url: str, store: Store) -> None:
+    """Saving more snapshots than are kept drops the oldest ones."""
+    for i in range(Snapshots.KEPT + 3):
+        save_snapshot(store, "bundled", f"d{i}", f'{{"n": {i}}}', T0 + timedelta(i))
+    latest = store.snapshots.latest()
+    assert latest is not None
+    assert latest.digest == f"d{Snapshots.KEPT + 2}"
+    with raw(store_url) as conn:
+        digests = conn.scalars(select(ScheduleSnapshotRow.digest).order_by("id")).all()
+    assert digests == [f"d{i}" for i in range(3, Snapshots.KEPT + 3)]
+
+
+def test_latest_snapshot_is_the_last_saved_even_with_an_older_clock(store: Store) -> None:
+    """The snapshot saved last wins even when its load time is earlier (a replayed clock)."""
+    save_snapshot(store, "a", "d-new-clock", "{}", T0 + timedelta(days=1))
+    save_snapshot(store, "b", "d-replayed", "{}", T0)
+    latest = store.snapshots.latest()
+    assert latest is not None
+    assert latest.digest == "d-replayed"
 
 
 def test_advance_saves_only_over_the_expected_latest(store: Store) -> None:
@@ -54,33 +99,3 @@ def test_concurrent_advances_let_one_writer_win(store_url: str) -> None:
     finally:
         for opened in stores:
             opened.close()
-
-
-def test_bookmarkers_and_followers_in_bulk(store: Store) -> None:
-    """Bulk lookups group people by session and by track, optionally only the earlier ones."""
-    assert store.bookmarks.add([("U2", "a"), ("U1", "a"), ("U1", "b"), ("U1", "a")], AT) == 3
-    assert store.bookmarks.add([("U1", "a"), ("U3", "b")], AT + timedelta(hours=1)) == 1
-    assert store.bookmarks.bookmarkers(["a", "b", "zzz"]) == {"a": ["U1", "U2"], "b": ["U1", "U3"]}
-    assert store.bookmarks.bookmarkers(["a", "b"], before=AT) == {"a": ["U1", "U2"], "b": ["U1"]}
-    store.follows.follow("U4", "Nova", AT)
-    store.follows.follow("U5", "Nova", AT + timedelta(hours=1))
-    assert store.follows.followers(["Nova", "Cinder"]) == {"Nova": ["U4", "U5"]}
-    assert store.follows.followers(["Nova"], before=AT) == {"Nova": ["U4"]}
-    assert store.bookmarks.bookmarkers([]) == {}
-
-
-def test_claimed_change_notices_lists_claims_of_those_keys(store: Store) -> None:
-    """Claimed and sent notices of the given keys are listed; released ones are not."""
-    assert store.notices.claim("U1", "change:1", AT)
-    assert store.notices.claim("U2", "change:1", AT)
-    assert store.notices.claim("U1", "change:2", AT)
-    store.notices.mark_sent("U2", "change:1", "1.0")
-    store.notices.release("U1", "change:1")
-    assert store.notices.claimed(["change:1", "change:3"]) == {("U2", "change:1")}
-
-
-def test_analyze_leaves_the_data_alone(store: Store) -> None:
-    """Refreshing the planner's statistics works on the backend and changes no row."""
-    store.bookmarks.add([(f"U{n}", "a") for n in range(50)], AT)
-    store.analyze()
-    assert store.bookmarks.count() == 50
