@@ -68,7 +68,7 @@ def test_advance_saves_only_over_the_expected_latest(store: Store) -> None:
 
 
 def test_advance_keeps_the_last_few(store: Store) -> None:
-    """Only the latest SNAPSHOTS_KEPT snapshots stay."""
+    """Only the latest `Snapshots.KEPT` snapshots stay."""
     previous = None
     for n in range(5):
         assert store.snapshots.save("s", f"d{n}", "{}", AT, previous_digest=previous) is not None
