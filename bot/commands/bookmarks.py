@@ -113,7 +113,7 @@ def vanished_titles(store: Store, ids: Iterable[str]) -> dict[str, str]:
     """
     wanted = set(ids)
     titles: dict[str, str] = {}
-    for snapshot in store.schedule_snapshots():
+    for snapshot in store.snapshots.recent():
         try:
             document = json.loads(snapshot.content)
         except ValueError:
@@ -140,7 +140,7 @@ def toggle_bookmark(click: Click) -> ActionResult:
     session = core.index.get(str(click.value.get("id", "")))
     if session is None:
         if click.action_id == UNBOOKMARK:
-            core.store.remove_bookmark(click.user_id, str(click.value.get("id", "")))
+            core.store.bookmarks.remove(click.user_id, str(click.value.get("id", "")))
         return ActionResult(notice=Message(text="That session is no longer in the schedule."))
     wanted = click.action_id == BOOKMARK
     query = str(click.value.get("q", "")) or f"show {session.id}"
@@ -158,14 +158,14 @@ def toggle_for_clicker(click: Click) -> ActionResult:
     session = click.core.index.get(str(click.value.get("id", "")))
     if session is None:
         return ActionResult(notice=Message(text="That session is no longer in the schedule."))
-    wanted = not click.core.store.is_bookmarked(click.user_id, session.id)
+    wanted = session.id not in click.core.store.bookmarks.sessions_of(click.user_id)
     return ActionResult(notice=_set_and_tell(click, session, wanted))
 
 
 def _set_and_tell(click: Click, session: Session, wanted: bool) -> Message:
     """Bookmark or unbookmark `session` for the clicker; the note saying what happened."""
     core = click.core
-    had = core.store.is_bookmarked(click.user_id, session.id)
+    had = session.id in core.store.bookmarks.sessions_of(click.user_id)
     lines = core.set_bookmark(click.user_id, session, wanted, click.at)
     zone = core.index.schedule.zone
     title = escape(session.title)
@@ -217,7 +217,7 @@ def show_more(click: Click) -> ActionResult:
 
 
 def _bookmarked_overlaps(click: Click, session: Session) -> list[Session]:
-    ids = click.core.store.bookmarks(click.user_id)
+    ids = click.core.store.bookmarks.sessions_of(click.user_id)
     return [s for s in click.core.index.overlaps(session) if s.id in ids]
 
 

@@ -38,7 +38,7 @@ def bookmark(url: str, user_id: str = "U_CONSOLE") -> None:
     """Give `user_id` two bookmarks in the database at `url`."""
     with Store.open(url) as store:
         for session_id in BOOKMARKS:
-            store.add_bookmark(user_id, session_id, local(AT))
+            store.bookmarks.add([(user_id, session_id)], local(AT))
 
 
 def test_version(tmp_path: Path) -> None:

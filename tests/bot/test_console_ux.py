@@ -110,7 +110,7 @@ def test_follow_promises_only_the_reminders_that_come(core: Core) -> None:
     said = console.exec_command("follow")
     assert "each of its 30 coming sessions" in said
     assert "1 session has begun, ended or starts too soon" in said
-    coming = core.store.deliveries_for("U1", [DeliveryStatus.PENDING])
+    coming = core.store.deliveries.find(["U1"], statuses=[DeliveryStatus.PENDING])
     assert len(coming) == 30
 
 

@@ -116,8 +116,8 @@ def test_a_vanished_session_is_named_by_its_title(
 ) -> None:
     """After a reload drops a bookmarked session, `mine` names it by title, not by its id."""
     with Store.open(cli_db) as store:
-        store.add_bookmark("U1", "conductor-tasks-next-steps", local("2013-11-05 09:00"))
-        store.add_bookmark("U1", "instance-tasks-in-api", local("2013-11-05 09:00"))
+        store.bookmarks.add([("U1", "conductor-tasks-next-steps")], local("2013-11-05 09:00"))
+        store.bookmarks.add([("U1", "instance-tasks-in-api")], local("2013-11-05 09:00"))
     assert main(["ask", "--user", "U1", "--at", "2013-11-05 09:00", "mine"]) == 0
     bundled = load_bundled()
     kept = [s for s in bundled.sessions if s.id != "conductor-tasks-next-steps"]

@@ -27,13 +27,13 @@ PERSONAL_MARKS = ("your time", "Bookmarked ✓", '"unbookmark"', '"Remove"', "ov
 @pytest.fixture
 def sharer(core: Core) -> str:
     """Someone in Paris with bookmarks: their own answers show their zone and bookmark marks."""
-    core.store.set_timezone("U1", "Europe/Paris", AT)
+    core.store.people.set_timezone("U1", "Europe/Paris", AT)
     for session_id in (
         "conductor-tasks-next-steps",
         "instance-tasks-in-api",
         "vmware-driver-roadmap-for-icehouse",
     ):
-        core.store.add_bookmark("U1", session_id, AT)
+        core.store.bookmarks.add([("U1", session_id)], AT)
     return "U1"
 
 
@@ -60,5 +60,5 @@ def test_personal_answers_are_not_shared(core: Core, sharer: str, words: str) ->
     answer = core.answer(f"share {words}", sharer, AT)
     assert not answer.in_channel
     assert "cannot be shared" in answer.text
-    assert core.store.follows(sharer) == frozenset()
+    assert core.store.follows.tracks_of(sharer) == frozenset()
     assert not answer.attachments

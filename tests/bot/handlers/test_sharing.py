@@ -59,7 +59,7 @@ def test_a_shared_answer_carries_nothing_of_the_sharer(
     bot: BotServer, slack: FakeSlack, runtime: Runtime
 ) -> None:
     """Alice shares `now` with a bookmark and a Paris zone: the channel sees neither, only the session."""
-    runtime.core.store.add_bookmark(ALICE, FIRST, runtime.clock.now())
+    runtime.core.store.bookmarks.add([(ALICE, FIRST)], runtime.clock.now())
     own = ask(bot, slack, "now")
     assert "your time" in texts(own)  # what she sees herself ...
     assert "Bookmarked ✓" in texts(own)
@@ -81,7 +81,7 @@ def test_share_mine_lists_the_sessions_without_remove_buttons(
     bot: BotServer, slack: FakeSlack, runtime: Runtime
 ) -> None:
     """`share mine` posts the sharer's sessions with Bookmark buttons for the readers."""
-    runtime.core.store.add_bookmark(ALICE, FIRST, runtime.clock.now())
+    runtime.core.store.bookmarks.add([(ALICE, FIRST)], runtime.clock.now())
     shared = ask(bot, slack, "share mine")
     assert shared["response_type"] == "in_channel"
     assert "Conductor Tasks Next Steps" in texts(shared)
@@ -94,7 +94,7 @@ def test_the_shared_bookmark_button_acts_for_whoever_clicks(
 ) -> None:
     """Bob (no bookmark) gets "Bookmarked", Alice (bookmarked) "Removed"; the channel's message stays."""
     store = runtime.core.store
-    store.add_bookmark(ALICE, FIRST, runtime.clock.now())
+    store.bookmarks.add([(ALICE, FIRST)], runtime.clock.now())
     shared = ask(bot, slack, "share now")
     button = find_button(shared, "bookmark_toggle")
     before = len(slack.responses())
@@ -104,12 +104,12 @@ def test_the_shared_bookmark_button_acts_for_whoever_clicks(
     assert to_bob["replace_original"] is False
     assert "Bookmarked *Conductor Tasks Next Steps*" in texts(to_bob)
     assert "Removed" not in texts(to_bob)
-    assert store.bookmarks(BOB) == {FIRST}
+    assert store.bookmarks.sessions_of(BOB) == {FIRST}
 
     [to_alice] = click_shared(bot, slack, shared, button, ALICE)
     assert "Removed *Conductor Tasks Next Steps* from your bookmarks" in texts(to_alice)
-    assert store.bookmarks(ALICE) == frozenset()
-    assert store.bookmarks(BOB) == {FIRST}
+    assert store.bookmarks.sessions_of(ALICE) == frozenset()
+    assert store.bookmarks.sessions_of(BOB) == {FIRST}
     # Two clicks, two ephemeral notes: nothing replaced the shared message.
     assert len(slack.responses()) == before + 2
     assert all(r.get("replace_original") is not True for r in slack.responses()[before:])
@@ -157,7 +157,7 @@ def test_details_in_a_shared_message_answers_in_the_clickers_terms(
     bot: BotServer, slack: FakeSlack, runtime: Runtime
 ) -> None:
     """Bob presses Details on Alice's share and sees the session with his own bookmark state."""
-    runtime.core.store.add_bookmark(BOB, FIRST, runtime.clock.now())
+    runtime.core.store.bookmarks.add([(BOB, FIRST)], runtime.clock.now())
     shared = ask(bot, slack, "share now")
     [detail] = click_shared(bot, slack, shared, find_button(shared, "details"), BOB)
     assert detail["response_type"] == "ephemeral"
@@ -168,7 +168,7 @@ def test_details_in_a_shared_message_answers_in_the_clickers_terms(
 def test_every_list_has_details(bot: BotServer, slack: FakeSlack, runtime: Runtime) -> None:
     """now, next, a day, search, mine and reminders give each session a Details button."""
     store = runtime.core.store
-    store.add_bookmark(ALICE, "instance-tasks-in-api", runtime.clock.now())
+    store.bookmarks.add([(ALICE, "instance-tasks-in-api")], runtime.clock.now())
     runtime.core.answer("remind on", ALICE, runtime.clock.now())  # plans her reminder
     for text in ("now", "next", "today", "thursday", "search scheduler", "mine", "reminders"):
         answer = ask(bot, slack, text)
