@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from enum import StrEnum
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Self
@@ -26,11 +24,7 @@ from typing import TYPE_CHECKING, Any, Final, Self
 from sqlalchemy import (
     BigInteger,
     Boolean,
-    CheckConstraint,
-    ColumnElement,
     Connection,
-    DateTime,
-    Dialect,
     Engine,
     Index,
     Integer,
@@ -38,8 +32,6 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Text,
-    UniqueConstraint,
-    and_,
     create_engine,
     delete,
     event,
@@ -47,17 +39,18 @@ from sqlalchemy import (
     func,
     inspect,
     literal,
-    or_,
     select,
     text,
     true,
-    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import RowMapping, make_url
-from sqlalchemy.orm import DeclarativeBase, Mapped, aliased, mapped_column
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
-from sqlalchemy.types import TypeDecorator
+
+from bot.storage.database import WRITE_OPTION, Database
+from bot.storage.outbox import DISMISSED, OutboxRepository
+from bot.storage.types import UTCDateTime, utc
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -65,8 +58,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DISMISSED",
     "MIGRATIONS_DIR",
-    "Delivery",
-    "DeliveryStatus",
+    "OutboxRepository",
     "Preferences",
     "Snapshot",
     "Store",
@@ -76,7 +68,7 @@ __all__ = [
 
 #: The alembic script folder, found next to this module so any install and any cwd work.
 MIGRATIONS_DIR: Final = Path(__file__).resolve().parent / "migrations"
-SCHEMA_HEAD: Final = "0001_initial"
+SCHEMA_HEAD: Final = "0002_outbox"
 """The newest migration; a database already there opens without loading alembic at all."""
 
 #: How long a SQLite connection waits for another writer before giving up, in milliseconds.
@@ -84,66 +76,12 @@ SQLITE_BUSY_TIMEOUT_MS: Final = 30_000
 
 # Pause between attempts to switch a SQLite file to WAL, in milliseconds.
 _WAL_RETRY_MS: Final = 20
-# Execution option that makes a SQLite transaction start with BEGIN IMMEDIATE.
-_WRITE_OPTION: Final = "summit_bot_write"
 # Key of the PostgreSQL advisory lock held while migrating, so that processes opening
 # a fresh database at the same moment migrate it one after the other.
 _MIGRATION_LOCK_KEY: Final = 0x5355_4D4D_4954  # "SUMMIT"
-
-
-class DeliveryStatus(StrEnum):
-    """Where a planned reminder is in its life."""
-
-    PENDING = "pending"
-    CLAIMED = "claimed"
-    SENT = "sent"
-    MISSED = "missed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-
 # How many ids one `IN (...)` list of the reload queries holds.
 _CHUNK: Final = 500
-_NOTICE_CLAIMED: Final = "claimed"
-_NOTICE_SENT: Final = "sent"
-
-#: The `error` of a reminder its person cancelled (the bookmark stays).
-DISMISSED: Final = "dismissed by the person"
-
-
-def _utc(value: datetime, name: str = "instant") -> datetime:
-    """`value` in UTC; a naive datetime is refused rather than guessed at."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be timezone-aware, got naive {value.isoformat()}")
-    return value.astimezone(UTC)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """An instant stored in UTC that always comes back as a timezone-aware UTC datetime.
-
-    PostgreSQL keeps it as `timestamptz`; SQLite keeps naive UTC text, which sorts and
-    compares correctly because every value is normalised to UTC before it is written.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        """Normalise to UTC (naive on SQLite, which cannot store an offset)."""
-        if value is None:
-            return None
-        value = _utc(value)
-        if dialect.name == "sqlite":
-            return value.replace(tzinfo=None)
-        return value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        """Read back as aware UTC; naive values were written as UTC."""
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+_utc = utc
 
 
 class Base(DeclarativeBase):
@@ -193,39 +131,6 @@ class FollowRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class DeliveryRow(Base):
-    """One reminder: a person, a session and the instant it starts."""
-
-    __tablename__ = "deliveries"
-    __table_args__ = (
-        UniqueConstraint("user_id", "session_id", "start_at", name="uq_deliveries_key"),
-        Index("ix_deliveries_status_due_at", "status", "due_at"),
-        CheckConstraint(
-            "status IN ('pending', 'claimed', 'sent', 'missed', 'failed', 'cancelled')",
-            name="ck_deliveries_status",
-        ),
-    )
-
-    id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
-    )
-    user_id: Mapped[str] = mapped_column(String(64))
-    session_id: Mapped[str] = mapped_column(String(255))
-    start_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    status: Mapped[str] = mapped_column(String(16))
-    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    claimed_by: Mapped[str | None] = mapped_column(String(255))
-    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    channel_id: Mapped[str | None] = mapped_column(String(64))
-    message_ts: Mapped[str | None] = mapped_column(String(64))
-    error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-
-
 class DmChannelRow(Base):
     """The direct-message channel the bot opened with a person."""
 
@@ -250,22 +155,6 @@ class ScheduleSnapshotRow(Base):
     content: Mapped[str] = mapped_column(Text)
 
 
-class ChangeNoticeRow(Base):
-    """A person was (or is being) told about one schedule change."""
-
-    __tablename__ = "change_notices"
-    __table_args__ = (
-        PrimaryKeyConstraint("user_id", "change_key", name="pk_change_notices"),
-        CheckConstraint("status IN ('claimed', 'sent')", name="ck_change_notices_status"),
-    )
-
-    user_id: Mapped[str] = mapped_column(String(64))
-    change_key: Mapped[str] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    status: Mapped[str] = mapped_column(String(16))
-    message_ts: Mapped[str | None] = mapped_column(String(64))
-
-
 @dataclass(frozen=True, slots=True)
 class Preferences:
     """A person's settings; `lead_minutes` None means the bot's default lead time."""
@@ -278,28 +167,6 @@ class Preferences:
 
 
 @dataclass(frozen=True, slots=True)
-class Delivery:
-    """One planned reminder and where it stands."""
-
-    id: int
-    user_id: str
-    session_id: str
-    start_at: datetime
-    due_at: datetime
-    status: DeliveryStatus
-    attempts: int
-    claimed_by: str | None
-    lease_until: datetime | None
-    next_attempt_at: datetime | None
-    sent_at: datetime | None
-    channel_id: str | None
-    message_ts: str | None
-    error: str | None
-    created_at: datetime
-    updated_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
 class Snapshot:
     """The last good schedule: where it came from, its digest and its native JSON text."""
 
@@ -308,61 +175,6 @@ class Snapshot:
     source: str
     digest: str
     content: str
-
-
-_DELIVERY_COLUMNS: Final = (
-    DeliveryRow.id,
-    DeliveryRow.user_id,
-    DeliveryRow.session_id,
-    DeliveryRow.start_at,
-    DeliveryRow.due_at,
-    DeliveryRow.status,
-    DeliveryRow.attempts,
-    DeliveryRow.claimed_by,
-    DeliveryRow.lease_until,
-    DeliveryRow.next_attempt_at,
-    DeliveryRow.sent_at,
-    DeliveryRow.channel_id,
-    DeliveryRow.message_ts,
-    DeliveryRow.error,
-    DeliveryRow.created_at,
-    DeliveryRow.updated_at,
-)
-
-
-def _delivery(values: RowMapping) -> Delivery:
-    """A delivery from a row selected with `_DELIVERY_COLUMNS`."""
-    return Delivery(
-        id=values["id"],
-        user_id=values["user_id"],
-        session_id=values["session_id"],
-        start_at=values["start_at"],
-        due_at=values["due_at"],
-        status=DeliveryStatus(values["status"]),
-        attempts=values["attempts"],
-        claimed_by=values["claimed_by"],
-        lease_until=values["lease_until"],
-        next_attempt_at=values["next_attempt_at"],
-        sent_at=values["sent_at"],
-        channel_id=values["channel_id"],
-        message_ts=values["message_ts"],
-        error=values["error"],
-        created_at=values["created_at"],
-        updated_at=values["updated_at"],
-    )
-
-
-def _claimable(now: datetime) -> ColumnElement[bool]:
-    """Rows a worker may take at `now`: due pending rows and claims whose lease ran out."""
-    row = DeliveryRow
-    return or_(
-        and_(
-            row.status == DeliveryStatus.PENDING.value,
-            row.due_at <= now,
-            or_(row.next_attempt_at.is_(None), row.next_attempt_at <= now),
-        ),
-        and_(row.status == DeliveryStatus.CLAIMED.value, row.lease_until <= now),
-    )
 
 
 def _lock_key(*parts: str) -> int:
@@ -433,7 +245,7 @@ def _make_engine(url: str) -> tuple[Engine, bool]:
     def _on_begin(conn: Connection) -> None:
         # A writer takes the write lock up front; upgrading a read lock later can fail
         # at once with "database is locked" instead of waiting for busy_timeout.
-        immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
+        immediate = conn.get_execution_options().get(WRITE_OPTION, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine, memory
@@ -460,10 +272,10 @@ class Store:
         """Wrap `engine`; use `Store.open`, which also migrates the database."""
         self._engine = engine
         # An in-memory SQLite has one shared connection, so its users take turns.
-        self._lock: AbstractContextManager[object] = (
-            threading.RLock() if serialize else nullcontext()
-        )
-        self._postgres = engine.dialect.name == "postgresql"
+        self._db = Database(engine, serialize=serialize)
+        self._postgres = self._db.postgres
+        self.outbox = OutboxRepository(self._db)
+        """Every message the bot sends on its own, and the workspace's send budget."""
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -519,25 +331,17 @@ class Store:
 
     # -- transactions -------------------------------------------------------------------
 
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
+    def _write(self) -> AbstractContextManager[Connection]:
         """A transaction that will write (BEGIN IMMEDIATE on SQLite); commits on success."""
-        with self._lock, self._engine.connect() as conn:
-            conn.execution_options(**{_WRITE_OPTION: True})
-            with conn.begin():
-                yield conn
+        return self._db.write()
 
-    @contextmanager
-    def _read(self) -> Iterator[Connection]:
+    def _read(self) -> AbstractContextManager[Connection]:
         """A read-only transaction with one consistent view of the database."""
-        with self._lock, self._engine.connect() as conn, conn.begin():
-            yield conn
+        return self._db.read()
 
     def _insert(self, table: type[Base]) -> postgresql.Insert | sqlite.Insert:
         """The dialect's INSERT, which knows ON CONFLICT."""
-        if self._postgres:
-            return postgresql.insert(table)
-        return sqlite.insert(table)
+        return self._db.insert(table)
 
     # -- bookmarks ----------------------------------------------------------------------
 
@@ -593,9 +397,9 @@ class Store:
     def rename_session(self, old_id: str, new_id: str, *, at: datetime | None = None) -> int:
         """Move bookmarks and reminders from `old_id` to `new_id`; returns bookmarks moved.
 
-        A person who already bookmarked `new_id` keeps that bookmark. A delivery whose key
+        A person who already bookmarked `new_id` keeps that bookmark. A reminder whose key
         (person, `new_id`, start) is already taken stays behind, and is cancelled if it
-        was still pending. `at`, when given, stamps the moved deliveries' `updated_at`.
+        was still pending. `at`, when given, stamps the moved reminders' `updated_at`.
         """
         if old_id == new_id:
             return 0
@@ -611,34 +415,10 @@ class Store:
             )
             .on_conflict_do_nothing(index_elements=["user_id", "session_id"])
         )
-        row = DeliveryRow
-        taken = aliased(DeliveryRow)
-        clash = (
-            exists()
-            .where(
-                taken.user_id == row.user_id,
-                taken.session_id == new_id,
-                taken.start_at == row.start_at,
-            )
-            .correlate(row)
-        )
         with self._write() as conn:
             conn.execute(copy)
             moved = conn.execute(delete(bookmark).where(bookmark.session_id == old_id)).rowcount
-            conn.execute(
-                update(row)
-                .where(
-                    row.session_id == old_id,
-                    row.status == DeliveryStatus.PENDING.value,
-                    clash,
-                )
-                .values(status=DeliveryStatus.CANCELLED.value, **stamp)
-            )
-            conn.execute(
-                update(row)
-                .where(row.session_id == old_id, ~clash)
-                .values(session_id=new_id, **stamp)
-            )
+            self.outbox.rename_session(conn, old_id, new_id, stamp)
         return moved
 
     # -- preferences --------------------------------------------------------------------
@@ -833,59 +613,6 @@ class Store:
             id=new_id, loaded_at=loaded_at, source=source, digest=digest, content=content
         )
 
-    # -- change notices -----------------------------------------------------------------
-
-    def claim_change_notice(self, user_id: str, change_key: str, at: datetime) -> bool:
-        """Take the job of telling a person about a change; True only for the first taker."""
-        stmt = (
-            self._insert(ChangeNoticeRow)
-            .values(
-                user_id=user_id,
-                change_key=change_key,
-                created_at=_utc(at, "at"),
-                status=_NOTICE_CLAIMED,
-            )
-            .on_conflict_do_nothing(index_elements=["user_id", "change_key"])
-            .returning(ChangeNoticeRow.user_id)
-        )
-        with self._write() as conn:
-            return conn.execute(stmt).first() is not None
-
-    def mark_change_notice_sent(self, user_id: str, change_key: str, message_ts: str) -> bool:
-        """Record that the notice went out as message `message_ts`."""
-        notice = ChangeNoticeRow
-        stmt = (
-            update(notice)
-            .where(notice.user_id == user_id, notice.change_key == change_key)
-            .values(status=_NOTICE_SENT, message_ts=message_ts)
-        )
-        with self._write() as conn:
-            return conn.execute(stmt).rowcount == 1
-
-    def release_change_notice(self, user_id: str, change_key: str) -> bool:
-        """Give back a claimed notice that could not be sent, so it can be claimed again."""
-        notice = ChangeNoticeRow
-        stmt = delete(notice).where(
-            notice.user_id == user_id,
-            notice.change_key == change_key,
-            notice.status == _NOTICE_CLAIMED,
-        )
-        with self._write() as conn:
-            return conn.execute(stmt).rowcount == 1
-
-    def claimed_change_notices(self, change_keys: Iterable[str]) -> frozenset[tuple[str, str]]:
-        """(person, key) of every notice already claimed or sent for one of `change_keys`."""
-        keys = sorted(set(change_keys))
-        notice = ChangeNoticeRow
-        found: set[tuple[str, str]] = set()
-        with self._read() as conn:
-            for start in range(0, len(keys), _CHUNK):
-                stmt = select(notice.user_id, notice.change_key).where(
-                    notice.change_key.in_(keys[start : start + _CHUNK])
-                )
-                found.update((row.user_id, row.change_key) for row in conn.execute(stmt))
-        return frozenset(found)
-
     # -- who a schedule change concerns --------------------------------------------------
 
     def bookmarkers_of(
@@ -952,276 +679,6 @@ class Store:
         with self._write() as conn:
             conn.exec_driver_sql("ANALYZE")
 
-    # -- deliveries ---------------------------------------------------------------------
-
-    def plan_delivery(
-        self, user_id: str, session_id: str, start_at: datetime, due_at: datetime, at: datetime
-    ) -> None:
-        """Plan a reminder for (person, session, start instant), due at `due_at`.
-
-        A pending or claimed reminder with that key is re-timed, a cancelled one planned
-        afresh, and a sent, missed or failed one left alone. Pending reminders of the
-        same person and session for any other start instant are cancelled: it moved.
-        """
-        start_at = _utc(start_at, "start_at")
-        due_at = _utc(due_at, "due_at")
-        at = _utc(at, "at")
-        row = DeliveryRow
-        key = and_(row.user_id == user_id, row.session_id == session_id, row.start_at == start_at)
-        revive = (
-            update(row)
-            .where(key, row.status == DeliveryStatus.CANCELLED.value)
-            .values(
-                status=DeliveryStatus.PENDING.value,
-                due_at=due_at,
-                attempts=0,
-                claimed_by=None,
-                lease_until=None,
-                next_attempt_at=None,
-                sent_at=None,
-                channel_id=None,
-                message_ts=None,
-                error=None,
-                updated_at=at,
-            )
-        )
-        stmt = self._insert(row).values(
-            user_id=user_id,
-            session_id=session_id,
-            start_at=start_at,
-            due_at=due_at,
-            status=DeliveryStatus.PENDING.value,
-            attempts=0,
-            created_at=at,
-            updated_at=at,
-        )
-        upsert = stmt.on_conflict_do_update(
-            index_elements=["user_id", "session_id", "start_at"],
-            set_={"due_at": stmt.excluded.due_at, "updated_at": stmt.excluded.updated_at},
-            where=row.status.in_([DeliveryStatus.PENDING.value, DeliveryStatus.CLAIMED.value]),
-        )
-        moved = (
-            update(row)
-            .where(
-                row.user_id == user_id,
-                row.session_id == session_id,
-                row.start_at != start_at,
-                row.status == DeliveryStatus.PENDING.value,
-            )
-            .values(status=DeliveryStatus.CANCELLED.value, updated_at=at)
-        )
-        with self._write() as conn:
-            if self._postgres:
-                # One planner at a time per (person, session): the upsert and the
-                # cancellation lock rows in different orders otherwise.
-                lock = _lock_key("plan", user_id, session_id)
-                conn.execute(select(func.pg_advisory_xact_lock(lock)))
-            conn.execute(revive)
-            conn.execute(upsert)
-            conn.execute(moved)
-
-    def cancel_deliveries(
-        self, user_id: str, session_id: str | None = None, *, at: datetime | None = None
-    ) -> int:
-        """Cancel a person's pending reminders (for one session, or all); returns how many."""
-        row = DeliveryRow
-        stmt = update(row).where(row.user_id == user_id, row.status == DeliveryStatus.PENDING.value)
-        if session_id is not None:
-            stmt = stmt.where(row.session_id == session_id)
-        stmt = stmt.values(status=DeliveryStatus.CANCELLED.value)
-        if at is not None:
-            stmt = stmt.values(updated_at=_utc(at, "at"))
-        with self._write() as conn:
-            return conn.execute(stmt).rowcount
-
-    def cancel_delivery(
-        self, delivery_id: int, user_id: str, *, at: datetime | None = None
-    ) -> bool:
-        """Cancel one pending reminder, only if it belongs to `user_id`."""
-        row = DeliveryRow
-        stmt = (
-            update(row)
-            .where(
-                row.id == delivery_id,
-                row.user_id == user_id,
-                row.status == DeliveryStatus.PENDING.value,
-            )
-            .values(status=DeliveryStatus.CANCELLED.value)
-        )
-        if at is not None:
-            stmt = stmt.values(updated_at=_utc(at, "at"))
-        with self._write() as conn:
-            return conn.execute(stmt).rowcount == 1
-
-    def claim_due(
-        self, now: datetime, *, worker_id: str, limit: int, lease_seconds: float
-    ) -> list[Delivery]:
-        """Take up to `limit` reminders that are due at `now` for `worker_id`.
-
-        Due pending rows (past any retry time) and claimed rows whose lease expired are
-        claimed for `lease_seconds`, their attempts counted. Every row goes to exactly
-        one worker: PostgreSQL skips rows another transaction holds (FOR UPDATE SKIP
-        LOCKED); SQLite claims under its write lock (BEGIN IMMEDIATE). The result is in
-        due order.
-        """
-        now = _utc(now, "now")
-        if limit <= 0:
-            return []
-        if lease_seconds <= 0:
-            raise ValueError(f"lease_seconds must be positive: {lease_seconds}")
-        row = DeliveryRow
-        pick = select(row.id).where(_claimable(now)).order_by(row.due_at, row.id).limit(limit)
-        if self._postgres:
-            pick = pick.with_for_update(skip_locked=True)
-        with self._write() as conn:
-            ids = list(conn.scalars(pick))
-            if not ids:
-                return []
-            # The condition is checked again, so a row is only ever taken while claimable.
-            claimed = conn.execute(
-                update(row)
-                .where(row.id.in_(ids), _claimable(now))
-                .values(
-                    status=DeliveryStatus.CLAIMED.value,
-                    claimed_by=worker_id,
-                    lease_until=now + timedelta(seconds=lease_seconds),
-                    attempts=row.attempts + 1,
-                    updated_at=now,
-                )
-                .returning(*_DELIVERY_COLUMNS)
-            )
-            taken = [_delivery(r) for r in claimed.mappings()]
-        return sorted(taken, key=lambda d: (d.due_at, d.id))
-
-    def _finish(self, delivery_id: int, worker_id: str, values: Mapping[str, Any]) -> bool:
-        """Update a reminder only while `worker_id` still holds its claim."""
-        row = DeliveryRow
-        stmt = (
-            update(row)
-            .where(
-                row.id == delivery_id,
-                row.status == DeliveryStatus.CLAIMED.value,
-                row.claimed_by == worker_id,
-            )
-            .values(**values)
-        )
-        with self._write() as conn:
-            return conn.execute(stmt).rowcount == 1
-
-    def mark_sent(
-        self, delivery_id: int, worker_id: str, channel_id: str, message_ts: str, at: datetime
-    ) -> bool:
-        """Record a sent reminder; False when `worker_id` no longer holds the claim."""
-        at = _utc(at, "at")
-        return self._finish(
-            delivery_id,
-            worker_id,
-            {
-                "status": DeliveryStatus.SENT.value,
-                "sent_at": at,
-                "channel_id": channel_id,
-                "message_ts": message_ts,
-                "lease_until": None,
-                "error": None,
-                "updated_at": at,
-            },
-        )
-
-    def mark_missed(self, delivery_id: int, worker_id: str, at: datetime, reason: str) -> bool:
-        """Give up on a reminder that is too late to be useful; `reason` says why."""
-        at = _utc(at, "at")
-        return self._finish(
-            delivery_id,
-            worker_id,
-            {
-                "status": DeliveryStatus.MISSED.value,
-                "lease_until": None,
-                "error": reason,
-                "updated_at": at,
-            },
-        )
-
-    def mark_failed(self, delivery_id: int, worker_id: str, at: datetime, error: str) -> bool:
-        """Give up on a reminder after a permanent error."""
-        at = _utc(at, "at")
-        return self._finish(
-            delivery_id,
-            worker_id,
-            {
-                "status": DeliveryStatus.FAILED.value,
-                "lease_until": None,
-                "error": error,
-                "updated_at": at,
-            },
-        )
-
-    def release(
-        self,
-        delivery_id: int,
-        worker_id: str,
-        retry_at: datetime,
-        error: str | None,
-        *,
-        at: datetime | None = None,
-    ) -> bool:
-        """Hand a claimed reminder back after a transient error, to be retried at `retry_at`."""
-        values: dict[str, Any] = {
-            "status": DeliveryStatus.PENDING.value,
-            "next_attempt_at": _utc(retry_at, "retry_at"),
-            "claimed_by": None,
-            "lease_until": None,
-            "error": error,
-        }
-        if at is not None:
-            values["updated_at"] = _utc(at, "at")
-        return self._finish(delivery_id, worker_id, values)
-
-    def next_due_at(self) -> datetime | None:
-        """The earliest instant at which `claim_due` could return something, if any.
-
-        That is a pending row's due time (or its retry time, when later) or the end of a
-        claim's lease, whichever comes first; it may already be in the past.
-        """
-        row = DeliveryRow
-        pending = row.status == DeliveryStatus.PENDING.value
-        waiting_retry = and_(row.next_attempt_at.is_not(None), row.next_attempt_at > row.due_at)
-        queries = (
-            select(func.min(row.due_at)).where(pending, ~waiting_retry),
-            select(func.min(row.next_attempt_at)).where(pending, waiting_retry),
-            select(func.min(row.lease_until)).where(row.status == DeliveryStatus.CLAIMED.value),
-        )
-        with self._read() as conn:
-            found = [conn.scalar(query) for query in queries]
-        instants = [instant for instant in found if instant is not None]
-        return min(instants, default=None)
-
-    def delivery(self, delivery_id: int) -> Delivery | None:
-        """One reminder by id, or None."""
-        stmt = select(*_DELIVERY_COLUMNS).where(DeliveryRow.id == delivery_id)
-        with self._read() as conn:
-            row = conn.execute(stmt).mappings().first()
-        return None if row is None else _delivery(row)
-
-    def deliveries_for(self, user_id: str, statuses: Iterable[str] | None = None) -> list[Delivery]:
-        """A person's reminders in due order, only those in `statuses` when given."""
-        row = DeliveryRow
-        stmt = select(*_DELIVERY_COLUMNS).where(row.user_id == user_id)
-        if statuses is not None:
-            wanted = [DeliveryStatus(status).value for status in statuses]
-            stmt = stmt.where(row.status.in_(wanted))
-        stmt = stmt.order_by(row.due_at, row.id)
-        with self._read() as conn:
-            return [_delivery(r) for r in conn.execute(stmt).mappings()]
-
-    def delivery_counts(self) -> dict[str, int]:
-        """How many reminders are in each status (every status listed, zeros included)."""
-        stmt = select(DeliveryRow.status, func.count()).group_by(DeliveryRow.status)
-        counts = {status.value: 0 for status in DeliveryStatus}
-        with self._read() as conn:
-            for status, count in conn.execute(stmt):
-                counts[status] = int(count)
-        return counts
-
     # -- reminder planning --------------------------------------------------------------
 
     #: How many ids one `IN (...)` list holds, well under every backend's parameter limit.
@@ -1238,25 +695,6 @@ class Store:
             for part in _scoped(stmt, mark.user_id, users, mark.session_id, sessions):
                 found.extend((row.user_id, row.session_id) for row in conn.execute(part))
         return sorted(set(found))
-
-    def deliveries_in(
-        self,
-        users: Iterable[str] | None = None,
-        sessions: Iterable[str] | None = None,
-        statuses: Iterable[str] | None = None,
-    ) -> list[Delivery]:
-        """The reminders of `users` for `sessions` (everybody / every session when None)."""
-        row = DeliveryRow
-        stmt = select(*_DELIVERY_COLUMNS)
-        if statuses is not None:
-            stmt = stmt.where(row.status.in_([DeliveryStatus(s).value for s in statuses]))
-        found: dict[int, Delivery] = {}
-        with self._read() as conn:
-            for part in _scoped(stmt, row.user_id, users, row.session_id, sessions):
-                for values in conn.execute(part).mappings():
-                    delivery = _delivery(values)
-                    found[delivery.id] = delivery
-        return sorted(found.values(), key=lambda d: (d.due_at, d.id))
 
     def preferences_of(self, user_ids: Iterable[str]) -> dict[str, Preferences]:
         """The settings of each of `user_ids` (the defaults for those who never set any)."""
@@ -1282,25 +720,6 @@ class Store:
                         timezone_checked_at=row.timezone_checked_at,
                     )
         return found
-
-    def dismiss_delivery(self, delivery_id: int, user_id: str, at: datetime) -> bool:
-        """Cancel one pending reminder at its person's request, marked `DISMISSED`.
-
-        Planning leaves a dismissed reminder cancelled (the person keeps the bookmark)
-        until the person bookmarks the session again.
-        """
-        row = DeliveryRow
-        stmt = (
-            update(row)
-            .where(
-                row.id == delivery_id,
-                row.user_id == user_id,
-                row.status == DeliveryStatus.PENDING.value,
-            )
-            .values(status=DeliveryStatus.CANCELLED.value, error=DISMISSED, updated_at=_utc(at))
-        )
-        with self._write() as conn:
-            return conn.execute(stmt).rowcount == 1
 
 
 def _scoped(

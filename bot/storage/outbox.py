@@ -1,0 +1,820 @@
+"""The outbox: every message the bot sends on its own, one row each, and the send budget.
+
+Reminders, change notices (and the channel board) are rows of one table, each with a
+unique key, a recipient and a send window: not before `not_before`, ideally by `due_at`,
+given up after `give_up_at`. One sender claims rows, sends them and records the outcome.
+
+The workspace's send budget is one row (`outbox_budget`): the instant of the next free
+send slot. A claim takes a batch of slots in the same transaction that claims the rows,
+so every process sharing the database draws from one budget; other Slack calls take
+slots with `grant`. Claims take turns (the budget row is locked), which also keeps one
+message per recipient in flight.
+
+Instants are the engine clock's (UTC); the store never reads the wall clock.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, Final
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ColumnElement,
+    Connection,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from bot.storage.database import Database
+from bot.storage.types import UTCDateTime, utc
+
+__all__ = [
+    "BUDGET",
+    "DISMISSED",
+    "NewItem",
+    "OutboxItem",
+    "OutboxKind",
+    "OutboxRepository",
+    "OutboxStatus",
+    "Retime",
+    "WindowRow",
+    "reminder_key",
+]
+
+#: The `error` of a reminder its person cancelled (the bookmark stays).
+DISMISSED: Final = "dismissed by the person"
+#: The name of the workspace's budget row.
+BUDGET: Final = "slack"
+#: How many rows one statement (or one `IN` list) handles: short transactions.
+BATCH: Final = 1000
+
+
+class OutboxKind(StrEnum):
+    """What a row is: a reminder DM, a change notice DM, a channel board message."""
+
+    REMINDER = "reminder"
+    NOTICE = "notice"
+    BOARD = "board"
+
+
+class OutboxStatus(StrEnum):
+    """Where a row is in its life."""
+
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    SENT = "sent"
+    MISSED = "missed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class _Base(DeclarativeBase):
+    metadata = MetaData(naming_convention={"pk": "pk_%(table_name)s"})
+
+
+class OutboxRow(_Base):
+    """One message to send (created by migration 0002_outbox)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_outbox_key"),
+        Index("ix_outbox_status_not_before", "status", "not_before"),
+        Index("ix_outbox_recipient_session", "recipient", "session_id"),
+        Index("ix_outbox_session_id", "session_id"),
+        CheckConstraint(
+            "status IN ('pending', 'claimed', 'sent', 'missed', 'failed', 'cancelled')",
+            name="ck_outbox_status",
+        ),
+        CheckConstraint("kind IN ('reminder', 'notice', 'board')", name="ck_outbox_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(Text)
+    recipient: Mapped[str] = mapped_column(String(64))
+    session_id: Mapped[str | None] = mapped_column(String(255))
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    give_up_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    uncertain: Mapped[bool] = mapped_column(Boolean, default=False)
+    claimed_by: Mapped[str | None] = mapped_column(String(255))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    slot_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    channel_id: Mapped[str | None] = mapped_column(String(64))
+    message_ts: Mapped[str | None] = mapped_column(String(64))
+    payload: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class BudgetRow(_Base):
+    """The workspace's send budget: the next free slot and the outage back-off."""
+
+    __tablename__ = "outbox_budget"
+    __table_args__ = (PrimaryKeyConstraint("name", name="pk_outbox_budget"),)
+
+    name: Mapped[str] = mapped_column(String(32))
+    next_slot_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """One row of the outbox and where it stands."""
+
+    id: int
+    kind: OutboxKind
+    key: str
+    recipient: str
+    session_id: str | None
+    starts_at: datetime | None
+    not_before: datetime
+    due_at: datetime
+    give_up_at: datetime
+    status: OutboxStatus
+    attempts: int
+    uncertain: bool
+    claimed_by: str | None
+    lease_until: datetime | None
+    slot_at: datetime | None
+    retry_at: datetime | None
+    sent_at: datetime | None
+    channel_id: str | None
+    message_ts: str | None
+    payload: str | None
+    error: str | None
+
+    @property
+    def user_id(self) -> str:
+        """The person a DM goes to (the recipient)."""
+        return self.recipient
+
+    def message_json(self) -> dict[str, Any]:
+        """The stored message (`text`, `blocks`) of a notice or board row."""
+        return dict(json.loads(self.payload or "{}"))
+
+
+@dataclass(frozen=True, slots=True)
+class NewItem:
+    """A row to queue."""
+
+    kind: OutboxKind
+    key: str
+    recipient: str
+    not_before: datetime
+    due_at: datetime
+    give_up_at: datetime
+    session_id: str | None = None
+    starts_at: datetime | None = None
+    payload: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Retime:
+    """A new send window for an existing row (`revive`: a cancelled row planned afresh)."""
+
+    id: int
+    not_before: datetime
+    due_at: datetime
+    give_up_at: datetime
+    revive: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class WindowRow:
+    """What window planning needs of a pending row."""
+
+    id: int
+    due_at: datetime
+    starts_at: datetime | None
+    not_before: datetime
+
+
+def reminder_key(user_id: str, session_id: str, starts_at: datetime) -> str:
+    """The unique key of the reminder of (person, session, start instant)."""
+    return f"reminder:{user_id}:{session_id}:{utc(starts_at):%Y%m%dT%H%M%SZ}"
+
+
+_COLUMNS: Final = tuple(getattr(OutboxRow, f.name) for f in fields(OutboxItem))
+
+
+def _item(values: RowMapping) -> OutboxItem:
+    found = dict(values)
+    found["kind"] = OutboxKind(found["kind"])
+    found["status"] = OutboxStatus(found["status"])
+    found["uncertain"] = bool(found["uncertain"])
+    return OutboxItem(**found)
+
+
+def _batches(items: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _claimable(at: datetime) -> ColumnElement[bool]:
+    """Rows a sender may take at `at`: pending ones in their window, claims whose lease ran out."""
+    row = OutboxRow
+    return or_(
+        and_(
+            row.status == OutboxStatus.PENDING.value,
+            row.not_before <= at,
+            or_(row.retry_at.is_(None), row.retry_at <= at),
+        ),
+        and_(row.status == OutboxStatus.CLAIMED.value, row.lease_until <= at),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A claimed row and the send slot granted with it."""
+
+    item: OutboxItem
+    slot: datetime
+
+
+class OutboxRepository:
+    """The outbox table and the budget row; every method is one short transaction."""
+
+    def __init__(self, db: Database) -> None:
+        """Work in `db`."""
+        self._db = db
+
+    # -- queueing -------------------------------------------------------------------------
+
+    def enqueue(self, items: Iterable[NewItem], at: datetime) -> int:
+        """Queue rows whose key is new (a key already queued is told once); returns how many."""
+        rows = [self._new_values(item, at) for item in items]
+        added = 0
+        for batch in _batches(rows):
+            stmt = (
+                self._db.insert(OutboxRow)
+                .values(list(batch))
+                .on_conflict_do_nothing(index_elements=["key"])
+                .returning(OutboxRow.id)
+            )
+            with self._db.write() as conn:
+                added += len(conn.execute(stmt).all())
+        return added
+
+    @staticmethod
+    def _new_values(item: NewItem, at: datetime) -> dict[str, Any]:
+        return {
+            "kind": item.kind.value,
+            "key": item.key,
+            "recipient": item.recipient,
+            "session_id": item.session_id,
+            "starts_at": item.starts_at,
+            "not_before": item.not_before,
+            "due_at": item.due_at,
+            "give_up_at": item.give_up_at,
+            "status": OutboxStatus.PENDING.value,
+            "attempts": 0,
+            "uncertain": False,
+            "payload": item.payload,
+            "created_at": at,
+            "updated_at": at,
+        }
+
+    def retime(self, changes: Sequence[Retime], at: datetime) -> int:
+        """Give pending rows (and revived cancelled ones) a new window; returns rows changed."""
+        row = OutboxRow
+        moved = (
+            update(row)
+            .where(row.id == bindparam("b_id"), row.status == OutboxStatus.PENDING.value)
+            .values(
+                not_before=bindparam("b_not_before"),
+                due_at=bindparam("b_due_at"),
+                give_up_at=bindparam("b_give_up_at"),
+                updated_at=bindparam("b_at"),
+            )
+        )
+        revived = (
+            update(row)
+            .where(row.id == bindparam("b_id"), row.status == OutboxStatus.CANCELLED.value)
+            .values(
+                status=OutboxStatus.PENDING.value,
+                not_before=bindparam("b_not_before"),
+                due_at=bindparam("b_due_at"),
+                give_up_at=bindparam("b_give_up_at"),
+                attempts=0,
+                uncertain=False,
+                claimed_by=None,
+                lease_until=None,
+                slot_at=None,
+                retry_at=None,
+                sent_at=None,
+                channel_id=None,
+                message_ts=None,
+                error=None,
+                updated_at=bindparam("b_at"),
+            )
+        )
+        changed = 0
+        for revive, stmt in ((False, moved), (True, revived)):
+            params = [
+                {
+                    "b_id": c.id,
+                    "b_not_before": c.not_before,
+                    "b_due_at": c.due_at,
+                    "b_give_up_at": c.give_up_at,
+                    "b_at": at,
+                }
+                for c in sorted(changes, key=lambda c: c.id)
+                if c.revive is revive
+            ]
+            changed += self._many(stmt, params)
+        return changed
+
+    def cancel(self, ids: Iterable[int], at: datetime, error: str | None = None) -> int:
+        """Cancel the pending rows among `ids`; returns how many."""
+        row = OutboxRow
+        stmt = (
+            update(row)
+            .where(row.id == bindparam("b_id"), row.status == OutboxStatus.PENDING.value)
+            .values(status=OutboxStatus.CANCELLED.value, updated_at=bindparam("b_at"))
+        )
+        if error is not None:
+            stmt = stmt.values(error=error)
+        return self._many(stmt, [{"b_id": i, "b_at": at} for i in sorted(set(ids))])
+
+    def _many(self, stmt: Any, params: list[dict[str, Any]]) -> int:
+        """Run `stmt` once per parameter set, in batches of `BATCH` per transaction."""
+        count = 0
+        for batch in _batches(params):
+            with self._db.write() as conn:
+                result = conn.execute(stmt, list(batch))
+                count += max(result.rowcount, 0)
+        return count
+
+    # -- send windows ---------------------------------------------------------------------
+
+    def window_rows(self, since: datetime) -> list[WindowRow]:
+        """Pending rows due at or after `since`, for window planning."""
+        row = OutboxRow
+        stmt = select(row.id, row.due_at, row.starts_at, row.not_before).where(
+            row.status == OutboxStatus.PENDING.value, row.due_at >= since
+        )
+        with self._db.read() as conn:
+            return [
+                WindowRow(r.id, r.due_at, r.starts_at, r.not_before) for r in conn.execute(stmt)
+            ]
+
+    def set_windows(self, opens: Iterable[tuple[int, datetime]]) -> int:
+        """Set `not_before` of pending rows (id, instant); returns rows changed."""
+        row = OutboxRow
+        stmt = (
+            update(row)
+            .where(row.id == bindparam("b_id"), row.status == OutboxStatus.PENDING.value)
+            .values(not_before=bindparam("b_not_before"))
+        )
+        return self._many(stmt, [{"b_id": i, "b_not_before": nb} for i, nb in sorted(opens)])
+
+    # -- sending --------------------------------------------------------------------------
+
+    def claim(
+        self,
+        at: datetime,
+        *,
+        worker_id: str,
+        limit: int,
+        lease: timedelta,
+        interval: timedelta,
+        per_channel: timedelta,
+        horizon: timedelta = timedelta(0),
+    ) -> list[Claim]:
+        """Take up to `limit` rows and a send slot for each, from the workspace's budget.
+
+        Rows whose window opens by `at + horizon` may be taken; each slot is at or after
+        its row's window opens, slots are `interval` apart across every process, and a
+        recipient with a message in flight or sent less than `per_channel` ago is left
+        for later. A row taken over from an expired lease is marked uncertain (its first
+        send may have arrived). Rows past giving up are recorded missed first.
+        """
+        at = utc(at, "at")
+        if limit <= 0:
+            return []
+        row = OutboxRow
+        with self._db.write() as conn:
+            cursor = self._lock_budget(conn, at)
+            self._expire(conn, at)
+            candidates = [
+                _item(r)
+                for r in conn.execute(
+                    select(*_COLUMNS)
+                    .where(_claimable(at + horizon))
+                    .order_by(row.due_at, row.not_before, row.id)
+                    .limit(limit * 4)
+                ).mappings()
+            ]
+            busy = self._busy(conn, {c.recipient for c in candidates}, at, per_channel)
+            picked: list[OutboxItem] = []
+            for item in candidates:
+                if len(picked) >= limit:
+                    break
+                if item.recipient in busy or not self._ready(item, at, horizon):
+                    continue
+                busy.add(item.recipient)
+                picked.append(item)
+            picked.sort(key=lambda i: (max(i.not_before, at), i.due_at, i.id))
+            claims: list[Claim] = []
+            for item in picked:
+                slot = max(cursor, item.not_before, item.retry_at or cursor)
+                cursor = slot + interval
+                taken = (
+                    conn.execute(
+                        update(row)
+                        .where(row.id == item.id, _claimable(at + horizon))
+                        .values(
+                            status=OutboxStatus.CLAIMED.value,
+                            claimed_by=worker_id,
+                            attempts=row.attempts + 1,
+                            lease_until=slot + lease,
+                            slot_at=slot,
+                            uncertain=item.uncertain or item.status is OutboxStatus.CLAIMED,
+                            updated_at=at,
+                        )
+                        .returning(*_COLUMNS)
+                    )
+                    .mappings()
+                    .first()
+                )
+                if taken is not None:
+                    claims.append(Claim(_item(taken), slot))
+            if claims:
+                self._set_cursor(conn, cursor)
+        return claims
+
+    @staticmethod
+    def _ready(item: OutboxItem, at: datetime, horizon: timedelta) -> bool:
+        """A retry waits for its retry time (within the horizon)."""
+        return item.retry_at is None or item.retry_at <= at + horizon
+
+    @staticmethod
+    def _busy(
+        conn: Connection, recipients: set[str], at: datetime, per_channel: timedelta
+    ) -> set[str]:
+        """Recipients with a message in flight or sent less than `per_channel` ago."""
+        row = OutboxRow
+        busy: set[str] = set()
+        wanted = sorted(recipients)
+        for batch in _batches(wanted):
+            stmt = select(row.recipient).where(
+                row.recipient.in_(batch),
+                or_(
+                    and_(row.status == OutboxStatus.CLAIMED.value, row.lease_until > at),
+                    and_(row.status == OutboxStatus.SENT.value, row.slot_at > at - per_channel),
+                ),
+            )
+            busy.update(conn.scalars(stmt))
+        return busy
+
+    def _lock_budget(self, conn: Connection, at: datetime) -> datetime:
+        """Lock the budget row (creating it) and return the first free slot at or after `at`."""
+        budget = BudgetRow
+        conn.execute(
+            self._db.insert(budget)
+            .values(name=BUDGET, next_slot_at=at, failures=0)
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        stmt = select(budget.next_slot_at).where(budget.name == BUDGET)
+        if self._db.postgres:
+            stmt = stmt.with_for_update()
+        next_slot = conn.scalar(stmt)
+        return at if next_slot is None else max(next_slot, at)
+
+    @staticmethod
+    def _set_cursor(conn: Connection, cursor: datetime) -> None:
+        conn.execute(update(BudgetRow).where(BudgetRow.name == BUDGET).values(next_slot_at=cursor))
+
+    def grant(self, at: datetime, count: int, interval: timedelta) -> list[datetime]:
+        """Take `count` send slots from the budget for calls other than a claimed send."""
+        at = utc(at, "at")
+        with self._db.write() as conn:
+            cursor = self._lock_budget(conn, at)
+            slots = [cursor + interval * i for i in range(count)]
+            self._set_cursor(conn, cursor + interval * count)
+        return slots
+
+    def report_failure(
+        self, at: datetime, *, retry_after: float | None, base: float, cap: float
+    ) -> datetime:
+        """Hold every sender back after a failed call; returns when sending may go on.
+
+        With `retry_after` (a 429) everybody waits that long; otherwise the wait doubles
+        with each failure in a row, from `base` up to `cap` seconds (an outage).
+        """
+        at = utc(at, "at")
+        budget = BudgetRow
+        with self._db.write() as conn:
+            cursor = self._lock_budget(conn, at)
+            failures = int(conn.scalar(select(budget.failures).where(budget.name == BUDGET)) or 0)
+            if retry_after is None:
+                wait = min(base * 2**failures, cap)
+                failures += 1
+            else:
+                wait = retry_after
+            until = max(cursor, at + timedelta(seconds=wait))
+            conn.execute(
+                update(budget)
+                .where(budget.name == BUDGET)
+                .values(next_slot_at=until, failures=failures)
+            )
+        return until
+
+    def report_success(self) -> None:
+        """A call went through: the outage back-off starts over."""
+        budget = BudgetRow
+        with self._db.write() as conn:
+            conn.execute(
+                update(budget).where(budget.name == BUDGET, budget.failures > 0).values(failures=0)
+            )
+
+    def budget_failures(self) -> int:
+        """How many calls in a row failed (0 when the last one went through)."""
+        with self._db.read() as conn:
+            found = conn.scalar(select(BudgetRow.failures).where(BudgetRow.name == BUDGET))
+        return int(found or 0)
+
+    def _expire(self, conn: Connection, at: datetime) -> int:
+        """Record missed every row that could not go out before giving up."""
+        row = OutboxRow
+        late = or_(
+            row.status == OutboxStatus.PENDING.value,
+            and_(row.status == OutboxStatus.CLAIMED.value, row.lease_until <= at),
+        )
+        stmt = (
+            update(row)
+            .where(late, row.give_up_at <= at)
+            .values(
+                status=OutboxStatus.MISSED.value,
+                error="it could not go out in time",
+                lease_until=None,
+                updated_at=at,
+            )
+        )
+        return max(conn.execute(stmt).rowcount, 0)
+
+    def expire(self, at: datetime) -> int:
+        """Record missed the rows past giving up at `at`; returns how many."""
+        with self._db.write() as conn:
+            return self._expire(conn, utc(at, "at"))
+
+    def mark_sent(self, item_id: int, channel_id: str, message_ts: str, at: datetime) -> bool:
+        """Record a row sent as message `message_ts` (found by read-back, or just posted).
+
+        The message exists, so the row is sent whoever holds it now; False when it was
+        already recorded (or cancelled meanwhile).
+        """
+        row = OutboxRow
+        stmt = (
+            update(row)
+            .where(
+                row.id == item_id,
+                row.status.in_([OutboxStatus.PENDING.value, OutboxStatus.CLAIMED.value]),
+            )
+            .values(
+                status=OutboxStatus.SENT.value,
+                sent_at=utc(at, "at"),
+                channel_id=channel_id,
+                message_ts=message_ts,
+                lease_until=None,
+                uncertain=False,
+                error=None,
+                updated_at=at,
+            )
+        )
+        with self._db.write() as conn:
+            return conn.execute(stmt).rowcount == 1
+
+    def release(
+        self,
+        item_id: int,
+        worker_id: str,
+        *,
+        retry_at: datetime,
+        error: str | None,
+        uncertain: bool,
+        at: datetime,
+    ) -> bool:
+        """Hand a claimed row back to be tried at `retry_at`; `uncertain`: it may have arrived."""
+        return self._finish(
+            item_id,
+            worker_id,
+            {
+                "status": OutboxStatus.PENDING.value,
+                "retry_at": utc(retry_at, "retry_at"),
+                "claimed_by": None,
+                "lease_until": None,
+                "uncertain": uncertain,
+                "error": error,
+                "updated_at": utc(at, "at"),
+            },
+        )
+
+    def give_up(
+        self, item_id: int, worker_id: str, status: OutboxStatus, reason: str, at: datetime
+    ) -> bool:
+        """Record a claimed row missed (too late) or failed (can never be sent)."""
+        if status not in (OutboxStatus.MISSED, OutboxStatus.FAILED):
+            raise ValueError(f"not an ending: {status}")
+        return self._finish(
+            item_id,
+            worker_id,
+            {
+                "status": status.value,
+                "lease_until": None,
+                "error": reason,
+                "updated_at": utc(at, "at"),
+            },
+        )
+
+    def _finish(self, item_id: int, worker_id: str, values: dict[str, Any]) -> bool:
+        row = OutboxRow
+        stmt = (
+            update(row)
+            .where(
+                row.id == item_id,
+                row.status == OutboxStatus.CLAIMED.value,
+                row.claimed_by == worker_id,
+            )
+            .values(**values)
+        )
+        with self._db.write() as conn:
+            return conn.execute(stmt).rowcount == 1
+
+    def next_wake(self) -> datetime | None:
+        """The earliest instant a claim could take something: a window, a retry, a lease end."""
+        row = OutboxRow
+        pending = row.status == OutboxStatus.PENDING.value
+        queries = (
+            select(func.min(row.not_before)).where(pending, row.retry_at.is_(None)),
+            select(func.min(row.retry_at)).where(pending, row.retry_at.is_not(None)),
+            select(func.min(row.lease_until)).where(row.status == OutboxStatus.CLAIMED.value),
+        )
+        with self._db.read() as conn:
+            found = [conn.scalar(query) for query in queries]
+        return min((f for f in found if f is not None), default=None)
+
+    # -- reading --------------------------------------------------------------------------
+
+    def get(self, item_id: int) -> OutboxItem | None:
+        """One row by id, or None."""
+        with self._db.read() as conn:
+            found = conn.execute(select(*_COLUMNS).where(OutboxRow.id == item_id)).mappings()
+            values = found.first()
+        return None if values is None else _item(values)
+
+    def by_key(self, key: str) -> OutboxItem | None:
+        """One row by key, or None."""
+        with self._db.read() as conn:
+            values = conn.execute(select(*_COLUMNS).where(OutboxRow.key == key)).mappings().first()
+        return None if values is None else _item(values)
+
+    def items(
+        self,
+        kind: OutboxKind | None = None,
+        statuses: Iterable[OutboxStatus] | None = None,
+        recipient: str | None = None,
+    ) -> list[OutboxItem]:
+        """Rows of `kind`, in `statuses`, for `recipient` (each: any when None), in due order."""
+        row = OutboxRow
+        stmt = select(*_COLUMNS)
+        if kind is not None:
+            stmt = stmt.where(row.kind == kind.value)
+        if statuses is not None:
+            stmt = stmt.where(row.status.in_([OutboxStatus(s).value for s in statuses]))
+        if recipient is not None:
+            stmt = stmt.where(row.recipient == recipient)
+        with self._db.read() as conn:
+            found = conn.execute(stmt.order_by(row.due_at, row.id)).mappings()
+            return [_item(values) for values in found]
+
+    def reminders_in(
+        self, users: Iterable[str] | None = None, sessions: Iterable[str] | None = None
+    ) -> list[OutboxItem]:
+        """The reminder rows of `users` for `sessions` (everybody / every session when None)."""
+        row = OutboxRow
+        stmt = select(*_COLUMNS).where(row.kind == OutboxKind.REMINDER.value)
+        lists = [
+            (column, sorted(set(ids)))
+            for column, ids in ((row.recipient, users), (row.session_id, sessions))
+            if ids is not None
+        ]
+        if any(not ids for _, ids in lists):
+            return []
+        lists.sort(key=lambda item: len(item[1]))
+        parts = [stmt]
+        if lists:
+            *small, (column, ids) = lists
+            for other, other_ids in small:
+                stmt = stmt.where(other.in_(other_ids))
+            parts = [stmt.where(column.in_(batch)) for batch in _batches(ids)]
+        found: list[OutboxItem] = []
+        with self._db.read() as conn:
+            for part in parts:
+                found.extend(_item(values) for values in conn.execute(part).mappings())
+        return sorted(found, key=lambda i: (i.due_at, i.id))
+
+    def counts(self, kind: OutboxKind | None = None) -> dict[str, int]:
+        """How many rows are in each status (every status listed, zeros included)."""
+        stmt = select(OutboxRow.status, func.count()).group_by(OutboxRow.status)
+        if kind is not None:
+            stmt = stmt.where(OutboxRow.kind == kind.value)
+        counts = {status.value: 0 for status in OutboxStatus}
+        with self._db.read() as conn:
+            for status, count in conn.execute(stmt):
+                counts[status] = int(count)
+        return counts
+
+    def queued_keys(self, keys: Iterable[str]) -> frozenset[str]:
+        """The keys among `keys` that already have a row."""
+        wanted = sorted(set(keys))
+        found: set[str] = set()
+        with self._db.read() as conn:
+            for batch in _batches(wanted):
+                found.update(conn.scalars(select(OutboxRow.key).where(OutboxRow.key.in_(batch))))
+        return frozenset(found)
+
+    # -- a person's reminders -------------------------------------------------------------
+
+    def dismiss(self, item_id: int, user_id: str, at: datetime) -> bool:
+        """Cancel one pending reminder at its person's request, marked `DISMISSED`."""
+        row = OutboxRow
+        stmt = (
+            update(row)
+            .where(
+                row.id == item_id,
+                row.recipient == user_id,
+                row.kind == OutboxKind.REMINDER.value,
+                row.status == OutboxStatus.PENDING.value,
+            )
+            .values(status=OutboxStatus.CANCELLED.value, error=DISMISSED, updated_at=utc(at))
+        )
+        with self._db.write() as conn:
+            return conn.execute(stmt).rowcount == 1
+
+    def rename_session(
+        self, conn: Connection, old_id: str, new_id: str, stamp: dict[str, datetime]
+    ) -> None:
+        """Move reminders from session `old_id` to `new_id` inside the caller's transaction.
+
+        A reminder whose key under the new id is taken stays behind, cancelled if pending;
+        `stamp` holds the `updated_at` to set, if any.
+        """
+        row = OutboxRow
+        found = conn.execute(
+            select(row.id, row.recipient, row.starts_at, row.status).where(
+                row.kind == OutboxKind.REMINDER.value, row.session_id == old_id
+            )
+        ).all()
+        if not found:
+            return
+        keys = {
+            r.id: reminder_key(r.recipient, new_id, r.starts_at)
+            for r in found
+            if r.starts_at is not None
+        }
+        taken: set[str] = set()
+        for batch in _batches(sorted(keys.values())):
+            taken.update(conn.scalars(select(row.key).where(row.key.in_(batch))))
+        for r in found:
+            key = keys.get(r.id)
+            if key is None or key in taken:
+                if r.status == OutboxStatus.PENDING.value:
+                    conn.execute(
+                        update(row)
+                        .where(row.id == r.id)
+                        .values(status=OutboxStatus.CANCELLED.value, **stamp)
+                    )
+                continue
+            conn.execute(
+                update(row).where(row.id == r.id).values(session_id=new_id, key=key, **stamp)
+            )
