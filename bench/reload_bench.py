@@ -25,7 +25,7 @@ from bot.core import Core
 from bot.reload import NoticeSender, Reloader, plan_notices, schedule_digest
 from bot.reload.reloader import SEND_WORKERS
 from bot.reminders import install_planning
-from bot.reminders.messenger import PermanentError
+from bot.outbox.messenger import PermanentError
 from bot.reminders.pacing import Pacer
 from bot.schedule_source import ScheduleSource
 from bot.settings import Settings

@@ -96,7 +96,7 @@ def _runtime(args: argparse.Namespace, settings: Settings) -> Runtime:
 def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     """Run the interactive console."""
     from bot.console import Console
-    from bot.reminders.messenger import ConsoleMessenger
+    from bot.outbox.messenger import ConsoleMessenger
     from bot.services import start_services
 
     runtime = _runtime(args, settings)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.outbox.messenger import Messenger
 from bot.reload import Reloader, start_reloader
 from bot.reminders.engine import ReminderEngine, start_engine
-from bot.reminders.messenger import Messenger
 from bot.runtime import Runtime
 
 
@@ -27,7 +27,8 @@ def start_services(runtime: Runtime, messenger: Messenger) -> Services:
     """Start reminders and reloads for this process; both send DMs through `messenger`."""
     engine = start_engine(runtime, messenger)
     try:
-        reloader = start_reloader(runtime, messenger, pacer=engine.pacer, startup=runtime.startup)
+        wake = engine.wake if engine.running else None
+        reloader = start_reloader(runtime, wake, startup=runtime.startup)
     except BaseException:
         engine.stop()
         raise

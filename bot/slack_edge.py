@@ -16,6 +16,7 @@ import threading
 import urllib.error
 from collections.abc import Callable, Mapping
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from slack_sdk import WebClient
@@ -23,7 +24,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.clock import SystemClock
 from bot.message import Message
-from bot.reminders.messenger import PermanentError, TransientError, names_key
+from bot.outbox.messenger import PermanentError, TransientError, names_key
 from bot.settings import Settings
 from bot.store import Store
 
@@ -147,7 +148,8 @@ class SlackMessenger:
         cursor: str | None = None
         for _ in range(HISTORY_PAGES):
             answer = _call(
-                lambda: self.client.conversations_history(
+                partial(
+                    self.client.conversations_history,
                     channel=channel,
                     oldest=f"{oldest.timestamp():.6f}",
                     latest=f"{latest.timestamp():.6f}",

@@ -28,7 +28,6 @@ from sqlalchemy import (
     Engine,
     Index,
     Integer,
-    MetaData,
     PrimaryKeyConstraint,
     String,
     Text,
@@ -45,18 +44,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 from bot.storage.database import WRITE_OPTION, Database
 from bot.storage.outbox import DISMISSED, OutboxRepository
-from bot.storage.types import UTCDateTime, utc
+from bot.storage.types import Base, UTCDateTime, utc
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 __all__ = [
     "DISMISSED",
+    "Base",
     "MIGRATIONS_DIR",
     "OutboxRepository",
     "Preferences",
@@ -82,12 +82,6 @@ _MIGRATION_LOCK_KEY: Final = 0x5355_4D4D_4954  # "SUMMIT"
 # How many ids one `IN (...)` list of the reload queries holds.
 _CHUNK: Final = 500
 _utc = utc
-
-
-class Base(DeclarativeBase):
-    """The tables of the store; the alembic migrations create exactly these."""
-
-    metadata = MetaData(naming_convention={"pk": "pk_%(table_name)s"})
 
 
 class BookmarkRow(Base):

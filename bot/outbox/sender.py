@@ -29,8 +29,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.clock import Clock
 from bot.message import Message
+from bot.outbox.messenger import Messenger, PermanentError, TransientError, outbox_metadata
 from bot.outbox.windows import send_interval
-from bot.reminders.messenger import Messenger, PermanentError, TransientError, outbox_metadata
 from bot.storage.outbox import Claim, OutboxItem, OutboxKind, OutboxRepository, OutboxStatus
 
 log = logging.getLogger(__name__)

@@ -3,12 +3,13 @@
 - `start_schedule` / `initial_schedule`: the schedule to serve at startup (the configured
   one applied as a reload over the last good one saved, or that one kept).
 - `Reloader`: `/nova reload`, the timed URL fetch, the replica sync and the change DMs;
-  `start_reloader(runtime, messenger)` starts one for a bot process.
-- `plan_notices` / `NoticeSender`: who is told what about a change, each person once.
+  `start_reloader(runtime, sender)` starts one for a bot process.
+- `plan_notices` / `queue_notices`: who is told what about a change, each person once
+  (queued in the outbox, sent by its one sender).
 """
 
 from bot.reload.fetch import UrlFetcher, is_url
-from bot.reload.notices import Notice, NoticeSender, Notifier, SendReport, plan_notices
+from bot.reload.notices import Notice, decide_notices, plan_notices, queue_notices
 from bot.reload.reloader import (
     Reloader,
     ReloadOutcome,
@@ -31,21 +32,20 @@ from bot.reload.sources import (
 
 __all__ = [
     "Notice",
-    "NoticeSender",
-    "Notifier",
     "ReloadOutcome",
     "Reloader",
-    "SendReport",
     "Startup",
     "Status",
     "UrlFetcher",
     "attach",
     "carry_renames",
     "configured_source",
+    "decide_notices",
     "initial_schedule",
     "is_url",
     "load_source",
     "plan_notices",
+    "queue_notices",
     "reloader_for",
     "schedule_digest",
     "serving_schedule",

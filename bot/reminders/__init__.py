@@ -7,9 +7,9 @@ sends them (APScheduler triggers; the database decides), `message` is the DM its
 
 from __future__ import annotations
 
+from bot.outbox.messenger import ConsoleMessenger, Messenger, PermanentError, TransientError
 from bot.reminders.engine import ReminderEngine, default_worker_id, start_engine
 from bot.reminders.message import REMOVE_BOOKMARK, reminder_message
-from bot.reminders.messenger import ConsoleMessenger, Messenger, PermanentError, TransientError
 from bot.reminders.planner import (
     PlanResult,
     bookmarked,

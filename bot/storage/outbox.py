@@ -30,7 +30,6 @@ from sqlalchemy import (
     Connection,
     Index,
     Integer,
-    MetaData,
     PrimaryKeyConstraint,
     String,
     Text,
@@ -43,10 +42,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import RowMapping
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.database import Database
-from bot.storage.types import UTCDateTime, utc
+from bot.storage.types import Base, UTCDateTime, utc
 
 __all__ = [
     "BUDGET",
@@ -88,11 +87,7 @@ class OutboxStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-class _Base(DeclarativeBase):
-    metadata = MetaData(naming_convention={"pk": "pk_%(table_name)s"})
-
-
-class OutboxRow(_Base):
+class OutboxRow(Base):
     """One message to send (created by migration 0002_outbox)."""
 
     __tablename__ = "outbox"
@@ -135,7 +130,7 @@ class OutboxRow(_Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class BudgetRow(_Base):
+class BudgetRow(Base):
     """The workspace's send budget: the next free slot and the outage back-off."""
 
     __tablename__ = "outbox_budget"
@@ -271,6 +266,7 @@ class OutboxRepository:
 
     def enqueue(self, items: Iterable[NewItem], at: datetime) -> int:
         """Queue rows whose key is new (a key already queued is told once); returns how many."""
+        at = utc(at, "at")
         rows = [self._new_values(item, at) for item in items]
         added = 0
         for batch in _batches(rows):
@@ -305,6 +301,7 @@ class OutboxRepository:
 
     def retime(self, changes: Sequence[Retime], at: datetime) -> int:
         """Give pending rows (and revived cancelled ones) a new window; returns rows changed."""
+        at = utc(at, "at")
         row = OutboxRow
         moved = (
             update(row)
@@ -355,6 +352,7 @@ class OutboxRepository:
 
     def cancel(self, ids: Iterable[int], at: datetime, error: str | None = None) -> int:
         """Cancel the pending rows among `ids`; returns how many."""
+        at = utc(at, "at")
         row = OutboxRow
         stmt = (
             update(row)

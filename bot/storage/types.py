@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Dialect
+from sqlalchemy import DateTime, Dialect, MetaData
+from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+
+class Base(DeclarativeBase):
+    """The tables of the store; the alembic migrations create exactly these."""
+
+    metadata = MetaData(naming_convention={"pk": "pk_%(table_name)s"})
 
 
 def utc(value: datetime, name: str = "instant") -> datetime:

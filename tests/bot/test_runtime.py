@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bot.clock import ReplayClock, fixed_clock
 from bot.console import Console
-from bot.reminders.messenger import ConsoleMessenger
+from bot.outbox.messenger import ConsoleMessenger
 from bot.runtime import build_runtime
 from bot.services import start_services
 from bot.settings import Settings

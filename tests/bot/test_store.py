@@ -16,10 +16,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, create_engine, func, inspect, select, text
 from sqlalchemy.pool import NullPool
 
+from bot.storage.outbox import NewItem, OutboxKind, OutboxRow, OutboxStatus
 from bot.store import (
     MIGRATIONS_DIR,
     Base,
-    DeliveryStatus,
     Preferences,
     ScheduleSnapshotRow,
     Store,
@@ -34,10 +34,10 @@ TABLES = {
     "bookmarks",
     "preferences",
     "follows",
-    "deliveries",
+    "outbox",
+    "outbox_budget",
     "dm_channels",
     "schedule_snapshots",
-    "change_notices",
 }
 
 
@@ -252,39 +252,6 @@ def test_latest_snapshot_is_the_last_saved_even_with_an_older_clock(store: Store
     assert latest.digest == "d-replayed"
 
 
-# -- change notices ----------------------------------------------------------------------
-
-
-def test_change_notice_claimed_once(store: Store) -> None:
-    """Only the first claim of a notice wins; marking it sent does not free it again."""
-    assert store.claim_change_notice("U1", "moved:s-1", T0) is True
-    assert store.claim_change_notice("U1", "moved:s-1", T0) is False
-    assert store.claim_change_notice("U2", "moved:s-1", T0) is True
-    assert store.mark_change_notice_sent("U1", "moved:s-1", "1383620400.000100") is True
-    assert store.release_change_notice("U1", "moved:s-1") is False
-    assert store.claim_change_notice("U1", "moved:s-1", T0) is False
-    assert store.mark_change_notice_sent("U3", "moved:s-1", "1.2") is False
-
-
-def test_released_change_notice_can_be_claimed_again(store: Store) -> None:
-    """A notice given back after a failed send can be claimed again."""
-    assert store.claim_change_notice("U1", "k", T0) is True
-    assert store.release_change_notice("U1", "k") is True
-    assert store.claim_change_notice("U1", "k", T0) is True
-
-
-def test_change_notice_race_has_one_winner(store_url: str, store: Store) -> None:
-    """Six stores claiming the same notice at once: exactly one of them wins."""
-    stores = [Store.open(store_url) for _ in range(6)]
-    try:
-        results = race(6, lambda i: stores[i].claim_change_notice("U1", "cancelled:s-9", T0))
-    finally:
-        for other in stores:
-            other.close()
-    assert results.count(True) == 1
-    assert store.claim_change_notice("U1", "cancelled:s-9", T0) is False
-
-
 # -- instants ----------------------------------------------------------------------------
 
 
@@ -292,17 +259,24 @@ def test_instants_come_back_aware_utc(store: Store) -> None:
     """Instants written with any offset come back as the same instant in UTC."""
     start = datetime(2013, 11, 5, 14, 0, tzinfo=SHANGHAI)
     due = start - timedelta(minutes=10)
-    store.plan_delivery("U1", "s-1", start, due, T0.astimezone(SHANGHAI))
-    [delivery] = store.deliveries_for("U1")
+    item = NewItem(
+        OutboxKind.REMINDER, "k", "U1", due, due, start, session_id="s-1", starts_at=start
+    )
+    store.outbox.enqueue([item], T0.astimezone(SHANGHAI))
+    [delivery] = store.outbox.items(recipient="U1")
+    with store._read() as conn:
+        created = conn.scalar(select(OutboxRow.created_at))
     for instant, expected in [
-        (delivery.start_at, start),
+        (delivery.starts_at, start),
         (delivery.due_at, due),
-        (delivery.created_at, T0),
-        (delivery.updated_at, T0),
+        (delivery.give_up_at, start),
+        (created, T0),
     ]:
         assert instant == expected
+        assert instant is not None
         assert instant.tzinfo is UTC
-    assert delivery.start_at.hour == 6
+    assert delivery.starts_at is not None
+    assert delivery.starts_at.hour == 6
     store.set_timezone("U1", "Asia/Shanghai", start)
     checked = store.preferences("U1").timezone_checked_at
     assert checked == start
@@ -316,11 +290,9 @@ def test_naive_instants_refused(store: Store) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         store.add_bookmark("U1", "s-1", naive)
     with pytest.raises(ValueError, match="timezone-aware"):
-        store.plan_delivery("U1", "s-1", naive, T0, T0)
-    with pytest.raises(ValueError, match="timezone-aware"):
-        store.claim_due(naive, worker_id="w", limit=1, lease_seconds=30)
+        store.set_timezone("U1", "Asia/Shanghai", naive)
     assert store.bookmark_count() == 0
-    assert store.deliveries_for("U1") == []
+    assert store.preferences("U1").timezone is None
 
 
 # -- opening and migrations --------------------------------------------------------------
@@ -335,10 +307,12 @@ def test_migrations_create_every_table_on_an_empty_database(store_url: str) -> N
     with raw(store_url) as conn:
         assert set(inspect(conn).get_table_names()) >= TABLES
         assert MigrationContext.configure(conn).get_current_revision() == head_revision()
-        unique = inspect(conn).get_unique_constraints("deliveries")
-        assert [c["column_names"] for c in unique] == [["user_id", "session_id", "start_at"]]
-        indexes = {i["name"]: i["column_names"] for i in inspect(conn).get_indexes("deliveries")}
-        assert indexes["ix_deliveries_status_due_at"] == ["status", "due_at"]
+        assert not {"deliveries", "change_notices"} & set(inspect(conn).get_table_names())
+        unique = inspect(conn).get_unique_constraints("outbox")
+        assert [c["column_names"] for c in unique] == [["key"]]
+        indexes = {i["name"]: i["column_names"] for i in inspect(conn).get_indexes("outbox")}
+        assert indexes["ix_outbox_status_not_before"] == ["status", "not_before"]
+        assert indexes["ix_outbox_recipient_session"] == ["recipient", "session_id"]
 
 
 def test_migrated_schema_matches_the_models(store_url: str, store: Store) -> None:
@@ -353,11 +327,12 @@ def test_migrated_schema_matches_the_models(store_url: str, store: Store) -> Non
 def test_reopening_is_idempotent_and_keeps_data(store_url: str, store: Store) -> None:
     """Opening a migrated database again changes nothing and keeps what was stored."""
     store.add_bookmark("U1", "s-1", T0)
-    store.plan_delivery("U1", "s-1", T0 + timedelta(hours=1), T0, T0)
+    item = NewItem(OutboxKind.NOTICE, "k", "U1", T0, T0, T0 + timedelta(hours=1))
+    store.outbox.enqueue([item], T0)
     for _ in range(2):
         again = Store.open(store_url)
         assert again.bookmarks("U1") == frozenset({"s-1"})
-        assert again.delivery_counts()[DeliveryStatus.PENDING] == 1
+        assert again.outbox.counts()[OutboxStatus.PENDING] == 1
         again.close()
     with raw(store_url) as conn:
         versions = conn.execute(text("SELECT version_num FROM alembic_version")).all()

@@ -12,8 +12,8 @@ import pytest
 
 from bot.clock import ReplayClock, fixed_clock
 from bot.message import Message
+from bot.outbox.messenger import PermanentError
 from bot.reload import Reloader, Startup, start_schedule
-from bot.reminders.messenger import PermanentError
 from bot.reminders.pacing import Pacer
 from bot.schedule_source import ScheduleSource
 from bot.settings import Settings

@@ -6,8 +6,8 @@ import threading
 import time
 
 from bot.message import Message
+from bot.outbox.messenger import TransientError
 from bot.reload import Notice, NoticeSender, plan_notices
-from bot.reminders.messenger import TransientError
 from bot.reminders.pacing import Pacer
 from bot.store import Store
 from schedule.diff import diff_schedules

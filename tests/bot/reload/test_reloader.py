@@ -6,8 +6,8 @@ import dataclasses
 from datetime import timedelta
 from pathlib import Path
 
+from bot.outbox.messenger import PermanentError, TransientError
 from bot.reload import Status
-from bot.reminders.messenger import PermanentError, TransientError
 from bot.store import DeliveryStatus
 from schedule.model import Schedule, Session
 from tests.bot.reload.conftest import AT, World, base_schedule, make_world, write

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from bot.clock import fixed_clock
 from bot.core import Core
+from bot.outbox.messenger import PermanentError
 from bot.reload import Reloader, Status
 from bot.reminders import ReminderEngine, install_planning
-from bot.reminders.messenger import PermanentError
 from bot.reminders.pacing import Pacer
 from bot.schedule_source import ScheduleSource
 from bot.settings import Settings

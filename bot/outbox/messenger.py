@@ -10,7 +10,6 @@ from typing import Any, Protocol
 
 from bot.message import Message
 
-
 OUTBOX_EVENT = "summit_bot_outbox"
 """The `event_type` of the metadata every outbox message carries."""
 
