@@ -30,7 +30,8 @@ from bot.reminders.pacing import Pacer
 from bot.schedule_source import ScheduleSource
 from bot.settings import Settings
 from bot.slack_edge import SlackMessenger, make_client
-from bot.store import DeliveryStatus, Store
+from bot.storage.outbox import OutboxStatus
+from bot.store import Store
 from schedule.diff import ReloadGuard, diff_schedules
 from schedule.importers import dump_schedule
 from schedule.index import ScheduleIndex
@@ -91,7 +92,7 @@ def seed(store: Store, path: Path, schedule: Schedule, people: int, bookmarks: i
             sid,
             _sqlite(starts[sid]),
             _sqlite(starts[sid] - LEAD),
-            DeliveryStatus.PENDING.value,
+            OutboxStatus.PENDING.value,
             stamp,
             stamp,
         )
@@ -157,7 +158,7 @@ def main(argv: list[str]) -> None:
         moved_reminders = sum(
             1
             for d in store.deliveries_in(sessions={c.new.id for c in diff.changed})
-            if d.status is DeliveryStatus.PENDING and d.start_at != d.due_at + LEAD
+            if d.status is OutboxStatus.PENDING and d.starts_at != d.due_at + LEAD
         )
         print(f"reload: {diff.summary()}; {len(outcome.notices)} DMs to {outcome.people} people")
         print(f"  diff + guard             {check * 1000:8.0f} ms")

@@ -124,6 +124,7 @@ class OutboxSender:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._failing = False
+        self._paused_until: datetime | None = None
         self._unrecorded: list[tuple[OutboxItem, str, str]] = []
         self._pool = ThreadPoolExecutor(self.options.workers, thread_name_prefix="outbox-send")
 
@@ -137,6 +138,9 @@ class OutboxSender:
         """
         report = SendReport()
         self._record_unrecorded(report)
+        # Rows whose window opens within the next batch are taken now, each to wait for
+        # its slot; a stopped clock has no future to wait for.
+        runs = self.clock.wall_seconds_until(at + timedelta(seconds=1)) is not None
         claims = self.outbox.claim(
             at,
             worker_id=self.worker_id,
@@ -144,7 +148,7 @@ class OutboxSender:
             lease=self.options.lease,
             interval=self.interval,
             per_channel=self.options.per_channel,
-            horizon=timedelta(seconds=self.options.batch_seconds),
+            horizon=timedelta(seconds=self.options.batch_seconds if runs else 0.0),
         )
         if claims:
             done = [self._pool.submit(self._deliver, claim, report) for claim in claims]
@@ -206,6 +210,10 @@ class OutboxSender:
                     self._record(item, channel, found, report, "reconciled")
                     return
                 uncertain = False  # not there: it never arrived
+            paused = self._paused_after(claim.slot)
+            if paused is not None:
+                self._release(item, self.clock.now(), None, uncertain, paused)
+                return
             if not self._wait_for(claim.slot) or not self._lease_holds(claim):
                 self._release(item, self.clock.now(), None, uncertain)
                 return
@@ -262,6 +270,12 @@ class OutboxSender:
             [slot] = self.outbox.grant(self.clock.now(), 1, self.interval)
         return False
 
+    def _paused_after(self, slot: datetime) -> datetime | None:
+        """The end of a hold that began after `slot` was granted (a 429, an outage), if any."""
+        with self._lock:
+            paused = self._paused_until
+        return paused if paused is not None and paused > slot else None
+
     def _lease_holds(self, claim: Claim) -> bool:
         lease_until = claim.item.lease_until
         margin = min(self.options.lease / 4, timedelta(seconds=5))
@@ -312,6 +326,7 @@ class OutboxSender:
             until = now
         with self._lock:
             self._failing = True
+            self._paused_until = max(self._paused_until or until, until)
             report.retry += 1
             report.errors.append(f"{item.recipient}: {exc}")
         backoff = min(

@@ -27,7 +27,7 @@ def test_runtime_plans_reminders_for_bookmarks(tmp_path: Path) -> None:
         session = runtime.core.index.get("conductor-tasks-next-steps")
         assert session is not None
         runtime.core.set_bookmark("U1", session, True, runtime.clock.now())
-        pending = runtime.core.store.deliveries_for("U1")
+        pending = runtime.core.store.outbox.items(recipient="U1")
         assert [(d.session_id, d.due_at) for d in pending] == [
             ("conductor-tasks-next-steps", local("2013-11-05 11:05"))
         ]

@@ -925,7 +925,8 @@ class FakeSlack:
             return oldest < ts < latest
 
         found = [
-            m for m in reversed(self._history.get(self._resolve_channel(channel), []))
+            m
+            for m in reversed(self._history.get(self._resolve_channel(channel), []))
             if within(float(m["ts"]))
         ]
         page = found[start : start + limit]

@@ -11,7 +11,8 @@ from bot.reminders import install_planning
 from bot.render import BOOKMARK
 from bot.schedule_source import ScheduleSource
 from bot.settings import Settings
-from bot.store import DeliveryStatus, Store
+from bot.storage.outbox import OutboxStatus
+from bot.store import Store
 from schedule.importers import load_bundled
 from tests.bot.commands.test_agenda import blob, buttons
 from tests.factories import local
@@ -41,7 +42,7 @@ def due_times(core: Core, user_id: str) -> dict[str, str]:
     zone = core.index.schedule.zone
     return {
         d.session_id: d.due_at.astimezone(zone).strftime("%H:%M")
-        for d in core.store.deliveries_for(user_id, [DeliveryStatus.PENDING])
+        for d in core.store.outbox.items(statuses=[OutboxStatus.PENDING], recipient=user_id)
     }
 
 
@@ -143,7 +144,7 @@ def test_bookmark_within_lead_time_is_said_in_the_confirmation(planned: Core) ->
     result = planned.act(BOOKMARK, button["value"], "U1", late)
     assert result.notice is not None
     assert "It starts in 7 min, within your 10-minute reminder time" in result.notice.text
-    assert planned.store.deliveries_for("U1") == []
+    assert planned.store.outbox.items(recipient="U1") == []
 
 
 def test_bookmark_early_enough_adds_no_line(planned: Core) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.outbox.messenger import PermanentError, TransientError
 from bot.reload import Status
-from bot.store import DeliveryStatus
+from bot.storage.outbox import OutboxStatus
 from schedule.model import Schedule, Session
 from tests.bot.reload.conftest import AT, World, base_schedule, make_world, write
 from tests.factories import local, schedule, session
@@ -94,8 +94,8 @@ def test_renamed_id_carries_bookmarks_and_reminders_without_dm(world: World) -> 
     assert outcome.diff is not None
     assert outcome.diff.id_changes == {"b": "b-renamed"}
     assert world.store.bookmarks("U1") == {"b-renamed"}
-    [delivery] = world.store.deliveries_for("U1", [DeliveryStatus.PENDING])
-    assert (delivery.session_id, delivery.start_at) == ("b-renamed", old.start)
+    [delivery] = world.store.outbox.items(statuses=[OutboxStatus.PENDING], recipient="U1")
+    assert (delivery.session_id, delivery.starts_at) == ("b-renamed", old.start)
     assert world.notifier.sent == []
 
 

@@ -16,7 +16,8 @@ from bot.reminders.pacing import Pacer
 from bot.schedule_source import ScheduleSource
 from bot.settings import Settings
 from bot.slack_edge import SlackMessenger, make_client
-from bot.store import DeliveryStatus, Store
+from bot.storage.outbox import OutboxStatus
+from bot.store import Store
 from schedule.importers import dump_schedule
 from schedule.model import Schedule
 from tests.factories import local, schedule, session
@@ -70,7 +71,7 @@ def test_moved_session_is_reminded_at_its_new_time(
     keynote = core.index.get("keynote")
     assert keynote is not None
     core.set_bookmark("U1", keynote, True, clock.now())
-    [planned] = store.deliveries_for("U1", [DeliveryStatus.PENDING])
+    [planned] = store.outbox.items(statuses=[OutboxStatus.PENDING], recipient="U1")
     assert planned.due_at == local("2013-11-05 11:05")
 
     later = local("2013-11-05 14:00")
@@ -84,7 +85,7 @@ def test_moved_session_is_reminded_at_its_new_time(
     [notice] = slack.wait_for("chat.postMessage")
     text = notice.params["text"]
     assert "Tue 5 Nov 11:15–11:55, Room 204-205 → Tue 5 Nov 14:00–14:40" in text
-    [pending] = store.deliveries_for("U1", [DeliveryStatus.PENDING])
+    [pending] = store.outbox.items(statuses=[OutboxStatus.PENDING], recipient="U1")
     assert pending.due_at == local("2013-11-05 13:50")
 
     engine = ReminderEngine(core, clock, messenger, settings, "w1")
@@ -98,8 +99,8 @@ def test_moved_session_is_reminded_at_its_new_time(
         assert reminder.params["text"].startswith("Starts in 10 min: Nova Keynote — 14:00")
         wait_until(
             lambda: (
-                [d.status for d in store.deliveries_for("U1", [DeliveryStatus.SENT])]
-                == [DeliveryStatus.SENT]
+                [d.status for d in store.outbox.items(statuses=[OutboxStatus.SENT], recipient="U1")]
+                == [OutboxStatus.SENT]
             )
         )
         time.sleep(0.3)

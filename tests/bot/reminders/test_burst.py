@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.store import DeliveryStatus, Store
+from bot.storage.outbox import OutboxStatus
+from bot.store import Store
 from tests.bot.reminders.support import Burst, RecordingSlack, prepare_burst
 from tests.support.slack_requests import dm_channel_id
 
@@ -46,10 +47,10 @@ def test_crash_mid_burst_loses_nothing_and_repeats_only_in_flight(
         with Store.open(store_url) as store:
             in_flight = [
                 d
-                for d in store.deliveries_in(statuses=[DeliveryStatus.CLAIMED])
+                for d in store.outbox.items(statuses=[OutboxStatus.CLAIMED])
                 if d.claimed_by == "first"
             ]
-            sent_before = store.delivery_counts()["sent"]
+            sent_before = store.outbox.counts()["sent"]
         assert sent_before < BURST, "the kill came after the burst"
         burst.spawn("second", "--lease", "5", "--workers", str(WORKERS), "--until-done", rate=150)
         finish(burst, 1)
@@ -61,7 +62,7 @@ def test_crash_mid_burst_loses_nothing_and_repeats_only_in_flight(
     assert repeats <= len(in_flight)
     assert repeats <= WORKERS
     with Store.open(store_url) as store:
-        assert store.delivery_counts()["sent"] == BURST
+        assert store.outbox.counts()["sent"] == BURST
 
 
 def test_three_replicas_send_each_reminder_exactly_once(
@@ -81,7 +82,7 @@ def test_three_replicas_send_each_reminder_exactly_once(
     assert set(received) == {dm_channel_id(user_id) for user_id in burst.users}
     assert set(received.values()) == {1}
     with Store.open(store_url) as store:
-        sent = store.deliveries_in(statuses=[DeliveryStatus.SENT])
+        sent = store.outbox.items(statuses=[OutboxStatus.SENT])
     assert len(sent) == BURST
     assert len({d.message_ts for d in sent}) == BURST
     senders = {d.claimed_by for d in sent}

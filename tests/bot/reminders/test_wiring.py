@@ -10,7 +10,7 @@ from bot.message import Message
 from bot.reminders import ConsoleMessenger, ReminderEngine, install_planning, start_engine
 from bot.reminders.pacing import Pacer
 from bot.runtime import Runtime
-from bot.store import DeliveryStatus
+from bot.storage.outbox import OutboxStatus
 from tests.bot.reminders.conftest import World
 from tests.factories import local
 
@@ -35,7 +35,7 @@ def test_start_engine_sends_through_the_console_messenger(world: World) -> None:
     assert user_id == "U1"
     assert message.text.startswith("Starts in 10 min: Nova Keynote")
     deadline = time.monotonic() + 10
-    while world.deliveries("U1")[0].status is not DeliveryStatus.SENT:
+    while world.deliveries("U1")[0].status is not OutboxStatus.SENT:
         assert time.monotonic() < deadline, "the console DM was never recorded sent"
         time.sleep(0.02)
     delivery = world.deliveries("U1")[0]
@@ -69,7 +69,7 @@ def test_workspace_switch_off_sends_nothing(world: World) -> None:
     world.at("2013-11-05 11:05")
     time.sleep(0.4)
     assert world.posts() == []
-    assert [d.status for d in world.deliveries("U1")] == [DeliveryStatus.PENDING]
+    assert [d.status for d in world.deliveries("U1")] == [OutboxStatus.PENDING]
 
 
 def test_engine_stops_cleanly_when_idle(world: World) -> None:
