@@ -22,10 +22,10 @@ from pathlib import Path
 from bench.query_bench import synthetic
 from bot.clock import fixed_clock
 from bot.core import Core
+from bot.outbox.messenger import PermanentError
 from bot.reload import NoticeSender, Reloader, plan_notices, schedule_digest
 from bot.reload.reloader import SEND_WORKERS
 from bot.reminders import install_planning
-from bot.outbox.messenger import PermanentError
 from bot.reminders.pacing import Pacer
 from bot.schedule_source import ScheduleSource
 from bot.settings import Settings

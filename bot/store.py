@@ -56,8 +56,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DISMISSED",
-    "Base",
     "MIGRATIONS_DIR",
+    "Base",
     "OutboxRepository",
     "Preferences",
     "Snapshot",

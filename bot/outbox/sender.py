@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from slack_sdk.models.blocks import Block
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.clock import Clock
@@ -39,6 +40,13 @@ T = TypeVar("T")
 Renderer = Callable[[OutboxItem, datetime], Message | None]
 """The message of a row at `at`, or None when the row no longer applies (planning decides)."""
 
+
+def stored_message(item: OutboxItem, at: datetime) -> Message:
+    """The message a notice or board row carries, as it was decided when it was queued."""
+    found = item.message_json()
+    blocks = tuple(Block.parse_all(found.get("blocks") or []))
+    return Message(text=str(found.get("text") or ""), blocks=blocks)
+
 Outcome = Callable[[OutboxItem, str, datetime], None]
 """Told each outcome ("sent", "reconciled", "missed", "failed", "retry") at an instant."""
 
@@ -50,6 +58,8 @@ READ_BACK_BEFORE = timedelta(minutes=10)
 class SendReport:
     """What sending did (one run, or several added up)."""
 
+    claimed: int = 0
+    """Rows claimed (each then sent, reconciled, retried, missed or failed)."""
     sent: int = 0
     reconciled: int = 0
     """Found by reading back: an earlier try had arrived, so it was not sent again."""
@@ -60,6 +70,7 @@ class SendReport:
 
     def add(self, other: SendReport) -> None:
         """Count `other` in."""
+        self.claimed += other.claimed
         self.sent += other.sent
         self.reconciled += other.reconciled
         self.retry += other.retry
@@ -150,6 +161,7 @@ class OutboxSender:
             per_channel=self.options.per_channel,
             horizon=timedelta(seconds=self.options.batch_seconds if runs else 0.0),
         )
+        report.claimed = len(claims)
         if claims:
             done = [self._pool.submit(self._deliver, claim, report) for claim in claims]
             wait_all(done)
@@ -174,9 +186,7 @@ class OutboxSender:
             report, upcoming = self.run_once(at or self.clock.now())
             total.add(report)
             now = at or self.clock.now()
-            if upcoming is None or upcoming > now or self._stop.is_set():
-                break
-            if not (report.sent or report.reconciled or report.missed or report.failed):
+            if upcoming is None or upcoming > now or self._stop.is_set() or not report.claimed:
                 break
         return total
 

@@ -23,13 +23,12 @@ from typing import TYPE_CHECKING
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from slack_sdk.models.blocks import Block
 
 from bot.clock import Clock, SystemClock
 from bot.core import Core
 from bot.message import Message
 from bot.outbox.messenger import Messenger
-from bot.outbox.sender import OutboxSender, Outcome, Renderer, SenderOptions
+from bot.outbox.sender import OutboxSender, Outcome, Renderer, SenderOptions, stored_message
 from bot.reminders.message import reminder_message
 from bot.reminders.planner import install_planning, on_planned, plan_reminders
 from bot.settings import Settings
@@ -58,12 +57,11 @@ def outbox_renderers(core: Core) -> dict[OutboxKind, Renderer]:
             return None  # the schedule changed under the claim: planning decides
         return reminder_message(core, item.recipient, session, at, item.due_at)
 
-    def stored(item: OutboxItem, at: datetime) -> Message | None:
-        found = item.message_json()
-        blocks = tuple(Block.parse_all(found.get("blocks") or []))
-        return Message(text=str(found.get("text") or ""), blocks=blocks)
-
-    return {OutboxKind.REMINDER: reminder, OutboxKind.NOTICE: stored, OutboxKind.BOARD: stored}
+    return {
+        OutboxKind.REMINDER: reminder,
+        OutboxKind.NOTICE: stored_message,
+        OutboxKind.BOARD: stored_message,
+    }
 
 
 class ReminderEngine:

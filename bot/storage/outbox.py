@@ -488,7 +488,7 @@ class OutboxRepository:
                 row.recipient.in_(batch),
                 or_(
                     and_(row.status == OutboxStatus.CLAIMED.value, row.lease_until > at),
-                    and_(row.status == OutboxStatus.SENT.value, row.slot_at > at - per_channel),
+                    and_(row.status == OutboxStatus.SENT.value, row.sent_at > at - per_channel),
                 ),
             )
             busy.update(conn.scalars(stmt))

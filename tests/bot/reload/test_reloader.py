@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.outbox.messenger import PermanentError, TransientError
 from bot.reload import Status
-from bot.storage.outbox import OutboxStatus
+from bot.storage.outbox import NewItem, OutboxKind, OutboxStatus, reminder_key
 from schedule.model import Schedule, Session
 from tests.bot.reload.conftest import AT, World, base_schedule, make_world, write
 from tests.factories import local, schedule, session
@@ -87,7 +87,22 @@ def test_renamed_id_carries_bookmarks_and_reminders_without_dm(world: World) -> 
     """A session whose id changed with its title keeps its bookmarks and pending reminder."""
     old = next(s for s in base_schedule().sessions if s.id == "b")
     world.store.add_bookmark("U1", "b", AT)
-    world.store.plan_delivery("U1", "b", old.start, old.start - timedelta(minutes=10), AT)
+    due = old.start - timedelta(minutes=10)
+    world.store.outbox.enqueue(
+        [
+            NewItem(
+                OutboxKind.REMINDER,
+                reminder_key("U1", "b", old.start),
+                "U1",
+                due,
+                due,
+                old.start + timedelta(minutes=5),
+                session_id="b",
+                starts_at=old.start,
+            )
+        ],
+        AT,
+    )
     renamed = dataclasses.replace(old, id="b-renamed", title="B, renamed")
     world.publish(edited(renamed, drop=("b",)))
     outcome = world.reloader.reload()
@@ -231,15 +246,20 @@ def test_bookmarks_made_after_a_change_do_not_get_its_notice(
 
 
 def test_transient_failures_are_given_back_and_sent_later(world: World) -> None:
-    """A DM failing for now is retried, then its claim is released for a later announcement."""
+    """A DM failing for now stays queued (announcing again adds nothing) and goes out on retry."""
     world.store.add_bookmark("U1", "a", AT)
-    world.notifier.failures["U1"] = [TransientError("ratelimited")] * 3
+    world.notifier.failures["U1"] = [TransientError("ratelimited")] * 2
     world.publish(edited(moved("a", "2013-11-05 16:00")))
     world.reloader.reload()
     assert world.notifier.sent == []
     assert world.reloader.reports[-1].retry == 1
-    assert len(world.reloader.announce_latest()) == 1
+    assert world.reloader.announce_latest() == ()
+    sender = world.reloader.sender
+    assert sender is not None
+    assert sender.drain(AT + timedelta(minutes=1)).retry == 1
+    assert sender.drain(AT + timedelta(minutes=2)).sent == 1
     assert len(world.notifier.to("U1")) == 1
+    assert sender.drain(AT + timedelta(minutes=3)).claimed == 0
 
 
 def test_permanent_failures_are_not_retried(world: World) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+from bot.storage.outbox import NewItem, OutboxKind
 from bot.store import Store
 from tests.bot.reload.conftest import AT
 
@@ -69,14 +70,17 @@ def test_bookmarkers_and_followers_in_bulk(store: Store) -> None:
     assert store.bookmarkers_of([]) == {}
 
 
-def test_claimed_change_notices_lists_claims_of_those_keys(store: Store) -> None:
-    """Claimed and sent notices of the given keys are listed; released ones are not."""
-    assert store.claim_change_notice("U1", "change:1", AT)
-    assert store.claim_change_notice("U2", "change:1", AT)
-    assert store.claim_change_notice("U1", "change:2", AT)
-    store.mark_change_notice_sent("U2", "change:1", "1.0")
-    store.release_change_notice("U1", "change:1")
-    assert store.claimed_change_notices(["change:1", "change:3"]) == {("U2", "change:1")}
+def test_queued_notice_keys_are_found_in_batches(store: Store) -> None:
+    """Every queued notice key is found, over more keys than one IN list holds; others are not."""
+    notices = [
+        NewItem(
+            OutboxKind.NOTICE, f"notice:U{n}:change:1", f"U{n}", AT, AT, AT + timedelta(hours=1)
+        )
+        for n in range(1500)
+    ]
+    assert store.outbox.enqueue(notices, AT) == 1500
+    asked = [n.key for n in notices] + ["notice:U1:change:2"]
+    assert store.outbox.queued_keys(asked) == {n.key for n in notices}
 
 
 def test_analyze_leaves_the_data_alone(store: Store) -> None:

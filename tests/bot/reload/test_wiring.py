@@ -12,11 +12,11 @@ from bot.cli import main
 from bot.clock import fixed_clock
 from bot.core import Core
 from bot.message import Message
-from bot.reload import start_reloader, start_schedule
+from bot.reload import start_schedule
 from bot.reminders import ConsoleMessenger
-from bot.reminders.pacing import Pacer
 from bot.runtime import Runtime
 from bot.schedule_source import ScheduleSource
+from bot.services import start_services
 from bot.settings import Settings
 from bot.store import Store
 from tests.bot.reload.conftest import AT, base_schedule, write
@@ -26,7 +26,7 @@ from tests.factories import local, schedule
 def test_a_reload_from_the_command_line_reaches_the_running_bot(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`summit-bot reload` beside a running bot: the bot takes it up and sends the DM once."""
+    """`summit-bot reload` beside a running bot: the bot takes it up and its engine sends the DM once."""
     url = f"sqlite:///{tmp_path / 'bot.db'}"
     path = write(tmp_path / "schedule.json", base_schedule())
     settings = dataclasses.replace(
@@ -47,12 +47,9 @@ def test_a_reload_from_the_command_line_reaches_the_running_bot(
         shown.append((user_id, message))
         arrived.set()
 
-    reloader = start_reloader(
-        runtime,
-        ConsoleMessenger(show),
-        pacer=Pacer(1000.0, per_channel_seconds=0.0),
-        startup=startup,
-    )
+    runtime.startup = startup
+    services = start_services(runtime, ConsoleMessenger(show))
+    reloader = services.reloader
     try:
         store.add_bookmark("U1", "a", AT)
         sessions = {s.id: s for s in base_schedule().sessions}
@@ -73,5 +70,5 @@ def test_a_reload_from_the_command_line_reaches_the_running_bot(
         assert user_id == "U1"
         assert message.text.startswith("Schedule change: A:")
     finally:
-        reloader.stop()
+        services.stop()
         store.close()
