@@ -68,6 +68,16 @@ def test_remind_minutes_sets_lead_and_moves_reminders(planned: Core) -> None:
     assert "default" not in shown
 
 
+def test_remind_zero_tells_the_truth_and_plans_at_the_start(planned: Core) -> None:
+    """`/nova remind 0` says "as each bookmarked session starts" and plans the DM at the start."""
+    bookmark(planned, "U1", FIRST)
+    answer = planned.answer("remind 0", "U1", AT).text
+    assert "I DM you as each bookmarked session starts" in answer
+    assert due_times(planned, "U1") == {FIRST: "11:15"}
+    [row] = planned.store.outbox.items(statuses=[OutboxStatus.PENDING], recipient="U1")
+    assert row.not_before == row.starts_at  # never before it starts
+
+
 def test_remind_off_and_on(planned: Core) -> None:
     """`off` cancels coming reminders and `on` plans them again."""
     bookmark(planned, "U1", FIRST)

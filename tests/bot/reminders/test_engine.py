@@ -301,3 +301,32 @@ def test_clock_without_reminders_schedules_nothing(world: World, speed: float) -
     assert engine.run_once(world.clock.now()) is None
     assert world.step(engine, "2013-11-05 13:00") is None
     assert world.posts() == []
+
+
+def test_lead_zero_is_sent_as_the_session_starts(world: World) -> None:
+    """`remind 0`: nothing before the start; at the start the DM says it is starting now."""
+    world.store.set_lead_minutes("U1", 0)
+    world.bookmark("U1", "keynote")
+    engine = world.engine(start=False)
+    assert world.step(engine, "2013-11-05 11:14:59") == local("2013-11-05 11:15")
+    assert world.posts() == []
+    world.step(engine, "2013-11-05 11:15")
+    [call] = world.posts()
+    assert call.params["text"].startswith("Starting now: Nova Keynote")
+    assert statuses(world, "U1") == [OutboxStatus.SENT]
+
+
+def test_lead_zero_burst_goes_out_within_the_first_minute(world: World) -> None:
+    """Forty people with lead 0 at 50 messages a second: all sent after the start, within a minute."""
+    people = [f"U{i:02d}" for i in range(40)]
+    for user in people:
+        world.store.set_lead_minutes(user, 0)
+        world.bookmark(user, "keynote")
+    start = local("2013-11-05 11:15")
+    world.clock.set(start - timedelta(seconds=1), speed=1.0)
+    world.engine()
+    world.slack.wait_for("chat.postMessage", 40, timeout=15)
+    for user in people:
+        wait_status(world, user, OutboxStatus.SENT)
+    sent = [d.slot_at for user in people for d in world.deliveries(user)]
+    assert all(slot is not None and start <= slot < start + timedelta(minutes=1) for slot in sent)
