@@ -148,7 +148,7 @@ class OutboxSender:
         waiting than one claim takes.
         """
         report = SendReport()
-        self._record_unrecorded(report)
+        self._record_unrecorded()
         # Rows whose window opens within the next batch are taken now, each to wait for
         # its slot; a stopped clock has no future to wait for.
         runs = self.clock.wall_seconds_until(at + timedelta(seconds=1)) is not None
@@ -169,6 +169,7 @@ class OutboxSender:
                 error = future.exception()
                 if error is not None:
                     log.error("outbox: sending failed unexpectedly: %s", error)
+            self._record_unrecorded()
         if len(claims) >= self.batch:
             return report, at
         with self._lock:
@@ -296,29 +297,34 @@ class OutboxSender:
     def _record(
         self, item: OutboxItem, channel: str, ts: str, report: SendReport, outcome: str
     ) -> None:
-        """Record a message that exists; kept in memory and tried again if the database fails."""
-        try:
-            self.outbox.mark_sent(item.id, channel, ts, self.clock.now())
-        except SQLAlchemyError as exc:
-            log.warning("outbox %s: sent as %s, not recorded yet: %s", item.key, ts, exc)
-            with self._lock:
-                self._unrecorded.append((item, channel, ts))
+        """Note a message that exists; recorded with the others of the run, after sending.
+
+        Recording in one statement after the batch keeps the sending threads off the
+        database (a wait for its lock would make them miss their slots); the lease covers
+        the gap, and a crash before recording is found by the next claimer's read-back.
+        """
         with self._lock:
+            self._unrecorded.append((item, channel, ts))
             if outcome == "sent":
                 report.sent += 1
             else:
                 report.reconciled += 1
         self._tell(item, outcome)
 
-    def _record_unrecorded(self, report: SendReport) -> None:
+    def _record_unrecorded(self) -> None:
+        """Record what was sent; kept in memory and tried again when the database fails."""
         with self._lock:
             waiting, self._unrecorded = self._unrecorded, []
-        for item, channel, ts in waiting:
-            try:
-                self.outbox.mark_sent(item.id, channel, ts, self.clock.now())
-            except SQLAlchemyError:
-                with self._lock:
-                    self._unrecorded.append((item, channel, ts))
+        if not waiting:
+            return
+        try:
+            self.outbox.mark_sent_many(
+                [(item.id, channel, ts) for item, channel, ts in waiting], self.clock.now()
+            )
+        except SQLAlchemyError as exc:
+            log.warning("outbox: %d sent, not recorded yet: %s", len(waiting), exc)
+            with self._lock:
+                self._unrecorded[:0] = waiting
 
     def _transient(
         self, item: OutboxItem, exc: TransientError, uncertain: bool, report: SendReport

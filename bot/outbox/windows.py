@@ -18,10 +18,10 @@ from datetime import datetime, timedelta
 
 from bot.storage.outbox import WindowRow
 
-HEADROOM = 0.02
+HEADROOM = 0.03
 """The share of the workspace's rate kept unused, so jitter never makes a second exceed it."""
 
-MARGIN = timedelta(seconds=0.5)
+MARGIN = timedelta(seconds=0.3)
 """How long before its backward slot a message's window opens: room for a late sender."""
 
 

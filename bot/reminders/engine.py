@@ -162,7 +162,9 @@ class ReminderEngine:
         self.clock.subscribe(self.wake)
         scheduler = BackgroundScheduler(
             timezone=UTC,
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            # A wake while a step runs starts a second instance, which only asks the
+            # running one to go round again (see `_tick`).
+            job_defaults={"coalesce": True, "max_instances": 4, "misfire_grace_time": None},
         )
         scheduler.start()
         self._scheduler = scheduler

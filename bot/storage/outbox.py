@@ -139,6 +139,7 @@ class BudgetRow(Base):
     name: Mapped[str] = mapped_column(String(32))
     next_slot_at: Mapped[datetime] = mapped_column(UTCDateTime())
     failures: Mapped[int] = mapped_column(Integer, default=0)
+    held_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 @dataclass(frozen=True, slots=True)
@@ -526,24 +527,30 @@ class OutboxRepository:
     ) -> datetime:
         """Hold every sender back after a failed call; returns when sending may go on.
 
-        With `retry_after` (a 429) everybody waits that long; otherwise the wait doubles
-        with each failure in a row, from `base` up to `cap` seconds (an outage).
+        With `retry_after` (a 429) everybody waits that long. Otherwise (an outage) the
+        hold doubles with each failure after the previous hold ended, from `base` up to
+        `cap` seconds; failures of calls made before or during a hold do not lengthen it.
         """
         at = utc(at, "at")
         budget = BudgetRow
         with self._db.write() as conn:
             cursor = self._lock_budget(conn, at)
-            failures = int(conn.scalar(select(budget.failures).where(budget.name == BUDGET)) or 0)
-            if retry_after is None:
-                wait = min(base * 2**failures, cap)
-                failures += 1
+            found = conn.execute(
+                select(budget.failures, budget.held_until).where(budget.name == BUDGET)
+            ).one()
+            failures, held = int(found.failures or 0), found.held_until
+            if retry_after is not None:
+                until = at + timedelta(seconds=retry_after)
+            elif held is not None and at < held:
+                until = held  # the same outage: already held back
             else:
-                wait = retry_after
-            until = max(cursor, at + timedelta(seconds=wait))
+                until = at + timedelta(seconds=min(base * 2**failures, cap))
+                failures += 1
+            until = max(until, held or until)
             conn.execute(
                 update(budget)
                 .where(budget.name == BUDGET)
-                .values(next_slot_at=until, failures=failures)
+                .values(next_slot_at=max(cursor, until), failures=failures, held_until=until)
             )
         return until
 
@@ -611,6 +618,34 @@ class OutboxRepository:
         )
         with self._db.write() as conn:
             return conn.execute(stmt).rowcount == 1
+
+    def mark_sent_many(self, sent: Sequence[tuple[int, str, str]], at: datetime) -> int:
+        """Record many rows sent at once, each (id, channel, ts); returns how many were recorded."""
+        at = utc(at, "at")
+        row = OutboxRow
+        stmt = (
+            update(row)
+            .where(
+                row.id == bindparam("b_id"),
+                # No IN list: an expanding parameter cannot go with executemany.
+                or_(
+                    row.status == OutboxStatus.PENDING.value,
+                    row.status == OutboxStatus.CLAIMED.value,
+                ),
+            )
+            .values(
+                status=OutboxStatus.SENT.value,
+                sent_at=at,
+                channel_id=bindparam("b_channel"),
+                message_ts=bindparam("b_ts"),
+                lease_until=None,
+                uncertain=False,
+                error=None,
+                updated_at=at,
+            )
+        )
+        params = [{"b_id": i, "b_channel": c, "b_ts": ts} for i, c, ts in sorted(sent)]
+        return self._many(stmt, params)
 
     def release(
         self,

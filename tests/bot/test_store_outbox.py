@@ -309,19 +309,22 @@ def test_next_wake_is_the_earliest_window_retry_or_lease_end(store: Store) -> No
 
 
 def test_failures_hold_every_sender_back_growing_until_a_success(store: Store) -> None:
-    """Failures in a row push the next slot out, doubling; a Retry-After is waited as asked."""
+    """Failures after each hold double it; failures during a hold do not; a 429 waits as asked."""
     first = store.outbox.report_failure(T0, retry_after=None, base=1.0, cap=8.0)
-    second = store.outbox.report_failure(T0, retry_after=None, base=1.0, cap=8.0)
-    assert (first, second) == (T0 + SECOND, T0 + 2 * SECOND)
+    during = store.outbox.report_failure(T0 + STEP, retry_after=None, base=1.0, cap=8.0)
+    assert (first, during) == (T0 + SECOND, T0 + SECOND)
+    second = store.outbox.report_failure(T0 + SECOND, retry_after=None, base=1.0, cap=8.0)
+    assert second == T0 + 3 * SECOND
     assert store.outbox.budget_failures() == 2
-    assert store.outbox.grant(T0, 1, STEP) == [T0 + 2 * SECOND]
+    assert store.outbox.grant(T0, 1, STEP) == [T0 + 3 * SECOND]
     asked = store.outbox.report_failure(T0, retry_after=30.0, base=1.0, cap=8.0)
     assert asked == T0 + timedelta(seconds=30)
     store.outbox.report_success()
     assert store.outbox.budget_failures() == 0
+    at = T0 + timedelta(seconds=30)
     for _ in range(6):
-        capped = store.outbox.report_failure(T0, retry_after=None, base=1.0, cap=8.0)
-    assert capped == T0 + timedelta(seconds=30)  # never earlier than already promised
+        at = store.outbox.report_failure(at, retry_after=None, base=1.0, cap=8.0)
+    assert at == T0 + timedelta(seconds=30 + 1 + 2 + 4 + 8 + 8 + 8)  # capped at 8 s
 
 
 # -- the rest ----------------------------------------------------------------------------

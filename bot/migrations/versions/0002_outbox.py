@@ -91,6 +91,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(32), nullable=False),
         sa.Column("next_slot_at", Instant, nullable=False),
         sa.Column("failures", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("held_until", Instant, nullable=True),
         sa.PrimaryKeyConstraint("name", name="pk_outbox_budget"),
     )
     bind = op.get_bind()

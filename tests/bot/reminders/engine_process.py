@@ -1,10 +1,12 @@
 """A bot process running only the reminder engine, for the crash and replica tests.
 
-`python -m tests.bot.reminders.engine_process --worker-id W [--lease S] [--until-done]`
+`python -m tests.bot.reminders.engine_process --worker-id W [--lease S] [--client-timeout S]
+[--until-done]`
 reads its settings from the environment (DATABASE_URL, SLACK_API_URL, SLACK_BOT_TOKEN,
 SUMMIT_BOT_SCHEDULE, SUMMIT_BOT_SLACK_MESSAGES_PER_SECOND, SUMMIT_BOT_CLOCK_START), prints
 "ready <seconds the wall clock is ahead of the engine's clock>" once the engine runs, and stops on SIGTERM, or with --until-done once no reminder is pending or
-claimed (checked every 0.1 s; a bounded --max-seconds ends it in any case).
+claimed and something was queued (checked every 0.1 s; a bounded --max-seconds ends it in
+any case).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--worker-id", required=True)
     parser.add_argument("--lease", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--client-timeout", type=float, default=10.0)
+    parser.add_argument("--recheck", type=float, default=30.0)
     parser.add_argument("--until-done", action="store_true")
     parser.add_argument("--max-seconds", type=float, default=90.0)
     args = parser.parse_args(argv)
@@ -35,7 +39,7 @@ def main(argv: list[str]) -> int:
     settings = Settings.from_env(env_file=None)
     runtime = build_runtime(settings)
     store = runtime.core.store
-    messenger = SlackMessenger.from_settings(settings, store)
+    messenger = SlackMessenger.from_settings(settings, store, timeout=args.client_timeout)
     engine = ReminderEngine(
         runtime.core,
         runtime.clock,
@@ -44,6 +48,7 @@ def main(argv: list[str]) -> int:
         args.worker_id,
         workers=args.workers,
         lease_seconds=args.lease,
+        recheck_seconds=args.recheck,
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -56,7 +61,7 @@ def main(argv: list[str]) -> int:
     while not stop.wait(0.1) and time.monotonic() < deadline:
         if args.until_done:
             counts = store.outbox.counts()
-            if counts["pending"] == 0 and counts["claimed"] == 0:
+            if counts["pending"] == 0 and counts["claimed"] == 0 and any(counts.values()):
                 finished = True
                 break
     engine.stop()

@@ -89,7 +89,7 @@ def test_database_gone_when_recording_keeps_the_result_and_records_it_later(
     world.bookmark("U1", "keynote")
     engine = world.engine(start=False)
     outbox = world.store.outbox
-    real = outbox.mark_sent
+    real = outbox.mark_sent_many
     failures = iter([OperationalError("UPDATE outbox", {}, Exception("server closed"))])
 
     def flaky(*args: object, **kwargs: object) -> bool:
@@ -98,7 +98,7 @@ def test_database_gone_when_recording_keeps_the_result_and_records_it_later(
             raise error
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(outbox, "mark_sent", flaky)
+    monkeypatch.setattr(outbox, "mark_sent_many", flaky)
     upcoming = world.step(engine, MOMENT)
     assert only(world).status is OutboxStatus.CLAIMED
     assert upcoming is not None
