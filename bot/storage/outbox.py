@@ -235,14 +235,17 @@ def _batches(items: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]
         yield items[start : start + size]
 
 
-def _claimable(at: datetime) -> ColumnElement[bool]:
-    """Rows a sender may take at `at`: pending ones in their window, claims whose lease ran out."""
+def _claimable(at: datetime, horizon: timedelta = timedelta(0)) -> ColumnElement[bool]:
+    """Rows a sender may take at `at`: pending ones whose window opens by `at + horizon`,
+    and claims whose lease ran out by `at` itself (never early: their holder may still send).
+    """
     row = OutboxRow
+    soon = at + horizon
     return or_(
         and_(
             row.status == OutboxStatus.PENDING.value,
-            row.not_before <= at,
-            or_(row.retry_at.is_(None), row.retry_at <= at),
+            row.not_before <= soon,
+            or_(row.retry_at.is_(None), row.retry_at <= soon),
         ),
         and_(row.status == OutboxStatus.CLAIMED.value, row.lease_until <= at),
     )
@@ -428,7 +431,7 @@ class OutboxRepository:
                 _item(r)
                 for r in conn.execute(
                     select(*_COLUMNS)
-                    .where(_claimable(at + horizon))
+                    .where(_claimable(at, horizon))
                     .order_by(row.due_at, row.not_before, row.id)
                     .limit(limit * 4)
                 ).mappings()
@@ -450,7 +453,7 @@ class OutboxRepository:
                 taken = (
                     conn.execute(
                         update(row)
-                        .where(row.id == item.id, _claimable(at + horizon))
+                        .where(row.id == item.id, _claimable(at, horizon))
                         .values(
                             status=OutboxStatus.CLAIMED.value,
                             claimed_by=worker_id,
