@@ -19,6 +19,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.reminders.pacing import Pacer
+
 from bench.query_bench import synthetic
 from bot.clock import fixed_clock
 from bot.core import Core
@@ -26,7 +28,6 @@ from bot.outbox.messenger import PermanentError
 from bot.reload import NoticeSender, Reloader, plan_notices, schedule_digest
 from bot.reload.reloader import SEND_WORKERS
 from bot.reminders import install_planning
-from bot.reminders.pacing import Pacer
 from bot.schedule_source import ScheduleSource
 from bot.settings import Settings
 from bot.slack_edge import SlackMessenger, make_client

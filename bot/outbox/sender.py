@@ -47,6 +47,7 @@ def stored_message(item: OutboxItem, at: datetime) -> Message:
     blocks = tuple(Block.parse_all(found.get("blocks") or []))
     return Message(text=str(found.get("text") or ""), blocks=blocks)
 
+
 Outcome = Callable[[OutboxItem, str, datetime], None]
 """Told each outcome ("sent", "reconciled", "missed", "failed", "retry") at an instant."""
 

@@ -272,16 +272,17 @@ class OutboxRepository:
         """Queue rows whose key is new (a key already queued is told once); returns how many."""
         at = utc(at, "at")
         rows = [self._new_values(item, at) for item in items]
+        # One cached statement, executed for many rows ("insertmanyvalues": multi-row
+        # VALUES under the hood), a batch per short transaction.
+        stmt = (
+            self._db.insert(OutboxRow)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(OutboxRow.id)
+        )
         added = 0
         for batch in _batches(rows):
-            stmt = (
-                self._db.insert(OutboxRow)
-                .values(list(batch))
-                .on_conflict_do_nothing(index_elements=["key"])
-                .returning(OutboxRow.id)
-            )
             with self._db.write() as conn:
-                added += len(conn.execute(stmt).all())
+                added += len(conn.execute(stmt, list(batch)).all())
         return added
 
     @staticmethod
