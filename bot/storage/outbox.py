@@ -236,8 +236,10 @@ def _batches(items: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]
 
 
 def _claimable(at: datetime, horizon: timedelta = timedelta(0)) -> ColumnElement[bool]:
-    """Rows a sender may take at `at`: pending ones whose window opens by `at + horizon`,
-    and claims whose lease ran out by `at` itself (never early: their holder may still send).
+    """Rows a sender may take at `at`.
+
+    Pending rows whose window opens by `at + horizon`, and claims whose lease ran out by
+    `at` itself (never early: their holder may still send).
     """
     row = OutboxRow
     soon = at + horizon

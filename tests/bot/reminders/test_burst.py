@@ -68,8 +68,10 @@ def exactly_once(burst: Burst, slack: RecordingSlack, store_url: str) -> None:
 
 
 def slots_within_the_rate(slots_log: Path) -> None:
-    """Every slot any process was granted (claims and grants, failed calls included) is at
-    least 1/R after the one before it, across the processes: no second holds more than R.
+    """No second holds more than R of the slots any process was granted.
+
+    Every slot (claims and grants, failed calls included) is at least 1/R after the one
+    before it, across the processes.
     """
     slots = sorted(float(line) for line in slots_log.read_text().split())
     gaps = [b - a for a, b in itertools.pairwise(slots)]
