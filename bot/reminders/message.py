@@ -73,7 +73,7 @@ def reminder_message(
 
 
 def _begun(at: datetime, session: Session) -> str | None:
-    """ "Starting now" / "Started 3 min ago" once the session has begun (lead 0, or late)."""
+    """The headline once the session has begun (lead 0, or late): "Starting now", "Started 3 min ago"."""
     if at < session.start:
         return None
     ago = int((at - session.start).total_seconds() // 60)
