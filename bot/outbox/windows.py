@@ -18,6 +18,9 @@ from datetime import datetime, timedelta
 
 from bot.storage.outbox import WindowRow
 
+Range = tuple[datetime, datetime]
+"""A range of due instants, both ends included."""
+
 HEADROOM = 0.03
 """The share of the workspace's rate kept unused, so jitter never makes a second exceed it."""
 
@@ -54,3 +57,39 @@ def changed_windows(
     listed = list(rows)
     opens = open_windows(listed, interval, margin)
     return [(row.id, opens[row.id]) for row in listed if opens[row.id] != row.not_before]
+
+
+CONTEXT = timedelta(minutes=15)
+"""How far around the changed due instants windows are planned again.
+
+A burst longer than this (18,000 messages at 20 a second) is re-planned only in part.
+"""
+
+
+def window_ranges(dues: Iterable[datetime], context: timedelta = CONTEXT) -> list[Range]:
+    """The due-instant ranges to plan again around `dues`, merged where they overlap.
+
+    Each range reaches `context` below (earlier rows a burst pushes early) and above (the
+    later rows whose slots come before it) its changed instants.
+    """
+    ranges: list[Range] = []
+    for due in sorted(set(dues)):
+        low, high = due - context, due + context
+        if ranges and low <= ranges[-1][1]:
+            ranges[-1] = (ranges[-1][0], high)
+        else:
+            ranges.append((low, high))
+    return ranges
+
+
+def changed_in_range(
+    rows: Iterable[WindowRow], top: datetime, interval: timedelta, margin: timedelta = MARGIN
+) -> list[tuple[int, datetime]]:
+    """`changed_windows` of `rows`, leaving the rows due after `top` (context only) alone."""
+    listed = list(rows)
+    due = {row.id: row.due_at for row in listed}
+    return [
+        (row_id, opens)
+        for row_id, opens in changed_windows(listed, interval, margin)
+        if due[row_id] <= top
+    ]

@@ -106,8 +106,11 @@ def read_notice_inputs(
     followers = store.followers_of(tracks, before=before) if items else {}
     neighbour_ids = {s.id for i in items if i.new is not None for s in new.overlaps(i.new)}
     fans = {k: set(v) for k, v in store.bookmarkers_of(neighbour_ids).items()}
-    people = {u for users in (*bookmarkers.values(), *followers.values()) for u in users}
-    keys = [notice_key(u, i.key) for i in items for u in people]
+    keys = []
+    for item in items:
+        sessions = [s for s in (item.old, item.new) if s is not None]
+        bookmarked, followed_by = _audience(sessions, bookmarkers, followers)
+        keys += [notice_key(u, item.key) for u in bookmarked | followed_by.keys()]
     return NoticeInputs(bookmarkers, followers, fans, store.outbox.queued_keys(keys))
 
 
@@ -128,9 +131,11 @@ def decide_notices(
     """
     zone = new.schedule.zone
     notices: list[Notice] = []
+    # People with the same reason and clashes get the same message: rendered once.
+    rendered: dict[tuple[str, str, tuple[str, ...]], Message] = {}
     for item in _items(diff, at):
         sessions = [s for s in (item.old, item.new) if s is not None]
-        fans, followed_by = _audience(sessions, inputs)
+        fans, followed_by = _audience(sessions, inputs.bookmarkers, inputs.followers)
         give_up = max(s.end for s in sessions)
         overlapping = (
             new.overlaps(item.new) if item.new is not None and item.change is not None else []
@@ -144,24 +149,31 @@ def decide_notices(
                 if user_id in fans
                 else f"You follow the {followed_by[user_id]} track."
             )
-            message = (
-                moved_message(item.change, zone, clashes, reason, command)
-                if item.change is not None
-                else cancelled_message(item.old, zone, reason, command)
-            )
+            memo = (item.key, reason, tuple(s.id for s in clashes))
+            message = rendered.get(memo)
+            if message is None:
+                message = rendered[memo] = (
+                    moved_message(item.change, zone, clashes, reason, command)
+                    if item.change is not None
+                    else cancelled_message(item.old, zone, reason, command)
+                )
             session_id = item.new.id if item.new is not None else item.old.id
             notices.append(Notice(user_id, item.key, session_id, message, give_up))
     return notices
 
 
-def _audience(sessions: list[Session], inputs: NoticeInputs) -> tuple[set[str], dict[str, str]]:
+def _audience(
+    sessions: list[Session],
+    bookmarkers: Mapping[str, Sequence[str]],
+    followers: Mapping[str, Sequence[str]],
+) -> tuple[set[str], dict[str, str]]:
     """Who bookmarked one of `sessions`, and who follows their track (person → track)."""
     fans: set[str] = set()
     for s in sessions:
-        fans.update(inputs.bookmarkers.get(s.id, ()))
+        fans.update(bookmarkers.get(s.id, ()))
     followed_by: dict[str, str] = {}
     for s in sessions:
-        for user_id in inputs.followers.get(s.track, ()) if s.track else ():
+        for user_id in followers.get(s.track, ()) if s.track else ():
             followed_by.setdefault(user_id, s.track)
     return fans, followed_by
 
@@ -190,6 +202,16 @@ NOTICE_MIN_LIFETIME = timedelta(minutes=15)
 
 def queue_notices(outbox: OutboxRepository, notices: Iterable[Notice], at: datetime) -> int:
     """Put `notices` in the outbox, due now (plan → database); returns how many are new."""
+    payloads: dict[int, str] = {}  # a message shared by many notices is serialised once
+
+    def payload(message: Message) -> str:
+        found = payloads.get(id(message))
+        if found is None:
+            found = payloads[id(message)] = json.dumps(
+                message.to_dict(), separators=(",", ":"), ensure_ascii=False
+            )
+        return found
+
     items = [
         NewItem(
             kind=OutboxKind.NOTICE,
@@ -199,7 +221,7 @@ def queue_notices(outbox: OutboxRepository, notices: Iterable[Notice], at: datet
             due_at=at,
             give_up_at=max(n.give_up_at or at + NOTICE_LIFETIME, at + NOTICE_MIN_LIFETIME),
             session_id=n.session_id or None,
-            payload=json.dumps(n.message.to_dict(), separators=(",", ":"), ensure_ascii=False),
+            payload=payload(n.message),
         )
         for n in notices
     ]

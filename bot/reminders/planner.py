@@ -23,7 +23,13 @@ from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.core import Core
-from bot.outbox.windows import changed_windows, send_interval
+from bot.outbox.windows import (
+    CONTEXT,
+    changed_in_range,
+    changed_windows,
+    send_interval,
+    window_ranges,
+)
 from bot.render import duration_words, minutes_between
 from bot.settings import Settings
 from bot.storage.outbox import (
@@ -282,10 +288,25 @@ def apply_plan(outbox: OutboxRepository, plan: ReminderPlan, at: datetime) -> in
     return outbox.cancel(plan.cancel, at)
 
 
-def plan_windows(outbox: OutboxRepository, at: datetime, per_second: float) -> int:
-    """Open each pending message's window early enough for the backlog; returns rows changed."""
-    rows = outbox.window_rows(at)
-    return outbox.set_windows(changed_windows(rows, send_interval(per_second)))
+def plan_windows(
+    outbox: OutboxRepository,
+    at: datetime,
+    per_second: float,
+    dues: Collection[datetime] | None = None,
+) -> int:
+    """Open pending messages' windows early enough for their backlog; returns rows changed.
+
+    With `dues` (the due instants a plan changed) only the rows around them are planned
+    again (`window_ranges`); without, every pending row due from `at` on.
+    """
+    interval = send_interval(per_second)
+    if dues is None:
+        return outbox.set_windows(changed_windows(outbox.window_rows(at), interval))
+    changed = 0
+    for low, high in window_ranges(dues):
+        rows = outbox.window_rows(max(low, at), high)
+        changed += outbox.set_windows(changed_in_range(rows, high - CONTEXT, interval))
+    return changed
 
 
 def read_inputs(
@@ -334,8 +355,11 @@ def plan_reminders(
     plan = decide_reminders(inputs, at, renew=renew)
     cancelled = apply_plan(core.store.outbox, plan, at)
     result = PlanResult(plan.planned, cancelled, plan.too_late)
-    if plan.new or plan.retime:
-        plan_windows(core.store.outbox, at, core.settings.slack_messages_per_second)
+    if plan.new or plan.retime or plan.cancel:
+        dropped = {i.id: i.due_at for i in inputs.existing}
+        dues = [n.due_at for n in plan.new] + [r.due_at for r in plan.retime]
+        dues += [dropped[i] for i in plan.cancel]
+        plan_windows(core.store.outbox, at, core.settings.slack_messages_per_second, dues)
     if result.changed:
         notify_planned(core)
     return result

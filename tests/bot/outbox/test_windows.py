@@ -8,7 +8,15 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.outbox.windows import MARGIN, changed_windows, open_windows, send_interval
+from bot.outbox.windows import (
+    CONTEXT,
+    MARGIN,
+    changed_in_range,
+    changed_windows,
+    open_windows,
+    send_interval,
+    window_ranges,
+)
 from bot.storage.outbox import WindowRow
 
 T0 = datetime(2013, 11, 5, 3, 0, tzinfo=UTC)
@@ -78,3 +86,21 @@ def test_sending_each_at_its_window_at_the_rate_is_never_late(
         assert opens[row.id] <= row.due_at - MARGIN
         backlog = sum(1 for other in given_rows if other.due_at >= row.due_at)
         assert row.due_at - opens[row.id] <= (backlog - 1) * interval + MARGIN
+
+
+def test_window_ranges_merge_around_the_changed_instants() -> None:
+    """Changed instants close together make one range; far apart, one range each."""
+    hour = timedelta(hours=1)
+    ranges = window_ranges([T0, T0 + timedelta(minutes=20), T0 + hour], CONTEXT)
+    assert ranges == [
+        (T0 - CONTEXT, T0 + timedelta(minutes=20) + CONTEXT),
+        (T0 + hour - CONTEXT, T0 + hour + CONTEXT),
+    ]
+
+
+def test_rows_above_a_range_are_context_and_never_rewritten() -> None:
+    """Rows past the top of a range shape the windows below it but are left alone."""
+    interval = send_interval(1.0)
+    given = rows([T0] * 3 + [T0 + CONTEXT + timedelta(seconds=1)])
+    changed = dict(changed_in_range(given, T0 + CONTEXT, interval))
+    assert set(changed) == {0, 1, 2}
