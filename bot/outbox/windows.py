@@ -59,10 +59,10 @@ def changed_windows(
     return [(row.id, opens[row.id]) for row in listed if opens[row.id] != row.not_before]
 
 
-CONTEXT = timedelta(minutes=15)
+CONTEXT = timedelta(minutes=2)
 """How far around the changed due instants windows are planned again.
 
-A burst longer than this (18,000 messages at 20 a second) is re-planned only in part.
+A backlog longer than this (2,400 messages at 20 a second) is re-planned only in part.
 """
 
 

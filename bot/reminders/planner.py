@@ -288,6 +288,10 @@ def apply_plan(outbox: OutboxRepository, plan: ReminderPlan, at: datetime) -> in
     return outbox.cancel(plan.cancel, at)
 
 
+RANGES_AT_MOST = 20
+"""Above this many separate ranges to re-plan, one pass over every pending row is cheaper."""
+
+
 def plan_windows(
     outbox: OutboxRepository,
     at: datetime,
@@ -297,13 +301,15 @@ def plan_windows(
     """Open pending messages' windows early enough for their backlog; returns rows changed.
 
     With `dues` (the due instants a plan changed) only the rows around them are planned
-    again (`window_ranges`); without, every pending row due from `at` on.
+    again (`window_ranges`), unless they are spread over more than `RANGES_AT_MOST`
+    ranges; otherwise every pending row due from `at` on.
     """
     interval = send_interval(per_second)
-    if dues is None:
+    ranges = window_ranges(dues) if dues is not None else []
+    if dues is None or len(ranges) > RANGES_AT_MOST:
         return outbox.set_windows(changed_windows(outbox.window_rows(at), interval))
     changed = 0
-    for low, high in window_ranges(dues):
+    for low, high in ranges:
         rows = outbox.window_rows(max(low, at), high)
         changed += outbox.set_windows(changed_in_range(rows, high - CONTEXT, interval))
     return changed

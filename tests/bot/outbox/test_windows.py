@@ -91,9 +91,9 @@ def test_sending_each_at_its_window_at_the_rate_is_never_late(
 def test_window_ranges_merge_around_the_changed_instants() -> None:
     """Changed instants close together make one range; far apart, one range each."""
     hour = timedelta(hours=1)
-    ranges = window_ranges([T0, T0 + timedelta(minutes=20), T0 + hour], CONTEXT)
+    ranges = window_ranges([T0, T0 + CONTEXT, T0 + hour], CONTEXT)
     assert ranges == [
-        (T0 - CONTEXT, T0 + timedelta(minutes=20) + CONTEXT),
+        (T0 - CONTEXT, T0 + 2 * CONTEXT),
         (T0 + hour - CONTEXT, T0 + hour + CONTEXT),
     ]
 
