@@ -15,9 +15,11 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bench.databases import fresh_database
+from bot.commands import build_registry
 from bot.core import Core
+from bot.core.schedule_source import ScheduleSource
+from bot.reload import Reloader
 from bot.reminders import plan_reminders
-from bot.schedule_source import ScheduleSource
 from bot.settings import Settings
 from bot.storage.outbox import OutboxStatus
 from bot.store import Store
@@ -37,9 +39,13 @@ def run(backend: str, people: int, rate: float) -> None:
     """Seed `people` bookmarks on `backend`, plan, plan again, re-time; print the times."""
     with fresh_database(backend) as url, Store.open(url) as store:
         users = [f"U{n:06d}" for n in range(people)]
-        store.add_bookmarks([(u, "s") for u in users], AT - timedelta(days=1))
+        store.bookmarks.add([(u, "s") for u in users], AT - timedelta(days=1))
         settings = replace(Settings(), database_url=url, slack_messages_per_second=rate)
-        core = Core(settings=settings, store=store, schedules=ScheduleSource(one_session()))
+        schedules = ScheduleSource(one_session())
+        reloader = Reloader(settings, store, schedules, background=False)
+        core = Core(
+            settings=settings, store=store, schedules=schedules, commands=build_registry(reloader)
+        )
         began = time.perf_counter()
         first = plan_reminders(core, AT)
         planned = time.perf_counter() - began
@@ -47,7 +53,7 @@ def run(backend: str, people: int, rate: float) -> None:
         again = plan_reminders(core, AT)
         idle = time.perf_counter() - began
         for user in users:
-            store.set_lead_minutes(user, 15)
+            store.people.set_lead_minutes(user, 15)
         began = time.perf_counter()
         moved = plan_reminders(core, AT)
         retimed = time.perf_counter() - began

@@ -21,13 +21,14 @@ from datetime import datetime, timedelta
 from bench.databases import fresh_database
 from bench.query_bench import synthetic
 from bot.clock import fixed_clock, make_clock
+from bot.commands import build_registry
 from bot.core import Core
+from bot.core.schedule_source import ScheduleSource
+from bot.edge.slack import SlackMessenger, make_client
 from bot.outbox.sender import OutboxSender, SenderOptions, stored_message
 from bot.reload import Reloader, schedule_digest
 from bot.reminders import install_planning, plan_reminders
-from bot.schedule_source import ScheduleSource
 from bot.settings import Settings
-from bot.slack_edge import SlackMessenger, make_client
 from bot.storage.outbox import OutboxKind, OutboxStatus
 from bot.store import Store
 from schedule.diff import ReloadGuard, diff_schedules
@@ -73,7 +74,7 @@ def seed(store: Store, schedule: Schedule, people: int, bookmarks: int) -> list[
         for n in range(people)
         for session_id in rng.sample(ids, per_person)
     ]
-    store.add_bookmarks(pairs, schedule.sessions[0].start - timedelta(days=1))
+    store.bookmarks.add(pairs, schedule.sessions[0].start - timedelta(days=1))
     return pairs
 
 
@@ -86,17 +87,24 @@ def run(backend: str, args: argparse.Namespace) -> None:
         settings = Settings(slack_messages_per_second=args.rate)
         clock = fixed_clock(at)
         source = ScheduleSource(old)
-        core = Core(settings=settings, store=store, schedules=source)
+        reloader = Reloader(settings, store, source, clock=clock)  # queues, sends nothing
+        core = Core(
+            settings=settings, store=store, schedules=source, commands=build_registry(reloader)
+        )
         began = time.perf_counter()
         everybody = plan_reminders(core, at)
         seeded = time.perf_counter() - began
         print(
-            f"{backend}: {store.bookmark_count()} bookmarks of {args.people} people on "
+            f"{backend}: {store.bookmarks.count()} bookmarks of {args.people} people on "
             f"{len(old.sessions)} sessions; planning all {len(everybody.planned)} reminders "
             f"took {seeded:.1f} s"
         )
-        store.advance_schedule_snapshot(
-            None, "bench", schedule_digest(old), dump_schedule(old), at - timedelta(hours=1)
+        store.snapshots.save(
+            "bench",
+            schedule_digest(old),
+            dump_schedule(old),
+            at - timedelta(hours=1),
+            previous_digest=None,
         )
         new = moved(old, args.moved)
 
@@ -109,7 +117,6 @@ def run(backend: str, args: argparse.Namespace) -> None:
         source.subscribe(lambda _old, _new: marks.__setitem__("replan", time.perf_counter()))
         install_planning(core, clock)
         source.subscribe(lambda _old, _new: marks.__setitem__("replanned", time.perf_counter()))
-        reloader = Reloader(settings, store, source, clock=clock)  # queues, sends nothing
         began = time.perf_counter()
         outcome = reloader.apply(new, "bench", at)
         applied = time.perf_counter() - began

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any, Protocol
 
-from bot.message import Message
+from bot.core.message import Message
 
 OUTBOX_EVENT = "summit_bot_outbox"
 """The `event_type` of the metadata every outbox message carries."""

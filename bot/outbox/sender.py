@@ -29,7 +29,7 @@ from slack_sdk.models.blocks import Block
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.clock import Clock
-from bot.message import Message
+from bot.core.message import Message
 from bot.outbox.messenger import Messenger, PermanentError, TransientError, outbox_metadata
 from bot.outbox.windows import send_interval
 from bot.storage.outbox import Claim, OutboxItem, OutboxKind, OutboxRepository, OutboxStatus

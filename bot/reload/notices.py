@@ -19,8 +19,8 @@ from datetime import datetime, timedelta, tzinfo
 
 from slack_sdk.models.blocks import Block
 
-from bot.message import Message, escape
-from bot.render import note, section, slack_date, time_range
+from bot.core.message import Message, escape
+from bot.render.blocks import note, section, slack_date, time_range
 from bot.storage.outbox import NewItem, OutboxKind, OutboxRepository
 from bot.store import Store
 from schedule.diff import (
@@ -102,10 +102,10 @@ def read_notice_inputs(
     items = _items(diff, at)
     ids = {i.old.id for i in items} | {i.new.id for i in items if i.new is not None}
     tracks = {s.track for i in items for s in (i.old, i.new) if s is not None and s.track}
-    bookmarkers = store.bookmarkers_of(ids, before=before) if items else {}
-    followers = store.followers_of(tracks, before=before) if items else {}
+    bookmarkers = store.bookmarks.bookmarkers(ids, before=before) if items else {}
+    followers = store.follows.followers(tracks, before=before) if items else {}
     neighbour_ids = {s.id for i in items if i.new is not None for s in new.overlaps(i.new)}
-    fans = {k: set(v) for k, v in store.bookmarkers_of(neighbour_ids).items()}
+    fans = {k: set(v) for k, v in store.bookmarks.bookmarkers(neighbour_ids).items()}
     keys = []
     for item in items:
         sessions = [s for s in (item.old, item.new) if s is not None]

@@ -11,6 +11,7 @@ up what other replicas planned.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -18,24 +19,22 @@ import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.clock import Clock, SystemClock
 from bot.core import Core
-from bot.message import Message
+from bot.core.message import Message
 from bot.outbox.messenger import Messenger
 from bot.outbox.sender import OutboxSender, Outcome, Renderer, SenderOptions, stored_message
 from bot.reminders.message import reminder_message
-from bot.reminders.planner import install_planning, on_planned, plan_reminders
+from bot.reminders.planner import on_planned, plan_reminders
 from bot.settings import Settings
 from bot.storage.outbox import OutboxItem, OutboxKind
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +87,13 @@ class ReminderEngine:
         max_retry_seconds: float = 30.0,
         per_channel_seconds: float = 1.0,
         on_outcome: Outcome | None = None,
+        scheduler: BaseScheduler | None = None,
     ) -> None:
-        """Prepare the engine; nothing runs until `start` (or `run_once`)."""
+        """Prepare the engine; nothing runs until `start` (or `run_once`).
+
+        Its jobs run on `scheduler`, the process's one (started and shut down by its
+        owner, the runtime); without one the engine runs a scheduler of its own.
+        """
         if workers < 1:
             raise ValueError("workers must be at least 1")
         if lease_seconds <= 0:
@@ -125,7 +129,8 @@ class ReminderEngine:
         self._state = threading.Lock()
         self._ticking = False
         self._rerun = False
-        self._scheduler: BackgroundScheduler | None = None
+        self._shared = scheduler
+        self._scheduler: BaseScheduler | None = None
         self._forget_planning: Callable[[], None] = _nothing
 
     # -- one step -------------------------------------------------------------------------
@@ -151,7 +156,6 @@ class ReminderEngine:
         """Plan everything once, then start sending; does nothing when already running."""
         if self._running or self._stopping:
             return
-        install_planning(self.core, self.clock)
         if not self.settings.reminders_enabled:
             log.info("reminders are turned off (SUMMIT_BOT_REMINDERS); none will be sent")
             return
@@ -160,13 +164,9 @@ class ReminderEngine:
         self._running = True
         self._forget_planning = on_planned(self.core, self.wake)
         self.clock.subscribe(self.wake)
-        scheduler = BackgroundScheduler(
-            timezone=UTC,
-            # A wake while a step runs starts a second instance, which only asks the
-            # running one to go round again (see `_tick`).
-            job_defaults={"coalesce": True, "max_instances": 4, "misfire_grace_time": None},
-        )
-        scheduler.start()
+        scheduler = self._shared or new_scheduler()
+        if scheduler is not self._shared:
+            scheduler.start()
         self._scheduler = scheduler
         scheduler.add_job(
             self.wake,
@@ -184,7 +184,11 @@ class ReminderEngine:
         self._stopping = True
         self._forget_planning()
         self.sender.close()
-        if self._scheduler is not None:
+        if self._scheduler is self._shared and self._scheduler is not None:
+            for job_id in (_DUE_JOB, _RECHECK_JOB):
+                with contextlib.suppress(JobLookupError):
+                    self._scheduler.remove_job(job_id)
+        elif self._scheduler is not None:
             self._scheduler.shutdown(wait=True)
         self._running = False
         log.info("reminder engine %s stopped", self.worker_id)
@@ -274,6 +278,14 @@ class ReminderEngine:
         return real_seconds * 3600.0 / wall
 
 
+def new_scheduler() -> BackgroundScheduler:
+    """A scheduler as a process needs one: UTC, runs coalesced, late runs never dropped."""
+    return BackgroundScheduler(
+        timezone=UTC,
+        job_defaults={"coalesce": True, "max_instances": 4, "misfire_grace_time": None},
+    )
+
+
 def quiet_scheduler_logs() -> None:
     """Keep APScheduler's line per job run out of the logs, unless configured otherwise."""
     scheduler_log = logging.getLogger("apscheduler")
@@ -283,12 +295,3 @@ def quiet_scheduler_logs() -> None:
 
 def _nothing() -> None:
     """Nothing to undo."""
-
-
-def start_engine(runtime: Runtime, messenger: Messenger) -> ReminderEngine:
-    """Start the reminder engine of this process over `runtime`, sending through `messenger`."""
-    engine = ReminderEngine(
-        runtime.core, runtime.clock, messenger, runtime.settings, default_worker_id()
-    )
-    engine.start()
-    return engine

@@ -15,25 +15,14 @@ Instants are the engine clock's (UTC); the store never reads the wall clock.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any, Final
 
 from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    CheckConstraint,
     ColumnElement,
     Connection,
-    Index,
-    Integer,
-    PrimaryKeyConstraint,
-    String,
-    Text,
-    UniqueConstraint,
     and_,
     bindparam,
     func,
@@ -41,11 +30,21 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import RowMapping
-from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.database import Database
-from bot.storage.types import Base, UTCDateTime, utc
+from bot.storage.records import (
+    DISMISSED,
+    OUTBOX_COLUMNS,
+    NewItem,
+    OutboxItem,
+    OutboxKind,
+    OutboxStatus,
+    Retime,
+    WindowRow,
+    outbox_item_from,
+    reminder_key,
+)
+from bot.storage.tables import BudgetRow, OutboxRow, utc
 
 __all__ = [
     "BUDGET",
@@ -60,174 +59,10 @@ __all__ = [
     "reminder_key",
 ]
 
-#: The `error` of a reminder its person cancelled (the bookmark stays).
-DISMISSED: Final = "dismissed by the person"
 #: The name of the workspace's budget row.
 BUDGET: Final = "slack"
 #: How many rows one statement (or one `IN` list) handles: short transactions.
 BATCH: Final = 1000
-
-
-class OutboxKind(StrEnum):
-    """What a row is: a reminder DM, a change notice DM, a channel board message."""
-
-    REMINDER = "reminder"
-    NOTICE = "notice"
-    BOARD = "board"
-
-
-class OutboxStatus(StrEnum):
-    """Where a row is in its life."""
-
-    PENDING = "pending"
-    CLAIMED = "claimed"
-    SENT = "sent"
-    MISSED = "missed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-
-class OutboxRow(Base):
-    """One message to send (created by migration 0002_outbox)."""
-
-    __tablename__ = "outbox"
-    __table_args__ = (
-        UniqueConstraint("key", name="uq_outbox_key"),
-        Index("ix_outbox_status_not_before", "status", "not_before"),
-        Index("ix_outbox_recipient_session", "recipient", "session_id"),
-        Index("ix_outbox_session_id", "session_id"),
-        CheckConstraint(
-            "status IN ('pending', 'claimed', 'sent', 'missed', 'failed', 'cancelled')",
-            name="ck_outbox_status",
-        ),
-        CheckConstraint("kind IN ('reminder', 'notice', 'board')", name="ck_outbox_kind"),
-    )
-
-    id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
-    )
-    kind: Mapped[str] = mapped_column(String(16))
-    key: Mapped[str] = mapped_column(Text)
-    recipient: Mapped[str] = mapped_column(String(64))
-    session_id: Mapped[str | None] = mapped_column(String(255))
-    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    not_before: Mapped[datetime] = mapped_column(UTCDateTime())
-    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    give_up_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    status: Mapped[str] = mapped_column(String(16))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    uncertain: Mapped[bool] = mapped_column(Boolean, default=False)
-    claimed_by: Mapped[str | None] = mapped_column(String(255))
-    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    slot_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    channel_id: Mapped[str | None] = mapped_column(String(64))
-    message_ts: Mapped[str | None] = mapped_column(String(64))
-    payload: Mapped[str | None] = mapped_column(Text)
-    error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-
-
-class BudgetRow(Base):
-    """The workspace's send budget: the next free slot and the outage back-off."""
-
-    __tablename__ = "outbox_budget"
-    __table_args__ = (PrimaryKeyConstraint("name", name="pk_outbox_budget"),)
-
-    name: Mapped[str] = mapped_column(String(32))
-    next_slot_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    failures: Mapped[int] = mapped_column(Integer, default=0)
-    held_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxItem:
-    """One row of the outbox and where it stands."""
-
-    id: int
-    kind: OutboxKind
-    key: str
-    recipient: str
-    session_id: str | None
-    starts_at: datetime | None
-    not_before: datetime
-    due_at: datetime
-    give_up_at: datetime
-    status: OutboxStatus
-    attempts: int
-    uncertain: bool
-    claimed_by: str | None
-    lease_until: datetime | None
-    slot_at: datetime | None
-    retry_at: datetime | None
-    sent_at: datetime | None
-    channel_id: str | None
-    message_ts: str | None
-    payload: str | None
-    error: str | None
-
-    @property
-    def user_id(self) -> str:
-        """The person a DM goes to (the recipient)."""
-        return self.recipient
-
-    def message_json(self) -> dict[str, Any]:
-        """The stored message (`text`, `blocks`) of a notice or board row."""
-        return dict(json.loads(self.payload or "{}"))
-
-
-@dataclass(frozen=True, slots=True)
-class NewItem:
-    """A row to queue."""
-
-    kind: OutboxKind
-    key: str
-    recipient: str
-    not_before: datetime
-    due_at: datetime
-    give_up_at: datetime
-    session_id: str | None = None
-    starts_at: datetime | None = None
-    payload: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Retime:
-    """A new send window for an existing row (`revive`: a cancelled row planned afresh)."""
-
-    id: int
-    not_before: datetime
-    due_at: datetime
-    give_up_at: datetime
-    revive: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class WindowRow:
-    """What window planning needs of a pending row."""
-
-    id: int
-    due_at: datetime
-    starts_at: datetime | None
-    not_before: datetime
-
-
-def reminder_key(user_id: str, session_id: str, starts_at: datetime) -> str:
-    """The unique key of the reminder of (person, session, start instant)."""
-    return f"reminder:{user_id}:{session_id}:{utc(starts_at):%Y%m%dT%H%M%SZ}"
-
-
-_COLUMNS: Final = tuple(getattr(OutboxRow, f.name) for f in fields(OutboxItem))
-
-
-def _item(values: RowMapping) -> OutboxItem:
-    found = dict(values)
-    found["kind"] = OutboxKind(found["kind"])
-    found["status"] = OutboxStatus(found["status"])
-    found["uncertain"] = bool(found["uncertain"])
-    return OutboxItem(**found)
 
 
 def _batches(items: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]:
@@ -433,9 +268,9 @@ class OutboxRepository:
             cursor = self._lock_budget(conn, at)
             self._expire(conn, at)
             candidates = [
-                _item(r)
+                outbox_item_from(r)
                 for r in conn.execute(
-                    select(*_COLUMNS)
+                    select(*OUTBOX_COLUMNS)
                     .where(_claimable(at, horizon))
                     .order_by(row.due_at, row.not_before, row.id)
                     .limit(limit * 4)
@@ -468,13 +303,13 @@ class OutboxRepository:
                             uncertain=item.uncertain or item.status is OutboxStatus.CLAIMED,
                             updated_at=at,
                         )
-                        .returning(*_COLUMNS)
+                        .returning(*OUTBOX_COLUMNS)
                     )
                     .mappings()
                     .first()
                 )
                 if taken is not None:
-                    claims.append(Claim(_item(taken), slot))
+                    claims.append(Claim(outbox_item_from(taken), slot))
             if claims:
                 self._set_cursor(conn, cursor)
         return claims
@@ -729,15 +564,17 @@ class OutboxRepository:
     def get(self, item_id: int) -> OutboxItem | None:
         """One row by id, or None."""
         with self._db.read() as conn:
-            found = conn.execute(select(*_COLUMNS).where(OutboxRow.id == item_id)).mappings()
+            found = conn.execute(select(*OUTBOX_COLUMNS).where(OutboxRow.id == item_id)).mappings()
             values = found.first()
-        return None if values is None else _item(values)
+        return None if values is None else outbox_item_from(values)
 
     def by_key(self, key: str) -> OutboxItem | None:
         """One row by key, or None."""
         with self._db.read() as conn:
-            values = conn.execute(select(*_COLUMNS).where(OutboxRow.key == key)).mappings().first()
-        return None if values is None else _item(values)
+            values = (
+                conn.execute(select(*OUTBOX_COLUMNS).where(OutboxRow.key == key)).mappings().first()
+            )
+        return None if values is None else outbox_item_from(values)
 
     def items(
         self,
@@ -747,7 +584,7 @@ class OutboxRepository:
     ) -> list[OutboxItem]:
         """Rows of `kind`, in `statuses`, for `recipient` (each: any when None), in due order."""
         row = OutboxRow
-        stmt = select(*_COLUMNS)
+        stmt = select(*OUTBOX_COLUMNS)
         if kind is not None:
             stmt = stmt.where(row.kind == kind.value)
         if statuses is not None:
@@ -756,14 +593,14 @@ class OutboxRepository:
             stmt = stmt.where(row.recipient == recipient)
         with self._db.read() as conn:
             found = conn.execute(stmt.order_by(row.due_at, row.id)).mappings()
-            return [_item(values) for values in found]
+            return [outbox_item_from(values) for values in found]
 
     def reminders_in(
         self, users: Iterable[str] | None = None, sessions: Iterable[str] | None = None
     ) -> list[OutboxItem]:
         """The reminder rows of `users` for `sessions` (everybody / every session when None)."""
         row = OutboxRow
-        stmt = select(*_COLUMNS).where(row.kind == OutboxKind.REMINDER.value)
+        stmt = select(*OUTBOX_COLUMNS).where(row.kind == OutboxKind.REMINDER.value)
         lists = [
             (column, sorted(set(ids)))
             for column, ids in ((row.recipient, users), (row.session_id, sessions))
@@ -781,7 +618,7 @@ class OutboxRepository:
         found: list[OutboxItem] = []
         with self._db.read() as conn:
             for part in parts:
-                found.extend(_item(values) for values in conn.execute(part).mappings())
+                found.extend(outbox_item_from(values) for values in conn.execute(part).mappings())
         return sorted(found, key=lambda i: (i.due_at, i.id))
 
     def counts(self, kind: OutboxKind | None = None) -> dict[str, int]:

@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from apscheduler.schedulers.base import BaseScheduler
 
 from bot.clock import ReplayClock, fixed_clock
-from bot.message import Message
+from bot.core.message import Message
+from bot.core.schedule_source import ScheduleSource
 from bot.outbox.sender import OutboxSender, SenderOptions, stored_message
 from bot.reload import Reloader, Startup, start_schedule
-from bot.schedule_source import ScheduleSource
+from bot.reminders.engine import new_scheduler
 from bot.settings import Settings
 from bot.storage.outbox import OutboxKind
 from bot.store import Store
@@ -118,6 +120,18 @@ class World:
     clock: ReplayClock
     path: Path
     startup: Startup
+    scheduler: BaseScheduler
+
+    def start(self) -> None:
+        """Start the replica's scheduler, then its reloader (sync, announcements, timers)."""
+        self.scheduler.start()
+        self.reloader.start(self.startup)
+
+    def stop(self) -> None:
+        """Stop the reloader, then the scheduler when it was started."""
+        self.reloader.stop()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
 
     def publish(self, sched: Schedule) -> Path:
         """Replace the configured schedule file with `sched`."""
@@ -141,6 +155,7 @@ def make_world(
     schedules = ScheduleSource(startup.schedule)
     notifier = notifier or RecordingNotifier()
     sender = notice_sender(store, notifier, clock)
+    scheduler = new_scheduler()
     reloader = Reloader(
         settings,
         store,
@@ -149,8 +164,9 @@ def make_world(
         sender=sender,
         background=background,
         sync_seconds=0.05,
+        scheduler=scheduler,
     )
-    return World(settings, store, schedules, reloader, notifier, clock, path, startup)
+    return World(settings, store, schedules, reloader, notifier, clock, path, startup, scheduler)
 
 
 @pytest.fixture
@@ -164,5 +180,5 @@ def world(sqlite_url: str, schedule_file: Path) -> Iterator[World]:
     """One replica on a SQLite file, started from the base schedule."""
     made = make_world(sqlite_url, schedule_file)
     yield made
-    made.reloader.stop()
+    made.stop()
     made.store.close()

@@ -86,7 +86,7 @@ def decide_key(diff: object) -> str:
 def test_queued_notices_are_outbox_rows_due_now_told_once(sqlite_store: Store) -> None:
     """Queueing makes one pending notice row per person, due now; queueing again adds none."""
     old, new = a_moved()
-    sqlite_store.add_bookmarks([("U1", "a"), ("U2", "a")], AT)
+    sqlite_store.bookmarks.add([("U1", "a"), ("U2", "a")], AT)
     diff = diff_schedules(old, new)
     first = plan_notices(sqlite_store, diff, ScheduleIndex(new), AT)
     assert [n.user_id for n in first] == ["U1", "U2"]

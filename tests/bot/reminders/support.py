@@ -13,15 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from bot.clock import SystemClock
-from bot.core import Core
+from bot.core.schedule_source import ScheduleSource
 from bot.reminders import plan_reminders
-from bot.schedule_source import ScheduleSource
 from bot.settings import Settings
 from bot.storage.outbox import reminder_key
 from bot.store import Store
 from schedule.importers.native import dump_schedule
 from schedule.model import Schedule, Session
 from tests.support.fake_slack import Call, FakeSlack
+from tests.support.wiring import make_core
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 SESSION_ID = "burst"
@@ -73,8 +73,8 @@ class Burst:
             Settings(), database_url=self.database_url, slack_messages_per_second=rate
         )
         with Store.open(self.database_url) as store:
-            store.add_bookmarks([(user_id, SESSION_ID) for user_id in self.users], now)
-            core = Core(settings=settings, store=store, schedules=ScheduleSource(self.schedule))
+            store.bookmarks.add([(user_id, SESSION_ID) for user_id in self.users], now)
+            core = make_core(settings, store, ScheduleSource(self.schedule))
             plan_reminders(core, now)
 
     def wait_ready(self) -> None:

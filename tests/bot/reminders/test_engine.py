@@ -64,7 +64,7 @@ def test_sent_at_lead_time_once_and_not_before(world: World) -> None:
     assert delivery.status is OutboxStatus.SENT
     assert delivery.message_ts == call_ts(world)
     assert delivery.channel_id == dm_channel_id("U1")
-    assert world.store.dm_channel("U1") == dm_channel_id("U1")
+    assert world.store.people.dm_channel("U1") == dm_channel_id("U1")
     world.step(engine, "2013-11-05 11:06")
     assert len(world.posts()) == 1
     assert world.slack.calls("conversations.open") == []
@@ -114,7 +114,7 @@ def test_lead_change_moves_the_reminder(world: World) -> None:
     """Moving from 10 to 5 minutes sends at 11:10, not at 11:05."""
     world.bookmark("U1", "keynote")
     engine = world.engine(start=False)
-    world.store.set_lead_minutes("U1", 5)
+    world.store.people.set_lead_minutes("U1", 5)
     plan_reminders(world.core, world.clock.now(), users={"U1"})
     assert world.step(engine, "2013-11-05 11:05") == local("2013-11-05 11:10") - MARGIN
     assert world.posts() == []
@@ -305,7 +305,7 @@ def test_clock_without_reminders_schedules_nothing(world: World, speed: float) -
 
 def test_lead_zero_is_sent_as_the_session_starts(world: World) -> None:
     """`remind 0`: nothing before the start; at the start the DM says it is starting now."""
-    world.store.set_lead_minutes("U1", 0)
+    world.store.people.set_lead_minutes("U1", 0)
     world.bookmark("U1", "keynote")
     engine = world.engine(start=False)
     assert world.step(engine, "2013-11-05 11:14:59") == local("2013-11-05 11:15")
@@ -320,7 +320,7 @@ def test_lead_zero_burst_goes_out_within_the_first_minute(world: World) -> None:
     """Forty people with lead 0 at 50 messages a second: all sent after the start, within a minute."""
     people = [f"U{i:02d}" for i in range(40)]
     for user in people:
-        world.store.set_lead_minutes(user, 0)
+        world.store.people.set_lead_minutes(user, 0)
         world.bookmark(user, "keynote")
     start = local("2013-11-05 11:15")
     world.clock.set(start - timedelta(seconds=1), speed=1.0)

@@ -1,4 +1,4 @@
-"""Putting the engine in a process: start_engine, the console messenger, switches."""
+"""Putting the engine in a process: the console messenger, pacing, switches."""
 
 from __future__ import annotations
 
@@ -6,16 +6,15 @@ import threading
 import time
 from dataclasses import replace
 
-from bot.message import Message
-from bot.reminders import ConsoleMessenger, ReminderEngine, install_planning, start_engine
-from bot.runtime import Runtime
+from bot.core.message import Message
+from bot.reminders import ConsoleMessenger, ReminderEngine, default_worker_id
 from bot.storage.outbox import OutboxStatus
 from tests.bot.reminders.conftest import World
 from tests.factories import local
 
 
-def test_start_engine_sends_through_the_console_messenger(world: World) -> None:
-    """start_engine over a runtime sends the DM to the console messenger's callback."""
+def test_engine_sends_through_the_console_messenger(world: World) -> None:
+    """An engine sending through the console messenger passes the DM to its callback."""
     shown: list[tuple[str, Message]] = []
     arrived = threading.Event()
 
@@ -24,9 +23,11 @@ def test_start_engine_sends_through_the_console_messenger(world: World) -> None:
         arrived.set()
 
     world.bookmark("U1", "keynote")
-    runtime = Runtime(settings=world.settings, clock=world.clock, core=world.core)
-    engine = start_engine(runtime, ConsoleMessenger(show))
+    engine = ReminderEngine(
+        world.core, world.clock, ConsoleMessenger(show), world.settings, default_worker_id()
+    )
     world.engines.append(engine)
+    engine.start()
     assert engine.running
     world.at("2013-11-05 11:05")
     assert arrived.wait(10)
@@ -53,9 +54,9 @@ def test_console_messenger_numbers_its_messages() -> None:
 
 
 def test_planning_is_installed_once_per_core(world: World) -> None:
-    """Installing planning again adds no second listener."""
+    """Installing the core's planner again adds no second listener."""
     before = len(world.core.bookmark_listeners)
-    assert not install_planning(world.core, world.clock)
+    assert not world.planner.install()
     assert len(world.core.bookmark_listeners) == before
 
 
@@ -63,9 +64,11 @@ def test_workspace_switch_off_sends_nothing(world: World) -> None:
     """With SUMMIT_BOT_REMINDERS off the engine does not run, though planning still does."""
     world.settings = replace(world.settings, reminders_enabled=False)
     engine = world.engine()
-    assert not engine.running  # no job, no thread: nothing can send
+    assert not engine.running
     world.bookmark("U1", "keynote")
     world.at("2013-11-05 11:05")
+    # Nothing can send later: the switched-off engine started no thread to send with.
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("reminder-")]
     assert world.posts() == []
     assert [d.status for d in world.deliveries("U1")] == [OutboxStatus.PENDING]
 

@@ -1,0 +1,209 @@
+"""What the store hands out: small frozen dataclasses, and the one place rows become them.
+
+Each record has the columns it is read from beside the function that builds it from a
+row selected with those columns, so a repository never assembles a record by hand.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Final
+
+from sqlalchemy.engine import RowMapping
+
+from bot.storage.tables import OutboxRow, PreferenceRow, ScheduleSnapshotRow, utc
+
+__all__ = [
+    "DISMISSED",
+    "OUTBOX_COLUMNS",
+    "PREFERENCE_COLUMNS",
+    "SNAPSHOT_COLUMNS",
+    "NewItem",
+    "OutboxItem",
+    "OutboxKind",
+    "OutboxStatus",
+    "Preferences",
+    "Retime",
+    "Snapshot",
+    "WindowRow",
+    "outbox_item_from",
+    "preferences_from",
+    "reminder_key",
+    "snapshot_from",
+]
+
+#: The `error` of a reminder its person cancelled (the bookmark stays).
+DISMISSED: Final = "dismissed by the person"
+
+
+@dataclass(frozen=True, slots=True)
+class Preferences:
+    """A person's settings; `lead_minutes` None means the bot's default lead time."""
+
+    user_id: str
+    lead_minutes: int | None = None
+    reminders_enabled: bool = True
+    timezone: str | None = None
+    timezone_checked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The last good schedule: where it came from, its digest and its native JSON text."""
+
+    id: int
+    loaded_at: datetime
+    source: str
+    digest: str
+    content: str
+
+
+PREFERENCE_COLUMNS: Final = (
+    PreferenceRow.user_id,
+    PreferenceRow.lead_minutes,
+    PreferenceRow.reminders_enabled,
+    PreferenceRow.timezone,
+    PreferenceRow.timezone_checked_at,
+)
+
+
+SNAPSHOT_COLUMNS: Final = (
+    ScheduleSnapshotRow.id,
+    ScheduleSnapshotRow.loaded_at,
+    ScheduleSnapshotRow.source,
+    ScheduleSnapshotRow.digest,
+    ScheduleSnapshotRow.content,
+)
+
+
+def preferences_from(row: Any) -> Preferences:
+    """Preferences from a row selected with `PREFERENCE_COLUMNS`."""
+    return Preferences(
+        user_id=row.user_id,
+        lead_minutes=row.lead_minutes,
+        reminders_enabled=bool(row.reminders_enabled),
+        timezone=row.timezone,
+        timezone_checked_at=row.timezone_checked_at,
+    )
+
+
+def snapshot_from(row: Any) -> Snapshot:
+    """A snapshot from a row selected with `SNAPSHOT_COLUMNS`."""
+    return Snapshot(
+        id=row.id,
+        loaded_at=row.loaded_at,
+        source=row.source,
+        digest=row.digest,
+        content=row.content,
+    )
+
+
+class OutboxKind(StrEnum):
+    """What a row is: a reminder DM, a change notice DM, a channel board message."""
+
+    REMINDER = "reminder"
+    NOTICE = "notice"
+    BOARD = "board"
+
+
+class OutboxStatus(StrEnum):
+    """Where a row is in its life."""
+
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    SENT = "sent"
+    MISSED = "missed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """One row of the outbox and where it stands."""
+
+    id: int
+    kind: OutboxKind
+    key: str
+    recipient: str
+    session_id: str | None
+    starts_at: datetime | None
+    not_before: datetime
+    due_at: datetime
+    give_up_at: datetime
+    status: OutboxStatus
+    attempts: int
+    uncertain: bool
+    claimed_by: str | None
+    lease_until: datetime | None
+    slot_at: datetime | None
+    retry_at: datetime | None
+    sent_at: datetime | None
+    channel_id: str | None
+    message_ts: str | None
+    payload: str | None
+    error: str | None
+
+    @property
+    def user_id(self) -> str:
+        """The person a DM goes to (the recipient)."""
+        return self.recipient
+
+    def message_json(self) -> dict[str, Any]:
+        """The stored message (`text`, `blocks`) of a notice or board row."""
+        return dict(json.loads(self.payload or "{}"))
+
+
+@dataclass(frozen=True, slots=True)
+class NewItem:
+    """A row to queue."""
+
+    kind: OutboxKind
+    key: str
+    recipient: str
+    not_before: datetime
+    due_at: datetime
+    give_up_at: datetime
+    session_id: str | None = None
+    starts_at: datetime | None = None
+    payload: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Retime:
+    """A new send window for an existing row (`revive`: a cancelled row planned afresh)."""
+
+    id: int
+    not_before: datetime
+    due_at: datetime
+    give_up_at: datetime
+    revive: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class WindowRow:
+    """What window planning needs of a pending row."""
+
+    id: int
+    due_at: datetime
+    starts_at: datetime | None
+    not_before: datetime
+
+
+def reminder_key(user_id: str, session_id: str, starts_at: datetime) -> str:
+    """The unique key of the reminder of (person, session, start instant)."""
+    return f"reminder:{user_id}:{session_id}:{utc(starts_at):%Y%m%dT%H%M%SZ}"
+
+
+OUTBOX_COLUMNS: Final = tuple(getattr(OutboxRow, f.name) for f in fields(OutboxItem))
+
+
+def outbox_item_from(values: RowMapping) -> OutboxItem:
+    """An outbox item from a row selected with `OUTBOX_COLUMNS`."""
+    found = dict(values)
+    found["kind"] = OutboxKind(found["kind"])
+    found["status"] = OutboxStatus(found["status"])
+    found["uncertain"] = bool(found["uncertain"])
+    return OutboxItem(**found)
