@@ -215,9 +215,7 @@ class OutboxSender:
         uncertain = item.uncertain
         try:
             if uncertain:
-                if channel is None:
-                    channel = self._paced(lambda: self.messenger.open_dm(item.recipient))
-                found = self._read_back(item, channel)
+                channel, found = self._look_for(item, channel)
                 if found is not None:
                     self._record(item, channel, found, report, "reconciled")
                     return
@@ -238,6 +236,12 @@ class OutboxSender:
             self._end(item, OutboxStatus.FAILED, exc.reason, report)
             return
         self._record(item, posted, ts, report, "sent")
+
+    def _look_for(self, item: OutboxItem, channel: str | None) -> tuple[str, str | None]:
+        """Read the conversation back (opening the DM first when unknown): (channel, ts)."""
+        if channel is None:
+            channel = self._paced(lambda: self.messenger.open_dm(item.recipient))
+        return channel, self._read_back(item, channel)
 
     def _known_channel(self, item: OutboxItem) -> str | None:
         if item.kind is OutboxKind.BOARD:

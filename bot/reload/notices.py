@@ -100,18 +100,24 @@ def read_notice_inputs(
 ) -> NoticeInputs:
     """What `decide_notices` needs for `diff`, read from the store."""
     items = _items(diff, at)
-    ids = {i.old.id for i in items} | {i.new.id for i in items if i.new is not None}
-    tracks = {s.track for i in items for s in (i.old, i.new) if s is not None and s.track}
-    bookmarkers = store.bookmarks.bookmarkers(ids, before=before) if items else {}
-    followers = store.follows.followers(tracks, before=before) if items else {}
+    if not items:
+        return NoticeInputs({}, {}, {}, frozenset())
+    sessions = [s for i in items for s in _sessions(i)]
+    tracks = {s.track for s in sessions if s.track}
+    bookmarkers = store.bookmarks.bookmarkers({s.id for s in sessions}, before=before)
+    followers = store.follows.followers(tracks, before=before)
     neighbour_ids = {s.id for i in items if i.new is not None for s in new.overlaps(i.new)}
     fans = {k: set(v) for k, v in store.bookmarks.bookmarkers(neighbour_ids).items()}
     keys = []
     for item in items:
-        sessions = [s for s in (item.old, item.new) if s is not None]
-        bookmarked, followed_by = _audience(sessions, bookmarkers, followers)
+        bookmarked, followed_by = _audience(_sessions(item), bookmarkers, followers)
         keys += [notice_key(u, item.key) for u in bookmarked | followed_by.keys()]
     return NoticeInputs(bookmarkers, followers, fans, store.outbox.queued_keys(keys))
+
+
+def _sessions(item: _Item) -> list[Session]:
+    """The session a change is about, before and (when it moved) after."""
+    return [s for s in (item.old, item.new) if s is not None]
 
 
 def decide_notices(
@@ -129,17 +135,17 @@ def decide_notices(
     DM flags the person's other bookmarks it now overlaps. Notices already queued are
     left out.
     """
-    zone = new.schedule.zone
     notices: list[Notice] = []
     # People with the same reason and clashes get the same message: rendered once.
     rendered: dict[tuple[str, str, tuple[str, ...]], Message] = {}
     for item in _items(diff, at):
-        sessions = [s for s in (item.old, item.new) if s is not None]
+        sessions = _sessions(item)
         fans, followed_by = _audience(sessions, inputs.bookmarkers, inputs.followers)
         give_up = max(s.end for s in sessions)
         overlapping = (
             new.overlaps(item.new) if item.new is not None and item.change is not None else []
         )
+        session_id = sessions[-1].id
         for user_id in sorted(fans | followed_by.keys()):
             if notice_key(user_id, item.key) in inputs.queued:
                 continue
@@ -150,16 +156,19 @@ def decide_notices(
                 else f"You follow the {followed_by[user_id]} track."
             )
             memo = (item.key, reason, tuple(s.id for s in clashes))
-            message = rendered.get(memo)
-            if message is None:
-                message = rendered[memo] = (
-                    moved_message(item.change, zone, clashes, reason, command)
-                    if item.change is not None
-                    else cancelled_message(item.old, zone, reason, command)
-                )
-            session_id = item.new.id if item.new is not None else item.old.id
-            notices.append(Notice(user_id, item.key, session_id, message, give_up))
+            if memo not in rendered:
+                rendered[memo] = _message(item, new.schedule.zone, clashes, reason, command)
+            notices.append(Notice(user_id, item.key, session_id, rendered[memo], give_up))
     return notices
+
+
+def _message(
+    item: _Item, zone: tzinfo, clashes: Sequence[Session], reason: str, command: str
+) -> Message:
+    """The DM about one change: a move (naming new clashes) or a cancellation."""
+    if item.change is not None:
+        return moved_message(item.change, zone, clashes, reason, command)
+    return cancelled_message(item.old, zone, reason, command)
 
 
 def _audience(

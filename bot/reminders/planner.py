@@ -247,11 +247,8 @@ def _due(
     renew: bool,
 ) -> datetime | None:
     """When the reminder should be due, or None when nothing is to be written."""
-    if current is not None:
-        if current.status in _DONE or current.status is OutboxStatus.CLAIMED:
-            return None
-        if current.status is OutboxStatus.CANCELLED and current.error == DISMISSED and not renew:
-            return None
+    if current is not None and _left_alone(current, renew):
+        return None
     if window.give_up <= at:
         return None  # too late to be of use: a pending one left here is recorded missed
     if window.due > at:
@@ -265,6 +262,13 @@ def _due(
     if current is not None and current.status is OutboxStatus.PENDING and current.due_at == due:
         return None
     return due
+
+
+def _left_alone(current: OutboxItem, renew: bool) -> bool:
+    """Whether a row is settled: done, in flight, or dismissed by its person (unless renewed)."""
+    if current.status in _DONE or current.status is OutboxStatus.CLAIMED:
+        return True
+    return current.status is OutboxStatus.CANCELLED and current.error == DISMISSED and not renew
 
 
 def _wanted_but_late(
