@@ -1,8 +1,8 @@
 """Reminders: a DM before each bookmarked session, on time and exactly once.
 
-`planner` keeps the deliveries in the store in line with what people want, `engine`
-sends them (APScheduler triggers; the database decides), `message` is the DM itself and
-`messenger` how it travels (Slack's is `bot.edge.slack.SlackMessenger`).
+`planner` keeps the reminder rows of the outbox in line with what people want, `engine`
+runs the outbox's one sender (APScheduler triggers; the database decides), `message` is the
+DM itself; `bot.outbox.messenger` is how it travels (Slack's is `bot.edge.slack.SlackMessenger`).
 """
 
 from __future__ import annotations
