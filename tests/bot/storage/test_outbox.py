@@ -397,3 +397,56 @@ def test_queued_notice_keys_are_found_in_batches(store: Store) -> None:
     assert store.outbox.enqueue(notices, T0) == 1500
     asked = [n.key for n in notices] + ["notice:U1:change:2"]
     assert store.outbox.queued_keys(asked) == {n.key for n in notices}
+
+
+def test_migration_moves_deliveries_and_notice_claims_into_the_outbox(store_url: str) -> None:
+    """0002_outbox keeps each reminder (a claim in flight comes back uncertain) and each notice told."""
+    from alembic import command
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    from bot.store import alembic_config
+
+    engine = create_engine(store_url, poolclass=NullPool)
+    sqlite = engine.dialect.name == "sqlite"
+
+    def instant(value: datetime) -> object:
+        return value.replace(tzinfo=None) if sqlite else value
+
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0001_initial")
+        for user, status in (("U1", "pending"), ("U2", "claimed"), ("U3", "sent")):
+            conn.execute(
+                text(
+                    "INSERT INTO deliveries (user_id, session_id, start_at, due_at, status,"
+                    " attempts, created_at, updated_at) VALUES (:u, 's-1', :start, :due, :status,"
+                    " 1, :at, :at)"
+                ),
+                {
+                    "u": user,
+                    "start": instant(START),
+                    "due": instant(DUE),
+                    "status": status,
+                    "at": instant(T0),
+                },
+            )
+        conn.execute(
+            text(
+                "INSERT INTO change_notices (user_id, change_key, created_at, status, message_ts)"
+                " VALUES ('U1', 'moved:s-1', :at, 'sent', '1.0'), ('U2', 'moved:s-1', :at,"
+                " 'claimed', NULL)"
+            ),
+            {"at": instant(T0)},
+        )
+    engine.dispose()
+    with Store.open(store_url) as store:
+        reminders = {i.recipient: i for i in store.outbox.items(OutboxKind.REMINDER)}
+        assert {u: (i.status, i.uncertain) for u, i in reminders.items()} == {
+            "U1": (OutboxStatus.PENDING, False),
+            "U2": (OutboxStatus.PENDING, True),
+            "U3": (OutboxStatus.SENT, False),
+        }
+        assert reminders["U1"].key == reminder_key("U1", "s-1", START)
+        assert (reminders["U1"].due_at, reminders["U1"].give_up_at) == (DUE, GIVE_UP)
+        notices = {i.recipient: i.status for i in store.outbox.items(OutboxKind.NOTICE)}
+        assert notices == {"U1": OutboxStatus.SENT, "U2": OutboxStatus.FAILED}
