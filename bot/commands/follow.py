@@ -130,11 +130,11 @@ def unfollow(req: Request) -> Message:
 
 def coming_reminders(core: Core, user_id: str, track: str) -> int:
     """How many sessions of `track` have a reminder coming for `user_id`."""
-    from bot.store import DeliveryStatus
+    from bot.storage.outbox import OutboxKind, OutboxStatus
 
     ids = {s.id for s in core.index.sessions if s.track == track}
-    coming = core.store.deliveries.find(
-        [user_id], statuses=[DeliveryStatus.PENDING, DeliveryStatus.CLAIMED]
+    coming = core.store.outbox.items(
+        OutboxKind.REMINDER, [OutboxStatus.PENDING, OutboxStatus.CLAIMED], user_id
     )
     return len({d.session_id for d in coming if d.session_id in ids})
 

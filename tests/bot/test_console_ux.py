@@ -103,14 +103,14 @@ def test_help_is_grouped_and_admin_lines_are_for_admins(core: Core) -> None:
 def test_follow_promises_only_the_reminders_that_come(core: Core) -> None:
     """Following during the first session promises 30 reminders, as many as are planned."""
     from bot.reminders.planner import install_planning
-    from bot.store import DeliveryStatus
+    from bot.storage.outbox import OutboxKind, OutboxStatus
 
     install_planning(core, fixed_clock(AT))
     console = Console(core, fixed_clock(AT), "U1")
     said = console.exec_command("follow")
     assert "each of its 30 coming sessions" in said
     assert "1 session has begun, ended or starts too soon" in said
-    coming = core.store.deliveries.find(["U1"], statuses=[DeliveryStatus.PENDING])
+    coming = core.store.outbox.items(OutboxKind.REMINDER, [OutboxStatus.PENDING], "U1")
     assert len(coming) == 30
 
 
