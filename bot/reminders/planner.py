@@ -15,6 +15,7 @@ time, reminders turned on or off, a schedule replaced, the engine starting.
 from __future__ import annotations
 
 import threading
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from bot.storage.outbox import (
     OutboxRepository,
     OutboxStatus,
     Retime,
+    WindowRow,
     reminder_key,
 )
 from bot.store import Preferences
@@ -295,10 +297,6 @@ def apply_plan(outbox: OutboxRepository, plan: ReminderPlan, at: datetime) -> in
     return outbox.cancel(plan.cancel, at)
 
 
-RANGES_AT_MOST = 20
-"""Above this many separate ranges to re-plan, one pass over every pending row is cheaper."""
-
-
 def plan_windows(
     outbox: OutboxRepository,
     at: datetime,
@@ -308,18 +306,20 @@ def plan_windows(
     """Open pending messages' windows early enough for their backlog; returns rows changed.
 
     With `dues` (the due instants a plan changed) only the rows around them are planned
-    again (`window_ranges`), unless they are spread over more than `RANGES_AT_MOST`
-    ranges; otherwise every pending row due from `at` on.
+    again (`window_ranges`, read in one go); otherwise every pending row due from `at` on.
     """
     interval = send_interval(per_second)
-    ranges = window_ranges(dues) if dues is not None else []
-    if dues is None or len(ranges) > RANGES_AT_MOST:
+    if dues is None:
         return outbox.set_windows(changed_windows(outbox.window_rows(at), interval))
-    changed = 0
-    for low, high in ranges:
-        rows = outbox.window_rows(max(low, at), high)
-        changed += outbox.set_windows(changed_in_range(rows, high - CONTEXT, interval))
-    return changed
+    ranges = [(max(low, at), high) for low, high in window_ranges(dues) if high >= at]
+    by_range: list[list[WindowRow]] = [[] for _ in ranges]
+    lows = [low for low, _ in ranges]
+    for row in outbox.window_rows_in(ranges):
+        by_range[bisect_right(lows, row.due_at) - 1].append(row)
+    opens: list[tuple[int, datetime]] = []
+    for (_, high), rows in zip(ranges, by_range, strict=True):
+        opens.extend(changed_in_range(rows, high - CONTEXT, interval))
+    return outbox.set_windows(opens)
 
 
 def read_inputs(
