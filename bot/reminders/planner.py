@@ -18,7 +18,7 @@ import threading
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
@@ -27,6 +27,7 @@ from bot.outbox.windows import (
     CONTEXT,
     changed_in_range,
     changed_windows,
+    opens_after_changes,
     send_interval,
     window_ranges,
 )
@@ -297,6 +298,50 @@ def apply_plan(outbox: OutboxRepository, plan: ReminderPlan, at: datetime) -> in
     return outbox.cancel(plan.cancel, at)
 
 
+def with_windows(
+    outbox: OutboxRepository,
+    plan: ReminderPlan,
+    existing: Sequence[OutboxItem],
+    at: datetime,
+    per_second: float,
+) -> tuple[ReminderPlan, list[tuple[int, datetime]]]:
+    """`plan` with its rows' send windows already open where they should, before writing.
+
+    Reads the pending rows around the due instants the plan changes (one read), and
+    works out every window there as it will be once the plan is written: new and
+    re-timed rows are written with their window, so only other rows whose window moves
+    need a second write (returned as (id, not_before)).
+    """
+    before = {item.id: item for item in existing}
+    dues = [n.due_at for n in plan.new] + [r.due_at for r in plan.retime]
+    dues += [before[i].due_at for i in plan.cancel]
+    dues += [before[r.id].due_at for r in plan.retime if r.id in before]
+    ranges = [(max(low, at), high) for low, high in window_ranges(dues) if high >= at]
+    if not ranges:
+        return plan, []
+    # New rows have no id yet: negative ids stand for them here.
+    changes = [
+        WindowRow(-1 - n, item.due_at, item.starts_at, item.not_before)
+        for n, item in enumerate(plan.new)
+    ]
+    changes += [
+        WindowRow(r.id, r.due_at, before[r.id].starts_at if r.id in before else None, r.not_before)
+        for r in plan.retime
+    ]
+    dropped = set(plan.cancel)
+    opens = opens_after_changes(
+        outbox.window_rows_in(ranges), ranges, changes, dropped, send_interval(per_second)
+    )
+    new = tuple(
+        replace(item, not_before=opens.get(-1 - n, item.not_before))
+        for n, item in enumerate(plan.new)
+    )
+    retime = tuple(replace(r, not_before=opens.get(r.id, r.not_before)) for r in plan.retime)
+    retimed = {r.id for r in plan.retime}
+    others = [(i, instant) for i, instant in opens.items() if i >= 0 and i not in retimed]
+    return replace(plan, new=new, retime=retime), others
+
+
 def plan_windows(
     outbox: OutboxRepository,
     at: datetime,
@@ -366,13 +411,11 @@ def plan_reminders(
         return PlanResult()
     inputs = read_inputs(core, user_scope, session_scope, sources)
     plan = decide_reminders(inputs, at, renew=renew)
-    cancelled = apply_plan(core.store.outbox, plan, at)
+    outbox, rate = core.store.outbox, core.settings.slack_messages_per_second
+    plan, moved = with_windows(outbox, plan, inputs.existing, at, rate)
+    cancelled = apply_plan(outbox, plan, at)
+    outbox.set_windows(moved)
     result = PlanResult(plan.planned, cancelled, plan.too_late)
-    if plan.new or plan.retime or plan.cancel:
-        dropped = {i.id: i.due_at for i in inputs.existing}
-        dues = [n.due_at for n in plan.new] + [r.due_at for r in plan.retime]
-        dues += [dropped[i] for i in plan.cancel]
-        plan_windows(core.store.outbox, at, core.settings.slack_messages_per_second, dues)
     if result.changed:
         notify_planned(core)
     return result

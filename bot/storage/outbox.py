@@ -58,6 +58,7 @@ __all__ = [
     "Retime",
     "WindowRow",
     "reminder_key",
+    "sqlite_instant",
 ]
 
 #: The name of the workspace's budget row.
@@ -87,6 +88,25 @@ _NEW_COLUMNS: Final = (
 
 # PostgreSQL: queue a batch as one statement over parallel arrays (a small fixed text
 # that psycopg parses once, whatever the batch size).
+# SQLite: the same, one prepared statement that sqlite3 runs for every row in C.
+_SQLITE_ENQUEUE: Final = (
+    f"INSERT INTO outbox ({', '.join(name for name, _ in _NEW_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _NEW_COLUMNS)}) ON CONFLICT (key) DO NOTHING"
+)
+_SQLITE_SET_WINDOW: Final = "UPDATE outbox SET not_before = ? WHERE id = ? AND status = 'pending'"
+
+
+def sqlite_instant(value: datetime | None) -> str | None:
+    """An instant as the store keeps it in SQLite: naive UTC text, always with microseconds.
+
+    The very text SQLAlchemy's SQLite DATETIME writes (tested), made in C by `isoformat`;
+    bulk writes bind it directly instead of converting every value in Python.
+    """
+    if value is None:
+        return None
+    return utc(value).replace(tzinfo=None).isoformat(" ", timespec="microseconds")
+
+
 _PG_ENQUEUE: Final = text(
     f"INSERT INTO outbox ({', '.join(name for name, _ in _NEW_COLUMNS)}) "
     "SELECT * FROM unnest("
@@ -180,11 +200,21 @@ class OutboxRepository:
                     arrays = {name: [r[name] for r in batch] for name, _ in _NEW_COLUMNS}
                     result = conn.execute(_PG_ENQUEUE, arrays)
                 else:
-                    # SQLite runs the one prepared INSERT for every row in C (executemany).
-                    stmt = self._db.insert(OutboxRow).on_conflict_do_nothing(index_elements=["key"])
-                    result = conn.execute(stmt, list(batch))
+                    result = conn.exec_driver_sql(_SQLITE_ENQUEUE, self._sqlite_rows(batch))
                 added += max(result.rowcount, 0)
         return added
+
+    @staticmethod
+    def _sqlite_rows(batch: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        """New rows as SQLite parameter tuples (instants as the store's text)."""
+        instants = [kind == "timestamptz" for _, kind in _NEW_COLUMNS]
+        return [
+            tuple(
+                sqlite_instant(r[name]) if instant else r[name]
+                for (name, _), instant in zip(_NEW_COLUMNS, instants, strict=True)
+            )
+            for r in batch
+        ]
 
     @staticmethod
     def _new_values(item: NewItem, at: datetime) -> dict[str, Any]:
@@ -336,13 +366,12 @@ class OutboxRepository:
         rows = sorted((i, utc(nb, "not_before")) for i, nb in opens)
         if self._db.postgres:
             return self._pg_many(_PG_SET_WINDOWS, _WINDOW_COLUMNS, rows)
-        row = OutboxRow
-        stmt = (
-            update(row)
-            .where(row.id == bindparam("b_id"), row.status == OutboxStatus.PENDING.value)
-            .values(not_before=bindparam("b_not_before"))
-        )
-        return self._many(stmt, [{"b_id": i, "b_not_before": nb} for i, nb in rows])
+        count = 0
+        for batch in _batches(rows, SET_BATCH):
+            params = [(sqlite_instant(nb), i) for i, nb in batch]
+            with self._db.write() as conn:
+                count += max(conn.exec_driver_sql(_SQLITE_SET_WINDOW, params).rowcount, 0)
+        return count
 
     # -- sending --------------------------------------------------------------------------
 
