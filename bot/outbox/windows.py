@@ -42,7 +42,9 @@ def open_windows(
     """Row id → the instant its window opens (`not_before`), for every row given."""
     opens: dict[int, datetime] = {}
     slot: datetime | None = None
-    for row in sorted(rows, key=lambda r: (r.due_at, r.id), reverse=True):
+    # Latest due first; among rows due together the oldest (lowest id) keeps the latest
+    # slot, so rows added to a burst open before it and leave the others' windows alone.
+    for row in sorted(rows, key=lambda r: (r.due_at, -r.id), reverse=True):
         if row.starts_at is not None and row.due_at >= row.starts_at:
             opens[row.id] = row.starts_at  # lead 0: as it starts, never before
             continue

@@ -298,6 +298,10 @@ def apply_plan(outbox: OutboxRepository, plan: ReminderPlan, at: datetime) -> in
     return outbox.cancel(plan.cancel, at)
 
 
+NEW_IDS = 2**62
+"""Stand-in ids of rows not yet written start here, above every id a row can have."""
+
+
 def with_windows(
     outbox: OutboxRepository,
     plan: ReminderPlan,
@@ -319,9 +323,9 @@ def with_windows(
     ranges = [(max(low, at), high) for low, high in window_ranges(dues) if high >= at]
     if not ranges:
         return plan, []
-    # New rows have no id yet: negative ids stand for them here.
+    # New rows have no id yet: ids above every real one stand for them, in queueing order.
     changes = [
-        WindowRow(-1 - n, item.due_at, item.starts_at, item.not_before)
+        WindowRow(NEW_IDS + n, item.due_at, item.starts_at, item.not_before)
         for n, item in enumerate(plan.new)
     ]
     changes += [
@@ -333,12 +337,12 @@ def with_windows(
         outbox.window_rows_in(ranges), ranges, changes, dropped, send_interval(per_second)
     )
     new = tuple(
-        replace(item, not_before=opens.get(-1 - n, item.not_before))
+        replace(item, not_before=opens.get(NEW_IDS + n, item.not_before))
         for n, item in enumerate(plan.new)
     )
     retime = tuple(replace(r, not_before=opens.get(r.id, r.not_before)) for r in plan.retime)
     retimed = {r.id for r in plan.retime}
-    others = [(i, instant) for i, instant in opens.items() if i >= 0 and i not in retimed]
+    others = [(i, instant) for i, instant in opens.items() if i < NEW_IDS and i not in retimed]
     return replace(plan, new=new, retime=retime), others
 
 

@@ -150,7 +150,7 @@ def test_windows_worked_out_before_writing_equal_those_planned_after(
     moved = {i: T0 + o * second for i, o in moves if i < len(existing)}
     dropped = {i for i in cancels if i < len(existing)} - set(moved)
     changes = [
-        WindowRow(-1 - n, T0 + o * second, T0 + o * second + timedelta(minutes=10), T0 + o * second)
+        WindowRow(2**62 + n, T0 + o * second, T0 + o * second + timedelta(minutes=10), T0 + o * second)
         for n, o in enumerate(new_offsets)
     ] + [WindowRow(i, due, due + timedelta(minutes=10), due) for i, due in moved.items()]
     dues = [c.due_at for c in changes] + [existing[i].due_at for i in dropped | set(moved)]
@@ -162,3 +162,14 @@ def test_windows_worked_out_before_writing_equal_those_planned_after(
     written.update({c.id: c.not_before for c in changes})
     written.update(opens)
     assert written == reference
+
+
+def test_rows_added_to_a_burst_open_before_it_and_leave_its_windows_alone() -> None:
+    """Newer rows due with a settled burst take the earlier slots; the burst's rows keep theirs."""
+    interval = send_interval(100.0)
+    burst = rows([T0] * 200)
+    settled = open_windows(burst, interval)
+    added = [WindowRow(1000 + n, T0, T0 + timedelta(minutes=10), T0) for n in range(50)]
+    after = open_windows(burst + added, interval)
+    assert all(after[row.id] == settled[row.id] for row in burst)
+    assert max(after[row.id] for row in added) < min(settled.values())
