@@ -5,8 +5,9 @@ tracks they follow), their reminders are on, and the session is in the schedule.
 sources wanting the same session never make two reminders, and a session that moves gets
 a new reminder while its old one is cancelled.
 
-Deciding is pure (`decide_reminders`: inputs → plan, no database); applying writes the
-plan in batches (`apply_plan`) and re-opens the send windows (`plan_windows`).
+Deciding is pure (`decide_reminders`: inputs → plan, no database); the send windows
+around the instants the plan changes are worked out before it is written
+(`with_windows`, one read), and applying writes it in batches (`apply_plan`).
 `plan_reminders` reads, decides and applies. Everything that can change it
 calls it with the people and sessions concerned: a bookmark added or removed, a new lead
 time, reminders turned on or off, a schedule replaced, the engine starting.
@@ -15,7 +16,6 @@ time, reminders turned on or off, a schedule replaced, the engine starting.
 from __future__ import annotations
 
 import threading
-from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -24,9 +24,6 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.core import Core
 from bot.outbox.windows import (
-    CONTEXT,
-    changed_in_range,
-    changed_windows,
     opens_after_changes,
     send_interval,
     window_ranges,
@@ -344,31 +341,6 @@ def with_windows(
     retimed = {r.id for r in plan.retime}
     others = [(i, instant) for i, instant in opens.items() if i < NEW_IDS and i not in retimed]
     return replace(plan, new=new, retime=retime), others
-
-
-def plan_windows(
-    outbox: OutboxRepository,
-    at: datetime,
-    per_second: float,
-    dues: Collection[datetime] | None = None,
-) -> int:
-    """Open pending messages' windows early enough for their backlog; returns rows changed.
-
-    With `dues` (the due instants a plan changed) only the rows around them are planned
-    again (`window_ranges`, read in one go); otherwise every pending row due from `at` on.
-    """
-    interval = send_interval(per_second)
-    if dues is None:
-        return outbox.set_windows(changed_windows(outbox.window_rows(at), interval))
-    ranges = [(max(low, at), high) for low, high in window_ranges(dues) if high >= at]
-    by_range: list[list[WindowRow]] = [[] for _ in ranges]
-    lows = [low for low, _ in ranges]
-    for row in outbox.window_rows_in(ranges):
-        by_range[bisect_right(lows, row.due_at) - 1].append(row)
-    opens: list[tuple[int, datetime]] = []
-    for (_, high), rows in zip(ranges, by_range, strict=True):
-        opens.extend(changed_in_range(rows, high - CONTEXT, interval))
-    return outbox.set_windows(opens)
 
 
 def read_inputs(

@@ -150,7 +150,9 @@ def test_windows_worked_out_before_writing_equal_those_planned_after(
     moved = {i: T0 + o * second for i, o in moves if i < len(existing)}
     dropped = {i for i in cancels if i < len(existing)} - set(moved)
     changes = [
-        WindowRow(2**62 + n, T0 + o * second, T0 + o * second + timedelta(minutes=10), T0 + o * second)
+        WindowRow(
+            2**62 + n, T0 + o * second, T0 + o * second + timedelta(minutes=10), T0 + o * second
+        )
         for n, o in enumerate(new_offsets)
     ] + [WindowRow(i, due, due + timedelta(minutes=10), due) for i, due in moved.items()]
     dues = [c.due_at for c in changes] + [existing[i].due_at for i in dropped | set(moved)]
