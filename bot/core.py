@@ -8,6 +8,7 @@ from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.message import Message
+from bot.metrics import Metrics
 from bot.schedule_source import ScheduleSource
 from bot.settings import Settings
 from bot.store import Store
@@ -34,6 +35,7 @@ class Core:
     store: Store
     schedules: ScheduleSource
     bookmark_listeners: list[BookmarkListener] = field(default_factory=list)
+    metrics: Metrics = field(default_factory=Metrics)
 
     @property
     def index(self) -> ScheduleIndex:
@@ -52,9 +54,10 @@ class Core:
 
     def answer(self, text: str, user_id: str, at: datetime, page: int = 0) -> Message:
         """The message answering `/nova <text>` for `user_id` at instant `at`."""
-        from bot.commands import dispatch
+        from bot.commands import command_label, dispatch
 
-        return dispatch(self, text, user_id, at, page)
+        with self.metrics.answering(command_label(self, text, at)):
+            return dispatch(self, text, user_id, at, page)
 
     def act(self, action_id: str, value: str, user_id: str, at: datetime) -> ActionResult:
         """Carry out a button click and say what changed."""

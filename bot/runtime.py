@@ -6,8 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.calendar_feed import install_calendar_tracking
 from bot.clock import Clock, make_clock
 from bot.core import Core
+from bot.metrics import Metrics
 from bot.reload import Startup, start_schedule
 from bot.reminders.planner import install_planning
 from bot.schedule_source import ScheduleSource
@@ -30,6 +32,11 @@ class Runtime:
     clock: Clock
     core: Core
     startup: Startup | None = None
+
+    @property
+    def metrics(self) -> Metrics:
+        """The process's metrics (built here, shared with the core)."""
+        return self.core.metrics
 
     def close(self) -> None:
         """Release the database."""
@@ -64,8 +71,10 @@ def build_runtime(
     except BaseException:
         store.close()
         raise
-    core = Core(settings=settings, store=store, schedules=schedules)
+    metrics = Metrics(settings.metrics_multiprocess_dir)
+    core = Core(settings=settings, store=store, schedules=schedules, metrics=metrics)
     install_planning(core, clock)
+    install_calendar_tracking(core, startup, clock)
     return Runtime(settings=settings, clock=clock, core=core, startup=startup)
 
 

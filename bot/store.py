@@ -76,7 +76,7 @@ __all__ = [
 
 #: The alembic script folder, found next to this module so any install and any cwd work.
 MIGRATIONS_DIR: Final = Path(__file__).resolve().parent / "migrations"
-SCHEMA_HEAD: Final = "0001_initial"
+SCHEMA_HEAD: Final = "0003_calendar_feed"
 """The newest migration; a database already there opens without loading alembic at all."""
 
 #: How long a SQLite connection waits for another writer before giving up, in milliseconds.
@@ -264,6 +264,45 @@ class ChangeNoticeRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(16))
     message_ts: Mapped[str | None] = mapped_column(String(64))
+
+
+class CalendarTokenRow(Base):
+    """A person's private calendar feed: only the SHA-256 of its secret token is kept."""
+
+    __tablename__ = "calendar_tokens"
+    __table_args__ = (
+        PrimaryKeyConstraint("user_id", name="pk_calendar_tokens"),
+        UniqueConstraint("token_sha256", name="uq_calendar_tokens_token_sha256"),
+    )
+
+    user_id: Mapped[str] = mapped_column(String(64))
+    token_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CalendarSessionRow(Base):
+    """What calendar feeds last said about a session: its UID, SEQUENCE and whereabouts.
+
+    A session the schedule dropped keeps its row with `removed_at` set, so feeds can show
+    it cancelled until the summit ends.
+    """
+
+    __tablename__ = "calendar_sessions"
+    __table_args__ = (
+        PrimaryKeyConstraint("session_id", name="pk_calendar_sessions"),
+        Index("ix_calendar_sessions_track", "track"),
+    )
+
+    session_id: Mapped[str] = mapped_column(String(255))
+    uid: Mapped[str] = mapped_column(String(255))
+    sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    room: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)
+    track: Mapped[str] = mapped_column(String(255))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 @dataclass(frozen=True, slots=True)
@@ -464,6 +503,9 @@ class Store:
             threading.RLock() if serialize else nullcontext()
         )
         self._postgres = engine.dialect.name == "postgresql"
+        from bot.storage.calendar_feed import CalendarFeeds  # it builds on this module
+
+        self.calendar = CalendarFeeds(self)
 
     @classmethod
     def open(cls, url: str) -> Store:

@@ -7,7 +7,15 @@ from datetime import datetime
 
 from slack_sdk.models.blocks import Block
 
-from bot.commands import admin, agenda, bookmarks, export, follow, home  # noqa: F401  (each registers its subcommands)
+from bot.commands import (  # noqa: F401  (each registers its subcommands)
+    admin,
+    agenda,
+    bookmarks,
+    calendar,
+    export,
+    follow,
+    home,
+)
 from bot.commands import reminders as _reminders  # noqa: F401  (registers remind and reminders)
 from bot.commands.registry import ACTIONS, ALIASES, COMMANDS, Click, Request, command
 from bot.core import ActionResult, Core
@@ -30,6 +38,19 @@ def dispatch(core: Core, text: str, user_id: str, at: datetime, page: int = 0) -
     if day is not None:
         return agenda.day_message(Request(core, user_id, at, words, words, page), day)
     return help_message(core, unknown=words)
+
+
+def command_label(core: Core, text: str, at: datetime) -> str:
+    """The subcommand `text` asks for, as a metrics label: "day", "unknown" or a name."""
+    words = _strip_command(text.strip(), core.settings.command) or "now"
+    name = words.partition(" ")[0].casefold()
+    key = ALIASES.get(name, name)
+    if key in COMMANDS:
+        return key
+    index = core.index
+    if resolve_day(words, index.days(), at.astimezone(index.schedule.zone).date()) is not None:
+        return "day"
+    return "unknown"
 
 
 def handle_action(
@@ -75,8 +96,11 @@ def share(req: Request) -> Message:
     """The answer to `<subcommand>` as the sharer sees it, marked to be posted in the channel."""
     words = req.args or "now"
     cmd = req.core.settings.command
-    if words.split(" ", 1)[0].casefold() == "share":
+    first = words.split(" ", 1)[0].casefold()
+    if first == "share":
         return Message(text=f"Share what? Try `{cmd} share now`.")
+    if ALIASES.get(first, first) == "calendar":
+        return Message(text="Your calendar address is private: it cannot be shared.")
     answer = dispatch(req.core, words, req.user_id, req.at, req.page)
     intro = note(f"Shared by <@{req.user_id}> · `{cmd} {escape(words[:100])}`")
     blocks = (intro, *answer.blocks[: MAX_BLOCKS - 1]) if answer.blocks else ()

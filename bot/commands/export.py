@@ -43,7 +43,7 @@ def bookmarks_ics(schedule: Schedule, sessions: Sequence[Session], at: datetime)
     )
 
 
-@command("export", "export", "your bookmarks as a calendar file (.ics)", ("ics", "calendar"))
+@command("export", "export", "your bookmarks as a calendar file (.ics)", ("ics",))
 def export(req: Request) -> Message:
     """The asker's bookmarks as an attached .ics file, or a hint when there are none."""
     schedule = req.index.schedule

@@ -338,7 +338,7 @@ class ReminderEngine:
         store = self.core.store
         now = self.clock.now()
         if now >= delivery.start_at:
-            store.mark_missed(delivery.id, self.worker_id, now, "the session had started")
+            self._missed(delivery, now)
             return
         if not self._lease_holds(delivery, now):
             self._release(delivery, now, None)
@@ -356,7 +356,7 @@ class ReminderEngine:
                 return
             now = self.clock.now()
             if now >= delivery.start_at:
-                store.mark_missed(delivery.id, self.worker_id, now, "the session had started")
+                self._missed(delivery, now)
                 return
             if not self._lease_holds(delivery, now):
                 self._release(delivery, now, None)  # a long pause: another may take it
@@ -370,10 +370,18 @@ class ReminderEngine:
             return
         except PermanentError as exc:
             log.warning("reminder %d to %s failed: %s", delivery.id, delivery.user_id, exc.reason)
-            store.mark_failed(delivery.id, self.worker_id, self.clock.now(), exc.reason)
+            if store.mark_failed(delivery.id, self.worker_id, self.clock.now(), exc.reason):
+                self.core.metrics.reminder("failed")
             return
-        if not store.mark_sent(delivery.id, self.worker_id, channel, ts, self.clock.now()):
+        sent_at = self.clock.now()
+        self.core.metrics.reminder("sent", delivery.due_at, sent_at)
+        if not store.mark_sent(delivery.id, self.worker_id, channel, ts, sent_at):
             log.warning("reminder %d was sent after its claim ran out", delivery.id)
+
+    def _missed(self, delivery: Delivery, now: datetime) -> None:
+        """Record a reminder whose session began before it could go out."""
+        if self.core.store.mark_missed(delivery.id, self.worker_id, now, "the session had started"):
+            self.core.metrics.reminder("missed")
 
     def _retry_later(self, delivery: Delivery, retry_after: float | None, error: str) -> None:
         """Give the reminder back to be tried again after Retry-After or a back-off."""

@@ -31,6 +31,8 @@ T = TypeVar("T")
 T0 = datetime(2013, 11, 5, 3, 0, tzinfo=UTC)
 SHANGHAI = timezone(timedelta(hours=8))
 TABLES = {
+    "calendar_tokens",
+    "calendar_sessions",
     "bookmarks",
     "preferences",
     "follows",
