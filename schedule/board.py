@@ -27,9 +27,9 @@ class Board:
     now: tuple[Session, ...]
     next: tuple[Session, ...]
     started: bool
-    """False before the schedule's first session starts."""
+    """False before the whole schedule's first session starts."""
     over: bool
-    """True once the schedule's last session has ended."""
+    """True once the whole schedule's last session has ended."""
 
     @property
     def key(self) -> str:
@@ -69,8 +69,10 @@ def board_at(index: ScheduleIndex, at: datetime, room: str | None = None) -> Boa
     later = [s for s in sessions if s.start > at]
     first_next = min((s.start for s in later), default=None)
     upcoming = tuple(s for s in later if s.start == first_next)
-    first = min((s.start for s in sessions), default=None)
-    last = max((s.end for s in sessions), default=None)
+    # Whether the summit (not the room) has begun or ended: a room waits for its first
+    # session while the summit is already on.
+    first = index.first.start if index.first is not None else None
+    last = index.ends_at
     return Board(
         at=at,
         room=room,

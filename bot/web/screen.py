@@ -24,16 +24,17 @@ _ECHO_LIMIT: Final = 120
 
 _STYLE: Final = """
 html { background: #101820; color: #f4f4f4; }
-body { margin: 0; padding: 48px 72px; font: 40px/1.3 "DejaVu Sans", "Liberation Sans", Arial, sans-serif; }
-header { display: flex; justify-content: space-between; align-items: baseline; border-bottom: 4px solid #f2a900; padding-bottom: 16px; }
-h1 { font-size: 56px; margin: 0; }
-#clock { font-size: 56px; font-weight: bold; color: #f2a900; }
-h2 { font-size: 44px; margin: 40px 0 12px; color: #9fc9eb; text-transform: uppercase; letter-spacing: 2px; }
+body { margin: 0; padding: 40px 72px; font: 48px/1.3 "DejaVu Sans", "Liberation Sans", Arial, sans-serif; }
+header { display: flex; justify-content: space-between; align-items: baseline; gap: 48px; border-bottom: 4px solid #f2a900; padding-bottom: 16px; }
+h1 { font-size: 52px; margin: 0; }
+#clock { font-size: 64px; font-weight: bold; color: #f2a900; white-space: nowrap; flex-shrink: 0; }
+h2 { font-size: 52px; margin: 36px 0 8px; color: #9fc9eb; text-transform: uppercase; letter-spacing: 2px; }
 ul { list-style: none; margin: 0; padding: 0; }
 li.session { margin: 0 0 24px; }
-.title { display: block; font-size: 64px; font-weight: bold; line-height: 1.15; }
-.when, .room { font-size: 40px; color: #d0d0d0; margin-right: 32px; }
-.empty { font-size: 48px; color: #b0b0b0; }
+.title { display: block; font-size: 84px; font-weight: bold; line-height: 1.1; }
+.when, .room { font-size: 52px; color: #d8d8d8; margin-right: 40px; }
+.when { color: #f2a900; }
+.empty { font-size: 56px; color: #b8b8b8; margin: 8px 0; }
 a { color: #9fc9eb; }
 """
 
