@@ -10,6 +10,7 @@ keeps in line with every schedule this process serves (start-up, reloads, replic
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 
 from bot.clock import Clock
@@ -27,6 +28,26 @@ log = logging.getLogger(__name__)
 
 #: The path of a feed under the public URL; `{token}` is the person's secret.
 FEED_PATH = "/calendar/{token}.ics"
+
+
+_FEED_TOKEN = re.compile(r"(/calendar/)[A-Za-z0-9_-]{20,}(\.ics)")
+
+
+def redact_feed_tokens(text: str) -> str:
+    """`text` with the secret of every feed URL in it replaced by "…"."""
+    return _FEED_TOKEN.sub(r"\1…\2", text)
+
+
+class RedactFeedTokens(logging.Filter):
+    """A log filter that keeps feed tokens out of log lines (Slack's DEBUG logs bodies)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message when it holds a feed URL; never drops a record."""
+        message = record.getMessage()
+        redacted = redact_feed_tokens(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
 
 
 def feed_url(settings: Settings, token: str) -> str | None:

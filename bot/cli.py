@@ -285,6 +285,11 @@ def _configure_logging(settings: Settings) -> None:
     if not isinstance(level, int):
         raise SettingsError(f"LOG_LEVEL: {settings.log_level!r} is not a log level")
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot.calendar_feed import RedactFeedTokens
+
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RedactFeedTokens) for f in handler.filters):
+            handler.addFilter(RedactFeedTokens())
 
 
 def _slack_reason(exc: Exception) -> str:
