@@ -94,6 +94,7 @@ def test_serve_http_serves_the_pages(
         assert f"http://127.0.0.1:{port}/calendar/" in answer["text"]  # no double slash
         status, body = request(port, "GET", feed_path(answer["text"]))
         assert status == 200
+        assert b"BEGIN:VCALENDAR" in body
         assert request(port, "GET", "/calendar/nope.ics")[0] == 404
         assert request(port, "GET", "/screen?room=Nowhere")[0] == 404
         assert answer_count(port, "calendar") == 1
