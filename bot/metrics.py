@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Final
 
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
     Gauge,
@@ -34,7 +33,8 @@ LATENESS_BUCKETS: Final = (0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800)
 #: Answer latency buckets in seconds: Slack wants the acknowledgement within 3 s.
 REQUEST_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10)
 
-CONTENT_TYPE: Final = CONTENT_TYPE_LATEST
+#: The Prometheus text format `generate_latest` writes (what every Prometheus scrapes).
+CONTENT_TYPE: Final = "text/plain; version=0.0.4; charset=utf-8"
 
 
 class Metrics:
