@@ -13,6 +13,7 @@ from html import escape
 from typing import Final
 from urllib.parse import quote
 
+from bot.render import clock_time, day_label, zone_label
 from schedule.board import Board, board_at, find_room, rooms
 from schedule.index import ScheduleIndex
 from schedule.model import Session
@@ -40,15 +41,14 @@ a { color: #9fc9eb; }
 
 
 def _clock(at: datetime, zone: tzinfo) -> str:
-    local = at.astimezone(zone)
-    return f"{local:%a} {local.day} {local:%b} · {local:%H:%M} {local.tzname() or ''}".strip()
+    return f"{day_label(at, zone)} · {clock_time(at, zone)} {zone_label(at, zone)}"
 
 
 def _span(session: Session, zone: tzinfo) -> str:
-    start, end = session.start.astimezone(zone), session.end.astimezone(zone)
-    if start.date() == end.date():
-        return f"{start:%H:%M}–{end:%H:%M}"
-    return f"{start:%a %H:%M}–{end:%a %H:%M}"
+    start, end = session.start, session.end
+    if start.astimezone(zone).date() == end.astimezone(zone).date():
+        return f"{clock_time(start, zone)}–{clock_time(end, zone)}"
+    return f"{day_label(start, zone)} {clock_time(start, zone)}–{day_label(end, zone)} {clock_time(end, zone)}"
 
 
 def _session_item(session: Session, zone: tzinfo) -> str:
@@ -88,9 +88,11 @@ def render_board(board: Board, index: ScheduleIndex) -> str:
     else:
         now_empty = "Nothing on right now." if not board.room else "This room is free right now."
     if board.next:
-        start = board.next[0].start.astimezone(zone)
-        same_day = start.date() == board.at.astimezone(zone).date()
-        when = f"{start:%H:%M}" if same_day else f"{start:%a} {start.day} {start:%b} {start:%H:%M}"
+        start = board.next[0].start
+        same_day = start.astimezone(zone).date() == board.at.astimezone(zone).date()
+        when = clock_time(start, zone)
+        if not same_day:
+            when = f"{day_label(start, zone)} {when}"
         next_heading = f"Next · {when}"
     else:
         next_heading = "Next"

@@ -76,7 +76,9 @@ def test_two_metrics_objects_share_nothing() -> None:
     first, second = Metrics(), Metrics()
     first.reminder("missed")
     assert first.registry.get_sample_value("summit_bot_reminders_total", {"outcome": "missed"}) == 1
-    assert second.registry.get_sample_value("summit_bot_reminders_total", {"outcome": "missed"}) == 0
+    assert (
+        second.registry.get_sample_value("summit_bot_reminders_total", {"outcome": "missed"}) == 0
+    )
 
 
 WORKER = """

@@ -16,8 +16,10 @@ def test_reminder_outcomes_and_lateness_are_counted(world: World) -> None:
     world.at("2013-11-05 11:12")
     world.engine()
     wait_until(
-        lambda: statuses(world, "U1")[:2] == [DeliveryStatus.MISSED, DeliveryStatus.SENT]
-        and statuses(world, "UBOT") == [DeliveryStatus.FAILED],
+        lambda: (
+            statuses(world, "U1")[:2] == [DeliveryStatus.MISSED, DeliveryStatus.SENT]
+            and statuses(world, "UBOT") == [DeliveryStatus.FAILED]
+        ),
         "the missed, sent and failed reminders being recorded",
     )
     get = world.core.metrics.registry.get_sample_value
