@@ -108,5 +108,5 @@ def test_public_url_is_kept_without_trailing_slash(text: str, expected: str) -> 
 )
 def test_public_url_without_scheme_or_host_names_the_setting(text: str) -> None:
     """A public URL that is not a plain http(s) base URL is refused, naming the setting."""
-    with pytest.raises(SettingsError, match="^SUMMIT_BOT_PUBLIC_URL: "):
+    with pytest.raises(SettingsError, match=r"^SUMMIT_BOT_PUBLIC_URL: "):
         Settings.from_env({"SUMMIT_BOT_PUBLIC_URL": text}, env_file=None)
