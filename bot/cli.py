@@ -204,12 +204,15 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     http_port = _port(args.http_port, "--http-port") if args.http_port is not None else None
     _configure_logging(settings)
     runtime = _runtime(args, settings)
+    pages: PagesServer | None = None
     try:
         pages = _pages_server(runtime, settings.http_host, http_port)
+        services = _slack_services(runtime)
     except BaseException:
+        if pages is not None:
+            pages.stop()
         runtime.close()
         raise
-    services = _slack_services(runtime)
     try:
         if pages is not None:
             pages.start()
