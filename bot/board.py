@@ -9,6 +9,7 @@ replicas); see the report of issue 13 for the state of that wiring.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -77,16 +78,58 @@ def board_message(board: Board, index: ScheduleIndex) -> Message:
 
 
 def board_edits(index: ScheduleIndex, since: datetime) -> list[BoardEdit]:
-    """The board's first version at `since`, then one edit per later change instant.
+    """The version of the board showing at `since`, then one per later change instant.
 
-    An instant whose content equals the previous version's (which cannot happen with
-    `board_changes`, but may after a reload) is left out, so each edit changes something.
+    Each version is dated by the change instant it starts at (the one showing at `since`
+    too, so every replica dates it alike; before the summit's first change, `since`). An
+    instant whose content equals the previous version's is left out.
     """
-    instants = [since, *(t for t in board_changes(index) if t > since)]
+    changes = board_changes(index)
+    current = max((t for t in changes if t <= since), default=since)
     edits: list[BoardEdit] = []
-    for at in instants:
+    for at in (current, *(t for t in changes if t > since)):
         board = board_at(index, at)
         if edits and edits[-1].key == board.key:
             continue
         edits.append(BoardEdit(at=at, key=board.key, message=board_message(board, index)))
     return edits
+
+
+@dataclass(frozen=True, slots=True)
+class BoardItem:
+    """One message the outbox should deliver for the board: the post or an edit of it.
+
+    `key` is unique per channel and content, so every replica planning the same schedule
+    plans the same keys and the outbox keeps one row each (exactly once). `edit_of` is
+    the key of the post whose message an edit replaces (`chat.update`); None for the post.
+    """
+
+    key: str
+    channel: str
+    not_before: datetime
+    message: Message
+    edit_of: str | None
+
+
+def post_key(channel: str) -> str:
+    """The key of the board's one post in `channel` (every later version is an edit of it)."""
+    return f"board:{channel}:post"
+
+
+def board_items(channel: str, index: ScheduleIndex, since: datetime) -> list[BoardItem]:
+    """What the outbox should send from `since` on: the post (first), then one edit per change.
+
+    The post's key never changes, so a board already posted is only ever edited. An edit's
+    key holds its instant and a digest of its content: a reload that changes what a future
+    version shows plans a new key, and the old one can be cancelled by key.
+    """
+    first = post_key(channel)
+    edits = board_edits(index, since)
+    # The post shows the version at `since`; that version is planned as an edit too, for a
+    # board another process posted earlier (the outbox keeps one row per key).
+    items = [BoardItem(first, channel, since, edits[0].message, None)]
+    for edit in edits:
+        digest = hashlib.sha256(edit.key.encode("utf-8")).hexdigest()[:16]
+        key = f"board:{channel}:{edit.at.isoformat()}:{digest}"
+        items.append(BoardItem(key, channel, edit.at, edit.message, first))
+    return items

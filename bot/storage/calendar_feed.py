@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Final
 
-from sqlalchemy import Connection, func, or_, select, update
+from sqlalchemy import Connection, func, select, update
 from sqlalchemy.engine import RowMapping
 
 from bot.store import BookmarkRow, CalendarSessionRow, CalendarTokenRow, FollowRow, _lock_key, _utc
@@ -132,16 +132,13 @@ class CalendarFeeds:
             tracks = frozenset(
                 conn.scalars(select(FollowRow.track).where(FollowRow.user_id == user_id))
             )
+            table = row.__table__
             found: list[CalendarSession] = []
-            wanted = sorted(bookmarks)
-            for i in range(0, max(len(wanted), 1), 500):
-                chunk = wanted[i : i + 500]
-                conditions = [row.session_id.in_(chunk)] if chunk else []
-                if i == 0 and tracks:
-                    conditions.append(row.track.in_(sorted(tracks)))
-                if not conditions:
-                    continue
-                stmt = select(row.__table__).where(or_(*conditions))
+            if tracks:
+                stmt = select(table).where(row.track.in_(sorted(tracks)))
+                found.extend(_session(r) for r in conn.execute(stmt).mappings())
+            for chunk in _chunks(sorted(bookmarks)):
+                stmt = select(table).where(row.session_id.in_(chunk))
                 found.extend(_session(r) for r in conn.execute(stmt).mappings())
         unique = {s.session_id: s for s in found}
         return FeedPicks(bookmarks, tracks, tuple(unique[k] for k in sorted(unique)))
