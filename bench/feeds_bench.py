@@ -19,8 +19,8 @@ from pathlib import Path
 from bench.query_bench import synthetic
 from bot.calendar_feed import person_feed
 from bot.core import Core
+from bot.core.schedule_source import ScheduleSource
 from bot.metrics import Metrics
-from bot.schedule_source import ScheduleSource
 from bot.settings import Settings
 from bot.store import Store
 from bot.web.screen import render_screen

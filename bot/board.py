@@ -15,8 +15,8 @@ from datetime import datetime
 
 from slack_sdk.models.blocks import Block
 
-from bot.message import Message, escape
-from bot.render import clock_time, day_label, header, note, section, zone_label
+from bot.core.message import Message, escape
+from bot.render.blocks import clock_time, day_label, header, note, section, zone_label
 from schedule.board import Board, board_at, board_changes
 from schedule.index import ScheduleIndex
 from schedule.model import Session

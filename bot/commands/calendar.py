@@ -8,9 +8,9 @@ one stops working (for a URL that leaked or got lost). Never shareable in a chan
 from __future__ import annotations
 
 from bot.calendar_feed import feed_url, webcal_url
-from bot.commands.registry import Request, command
-from bot.message import Message
-from bot.render import note, section
+from bot.commands.registry import Registry, Request
+from bot.core.message import Message
+from bot.render.blocks import note, section
 
 SUBSCRIBE_HOWTO = (
     "To subscribe: Google Calendar → Other calendars → + → From URL; "
@@ -19,11 +19,6 @@ SUBSCRIBE_HOWTO = (
 )
 
 
-@command(
-    "calendar",
-    "calendar [reset]",
-    "a private calendar address that follows your bookmarks and schedule changes",
-)
 def calendar(req: Request) -> Message:
     """The asker's feed URL (made now), or how to get a new one."""
     core = req.core
@@ -68,4 +63,14 @@ def calendar(req: Request) -> Message:
             section(body),
             note(f"{SUBSCRIBE_HOWTO} `{cmd} calendar reset` replaces the address."),
         ),
+    )
+
+
+def register(registry: Registry) -> None:
+    """Add `calendar` to `registry`."""
+    registry.add_command(
+        "calendar",
+        "calendar [reset]",
+        "a private calendar address that follows your bookmarks and schedule changes",
+        calendar,
     )

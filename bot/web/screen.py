@@ -13,7 +13,7 @@ from html import escape
 from typing import Final
 from urllib.parse import quote
 
-from bot.render import clock_time, day_label, zone_label
+from bot.render.blocks import clock_time, day_label, zone_label
 from schedule.board import Board, board_at, find_room, rooms
 from schedule.index import ScheduleIndex
 from schedule.model import Session

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from bot.board import board_edits, board_items, board_message, post_key
-from bot.message import Message
+from bot.core.message import Message
 from schedule.board import board_at
 from schedule.importers import load_bundled
 from schedule.index import ScheduleIndex
@@ -47,7 +47,7 @@ def test_board_message_escapes_schedule_text() -> None:
 
 
 def test_edits_follow_every_start_and_end_once() -> None:
-    """From Tuesday 11:20 (the 11:15 version) the board changes at 11:55, 12:05, 12:45, …"""
+    """From Tuesday 11:20 (the 11:15 version) the board changes at 11:55, 12:05, 12:45 and on."""
     edits = board_edits(NOVA, local("2013-11-05 11:20"))
     assert [e.at for e in edits[:4]] == [
         local("2013-11-05 11:15"),

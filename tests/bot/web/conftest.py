@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import http.client
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from bot.clock import ReplayClock, fixed_clock
-from bot.reload import Reloader
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from bot.web import PagesServer
@@ -51,7 +50,6 @@ class Site:
     clock: ReplayClock
     path: Path
     port: int
-    reloaders: list[Reloader] = field(default_factory=list)
 
     def get(self, path: str, headers: Mapping[str, str] | None = None) -> Reply:
         """GET `path` from the pages server."""
@@ -71,15 +69,7 @@ class Site:
     def reload(self, sched: Schedule) -> None:
         """Publish `sched` and reload it as `/nova reload` would."""
         self.publish(sched)
-        reloader = Reloader(
-            self.runtime.settings,
-            self.runtime.core.store,
-            self.runtime.core.schedules,
-            clock=self.clock,
-            background=False,
-        )
-        self.reloaders.append(reloader)
-        outcome = reloader.reload(str(self.path))
+        outcome = self.runtime.reloader.reload(str(self.path))
         assert outcome.status.value == "applied", outcome.describe()
 
 
@@ -106,8 +96,6 @@ def open_site(url: str, path: Path, at: object = AT) -> Iterator[Site]:
         yield site
     finally:
         pages.stop()
-        for reloader in site.reloaders:
-            reloader.stop()
         runtime.close()
 
 

@@ -135,17 +135,7 @@ def test_replicas_taking_up_a_reload_raise_sequence_once(
     other_path.write_text(site.path.read_text(encoding="utf-8"), encoding="utf-8")
     for other in open_site(store_url, other_path):
         site.reload(schedule(*edited(a={"room": "Room 301"})))
-        from bot.reload import Reloader
-
-        syncer = Reloader(
-            other.runtime.settings,
-            other.runtime.core.store,
-            other.runtime.core.schedules,
-            clock=other.clock,
-            background=False,
-        )
-        other.reloaders.append(syncer)
-        assert syncer.sync() is not None
+        assert other.runtime.reloader.sync() is not None
         assert other.runtime.core.index.get("a") is not None
         assert other.runtime.core.index.get("a").room == "Room 301"  # type: ignore[union-attr]
         for replica in (site, other):

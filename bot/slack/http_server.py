@@ -9,6 +9,7 @@ so any number of replicas can share one `DATABASE_URL` behind a load balancer.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import signal
 from collections.abc import AsyncIterator
@@ -22,10 +23,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.app import build_app
-from bot.handlers.replies import off_loop, sender_of
 from bot.runtime import Runtime
 from bot.settings import Settings
+from bot.slack.app import build_app
 from bot.web import page_routes
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def build_http_app(app: AsyncApp, runtime: Runtime) -> Starlette:
     async def healthz(request: Request) -> Response:
         try:
             # A primary-key read: proves the database is reachable and migrated.
-            await off_loop(runtime.core.store.preferences, _HEALTH_PROBE_USER)
+            await asyncio.to_thread(runtime.core.store.preferences, _HEALTH_PROBE_USER)
         except Exception as exc:
             log.warning("health check: the database did not answer (%s)", type(exc).__name__)
             return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
@@ -60,7 +60,7 @@ def build_http_app(app: AsyncApp, runtime: Runtime) -> Starlette:
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         yield
-        await sender_of(app).close()
+        await runtime.responses.close()
 
     return Starlette(
         lifespan=lifespan,
