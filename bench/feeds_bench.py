@@ -58,8 +58,8 @@ def main(argv: list[str]) -> None:
         store.calendar.record_schedule(schedule, at)
         first = (time.perf_counter() - begin) * 1000
         for session in schedule.sessions[::25][:40]:
-            store.add_bookmark("U1", session.id, at)
-        store.follow("U1", "Busy", at)
+            store.bookmarks.add([("U1", session.id)], at)
+        store.follows.follow("U1", "Busy", at)
         feed = person_feed(core, "U1", at)
         events = feed.count(b"BEGIN:VEVENT")
         middle = schedule.sessions[len(schedule.sessions) // 2].start
@@ -78,7 +78,8 @@ def main(argv: list[str]) -> None:
             (
                 "/metrics",
                 timed(
-                    lambda: core.metrics.exposition(store.delivery_counts()["pending"]), args.repeat
+                    lambda: core.metrics.exposition(store.deliveries.counts()["pending"]),
+                    args.repeat,
                 ),
                 "",
             ),

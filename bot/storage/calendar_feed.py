@@ -15,20 +15,18 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.engine import RowMapping
 
-from bot.store import BookmarkRow, CalendarSessionRow, CalendarTokenRow, FollowRow, _lock_key, _utc
+from bot.storage.database import Database, chunks
+from bot.storage.tables import BookmarkRow, CalendarSessionRow, CalendarTokenRow, FollowRow, utc
 from schedule.ics_export import event_uid
 from schedule.model import Schedule, Session
-
-if TYPE_CHECKING:
-    from bot.store import Store
 
 #: Bytes of randomness in a feed token (43 URL-safe characters).
 TOKEN_BYTES: Final = 32
@@ -85,29 +83,29 @@ class FeedPicks:
 class CalendarFeeds:
     """Feed tokens and per-session calendar state; `store.calendar`."""
 
-    def __init__(self, store: Store) -> None:
-        """Work in `store`'s database and transactions."""
-        self._store = store
+    def __init__(self, db: Database) -> None:
+        """Work through `db`."""
+        self._db = db
 
     # -- tokens --------------------------------------------------------------------------
 
     def issue_token(self, user_id: str, at: datetime) -> str:
         """A new feed token for `user_id`, replacing (and so killing) any earlier one."""
         token = secrets.token_urlsafe(TOKEN_BYTES)
-        values = {"token_sha256": token_digest(token), "created_at": _utc(at, "at")}
+        values = {"token_sha256": token_digest(token), "created_at": utc(at, "at")}
         stmt = (
-            self._store._insert(CalendarTokenRow)
+            self._db.insert(CalendarTokenRow)
             .values(user_id=user_id, **values)
             .on_conflict_do_update(index_elements=["user_id"], set_=values)
         )
-        with self._store._write() as conn:
+        with self._db.write() as conn:
             conn.execute(stmt)
         return token
 
     def has_token(self, user_id: str) -> bool:
         """True when `user_id` has a feed."""
         stmt = select(CalendarTokenRow.user_id).where(CalendarTokenRow.user_id == user_id)
-        with self._store._read() as conn:
+        with self._db.read() as conn:
             return conn.scalar(stmt) is not None
 
     def person_for(self, token: str) -> str | None:
@@ -117,7 +115,7 @@ class CalendarFeeds:
         stmt = select(CalendarTokenRow.user_id).where(
             CalendarTokenRow.token_sha256 == token_digest(token)
         )
-        with self._store._read() as conn:
+        with self._db.read() as conn:
             return conn.scalar(stmt)
 
     # -- sessions ------------------------------------------------------------------------
@@ -125,7 +123,7 @@ class CalendarFeeds:
     def picks(self, user_id: str) -> FeedPicks:
         """`user_id`'s bookmarks and followed tracks, with the calendar rows they cover."""
         row = CalendarSessionRow
-        with self._store._read() as conn:
+        with self._db.read() as conn:
             bookmarks = frozenset(
                 conn.scalars(select(BookmarkRow.session_id).where(BookmarkRow.user_id == user_id))
             )
@@ -137,7 +135,7 @@ class CalendarFeeds:
             if tracks:
                 stmt = select(table).where(row.track.in_(sorted(tracks)))
                 found.extend(_session(r) for r in conn.execute(stmt).mappings())
-            for chunk in _chunks(sorted(bookmarks)):
+            for chunk in chunks(bookmarks):
                 stmt = select(table).where(row.session_id.in_(chunk))
                 found.extend(_session(r) for r in conn.execute(stmt).mappings())
         unique = {s.session_id: s for s in found}
@@ -145,7 +143,7 @@ class CalendarFeeds:
 
     def sessions(self) -> dict[str, CalendarSession]:
         """Every session row by id (removed ones included)."""
-        with self._store._read() as conn:
+        with self._db.read() as conn:
             rows = conn.execute(select(CalendarSessionRow.__table__)).mappings()
             return {str(r["session_id"]): _session(r) for r in rows}
 
@@ -160,15 +158,14 @@ class CalendarFeeds:
         removed (SEQUENCE + 1), and one that comes back is restored (SEQUENCE + 1).
         Idempotent: recording the same schedule again changes nothing (and writes nothing).
         """
-        stamp = _utc(at, "at")
-        with self._store._read() as conn:
+        stamp = utc(at, "at")
+        with self._db.read() as conn:
             if _plan(_known(conn), schedule, renames or {}, stamp).empty:
                 return 0
-        with self._store._write() as conn:
-            if self._store._postgres:
-                conn.execute(select(func.pg_advisory_xact_lock(_lock_key("calendar-sessions"))))
+        with self._db.write() as conn:
+            self._db.take_turns(conn, "calendar-sessions")
             plan = _plan(_known(conn), schedule, renames or {}, stamp)
-            plan.apply(conn, self._store)
+            plan.apply(conn, self._db)
         return plan.bumped
 
 
@@ -192,15 +189,15 @@ class _Plan:
     def empty(self) -> bool:
         return not (self.renames or self.inserts or self.updates or self.removed)
 
-    def apply(self, conn: Connection, store: Store) -> None:
+    def apply(self, conn: Connection, db: Database) -> None:
         row = CalendarSessionRow
         for old, new in self.renames:
             conn.execute(update(row).where(row.session_id == old).values(session_id=new))
         for session_id, values in self.updates:
             conn.execute(update(row).where(row.session_id == session_id).values(values))
         if self.inserts:
-            conn.execute(store._insert(row), self.inserts)
-        for chunk in _chunks(self.removed):
+            conn.execute(db.insert(row), self.inserts)
+        for chunk in chunks(self.removed):
             conn.execute(
                 update(row)
                 .where(row.session_id.in_(chunk))
@@ -243,8 +240,8 @@ def _values(session: Session, stamp: datetime) -> dict[str, object]:
     """A row's columns for `session` as it is now."""
     return {
         "session_id": session.id,
-        "start_at": _utc(session.start),
-        "end_at": _utc(session.end),
+        "start_at": utc(session.start),
+        "end_at": utc(session.end),
         "room": session.room,
         "title": session.title,
         "track": session.track,
@@ -284,14 +281,3 @@ def _session(row: RowMapping) -> CalendarSession:
         changed_at=row["changed_at"],
         removed_at=row["removed_at"],
     )
-
-
-def _chunks(ids: Iterable[str], size: int = 500) -> Iterable[list[str]]:
-    batch: list[str] = []
-    for item in ids:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

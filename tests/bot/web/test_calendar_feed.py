@@ -48,15 +48,15 @@ def picks(site: Site, user_id: str = "U1") -> None:
     """`user_id` bookmarks a and b and follows the Cinder track."""
     store = site.runtime.core.store
     at = site.clock.now()
-    store.add_bookmark(user_id, "a", at)
-    store.add_bookmark(user_id, "b", at)
-    store.follow(user_id, "Cinder", at)
+    store.bookmarks.add([(user_id, "a")], at)
+    store.bookmarks.add([(user_id, "b")], at)
+    store.follows.follow(user_id, "Cinder", at)
 
 
 def test_feed_holds_the_persons_picks_at_the_right_instants(site: Site) -> None:
     """The feed has one event per bookmarked or followed session, at the schedule's instants."""
     picks(site)
-    site.runtime.core.store.add_bookmark("U2", "c", site.clock.now())
+    site.runtime.core.store.bookmarks.add([("U2", "c")], site.clock.now())
     reply = site.get(subscribe(site, "U1"))
     assert reply.status == 200
     assert reply.headers["content-type"].startswith("text/calendar")
