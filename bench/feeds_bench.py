@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bench.query_bench import synthetic
 from bot.calendar_feed import person_feed
+from bot.commands import build_registry
 from bot.core import Core
 from bot.core.schedule_source import ScheduleSource
 from bot.metrics import Metrics
@@ -52,7 +53,13 @@ def main(argv: list[str]) -> None:
     )
     with tempfile.TemporaryDirectory() as folder:
         store = Store.open(f"sqlite:///{Path(folder) / 'bench.db'}")
-        core = Core(Settings(), store, ScheduleSource(schedule), metrics=Metrics())
+        core = Core(
+            settings=Settings(),
+            store=store,
+            schedules=ScheduleSource(schedule),
+            commands=build_registry(None),
+            metrics=Metrics(),
+        )
         at = schedule.sessions[0].start - timedelta(days=1)
         begin = time.perf_counter()
         store.calendar.record_schedule(schedule, at)
