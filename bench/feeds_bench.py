@@ -85,7 +85,7 @@ def main(argv: list[str]) -> None:
             (
                 "/metrics",
                 timed(
-                    lambda: core.metrics.exposition(store.deliveries.counts()["pending"]),
+                    lambda: core.metrics.exposition(store.outbox.counts()["pending"]),
                     args.repeat,
                 ),
                 "",

@@ -85,12 +85,19 @@ class Metrics:
         self.answers.labels(command=command).inc()
 
     def reminder(
-        self, outcome: str, due_at: datetime | None = None, at: datetime | None = None
+        self,
+        outcome: str,
+        due_at: datetime | None = None,
+        at: datetime | None = None,
+        *,
+        count: int = 1,
     ) -> None:
-        """Count a reminder's `outcome`; a sent one also records its lateness (`at` - `due_at`)."""
+        """Count `count` reminders of `outcome`; a sent one also records its lateness."""
         if outcome not in REMINDER_OUTCOMES:
             raise ValueError(f"unknown reminder outcome {outcome!r}")
-        self.reminders.labels(outcome=outcome).inc()
+        if count <= 0:
+            return
+        self.reminders.labels(outcome=outcome).inc(count)
         if outcome == "sent" and due_at is not None and at is not None:
             self.reminder_lateness.observe(max((at - due_at).total_seconds(), 0.0))
 

@@ -40,7 +40,7 @@ def page_routes(runtime: Runtime) -> list[BaseRoute]:
         from bot.metrics import CONTENT_TYPE
 
         try:
-            pending: int | None = runtime.core.store.deliveries.counts().get("pending", 0)
+            pending: int | None = runtime.core.store.outbox.counts().get("pending", 0)
         except Exception as exc:
             log.warning("metrics: the database did not answer (%s)", type(exc).__name__)
             pending = None

@@ -1,7 +1,7 @@
 """Calendar feeds: each person's hashed feed token and what feeds said about each session.
 
 Revision ID: 0003_calendar_feed
-Revises: 0001_initial
+Revises: 0002_outbox
 Create Date: 2026-12-01 03:40:00+00:00
 
 """
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003_calendar_feed"
-# Chained after 0002_outbox once that is on main (see the helpers' rules).
-down_revision: str | None = "0001_initial"
+
+down_revision: str | None = "0002_outbox"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
