@@ -3,23 +3,33 @@
 The message is posted once and then edited in place (`chat.update`) at every instant the
 board's content changes (`schedule.board.board_changes`: each session's start and end),
 never re-posted per slot. This module is the pure part: the message at an instant and the
-edits a schedule calls for. Sending goes through the outbox (exactly once across
-replicas); see the report of issue 13 for the state of that wiring.
+edits a schedule calls for, and their rows in the outbox (`plan_board`), which sends them
+within the workspace's budget, exactly once across replicas: the post with
+chat.postMessage, each later version with chat.update of that post.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from slack_sdk.models.blocks import Block
 
+from bot.clock import Clock
+from bot.core import Core
 from bot.core.message import Message, escape
 from bot.render.blocks import clock_time, day_label, header, note, section, zone_label
+from bot.storage.outbox import OutboxKind, OutboxStatus
+from bot.storage.records import NewItem
+from bot.store import Store
 from schedule.board import Board, board_at, board_changes
 from schedule.index import ScheduleIndex
 from schedule.model import Session
+
+log = logging.getLogger(__name__)
 
 #: The board's header line.
 TITLE = "Now & next"
@@ -125,11 +135,81 @@ def board_items(channel: str, index: ScheduleIndex, since: datetime) -> list[Boa
     """
     first = post_key(channel)
     edits = board_edits(index, since)
+    changes = set(board_changes(index))
     # The post shows the version at `since`; that version is planned as an edit too, for a
     # board another process posted earlier (the outbox keeps one row per key).
     items = [BoardItem(first, channel, since, edits[0].message, None)]
     for edit in edits:
         digest = hashlib.sha256(edit.key.encode("utf-8")).hexdigest()[:16]
-        key = f"board:{channel}:{edit.at.isoformat()}:{digest}"
+        # Before the summit's first change the version is "before" on every replica.
+        stamp = edit.at.isoformat() if edit.at in changes else "before"
+        key = f"board:{channel}:{stamp}:{digest}"
         items.append(BoardItem(key, channel, edit.at, edit.message, first))
     return items
+
+
+#: How long after the summit's last session the board's last version may still go out.
+LAST_VERSION_GRACE = timedelta(days=1)
+
+
+def board_rows(channel: str, index: ScheduleIndex, since: datetime) -> list[NewItem]:
+    """The outbox rows of the board from `since`: the post, then each version's edit.
+
+    A version gives up when the next one is due, so after downtime only the current one
+    goes out; the post and the last version wait up to a day after the summit.
+    """
+    items = board_items(channel, index, since)
+    last = max(index.ends_at or since, since) + LAST_VERSION_GRACE
+    rows: list[NewItem] = []
+    for number, item in enumerate(items):
+        following = items[number + 1].not_before if 1 <= number < len(items) - 1 else last
+        payload = {**item.message.to_dict(), "edit_of": item.edit_of}
+        rows.append(
+            NewItem(
+                kind=OutboxKind.BOARD,
+                key=item.key,
+                recipient=channel,
+                not_before=item.not_before,
+                due_at=item.not_before,
+                give_up_at=max(following, item.not_before + timedelta(seconds=1)),
+                payload=json.dumps(payload, separators=(",", ":"), ensure_ascii=False),
+            )
+        )
+    return rows
+
+
+def plan_board(store: Store, channel: str, index: ScheduleIndex, at: datetime) -> int:
+    """Queue the board's post and versions from `at`; cancel versions the schedule dropped.
+
+    Every replica may plan at once: rows are keyed, so the outbox holds each once. Returns
+    how many rows were new.
+    """
+    rows = board_rows(channel, index, at)
+    wanted = {row.key for row in rows}
+    pending = store.outbox.items(
+        kind=OutboxKind.BOARD, statuses=[OutboxStatus.PENDING], recipient=channel
+    )
+    dropped = [item.id for item in pending if item.key not in wanted]
+    if dropped:
+        store.outbox.cancel(dropped, at, "the schedule changed")
+    return store.outbox.enqueue(rows, at)
+
+
+def install_board(core: Core, clock: Clock) -> bool:
+    """Keep the board of `SUMMIT_BOT_ANNOUNCE_CHANNEL` planned: now and after every reload.
+
+    Returns False (and does nothing) when no channel is configured.
+    """
+    channel = core.settings.announce_channel
+    if not channel:
+        return False
+
+    def plan(index: ScheduleIndex) -> None:
+        try:
+            plan_board(core.store, channel, index, clock.now())
+        except Exception:
+            log.exception("could not plan the channel board")
+
+    plan(core.index)
+    core.schedules.subscribe(lambda _old, new: plan(new))
+    return True

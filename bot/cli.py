@@ -272,13 +272,6 @@ def _configure_logging(settings: Settings) -> None:
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, RedactFeedTokens) for f in handler.filters):
             handler.addFilter(RedactFeedTokens())
-    if settings.announce_channel:
-        # The board's message and edits are built (bot/board.py); sending them waits for
-        # the outbox, so that several replicas post exactly one board.
-        logging.getLogger("summit_bot").warning(
-            "SUMMIT_BOT_ANNOUNCE_CHANNEL is set, but this version does not post the channel "
-            "board yet (it needs the outbox); nothing is posted"
-        )
 
 
 def _slack_reason(exc: Exception) -> str:

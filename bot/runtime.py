@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from apscheduler.schedulers.base import BaseScheduler
 
+from bot.board import install_board
 from bot.calendar_feed import install_calendar_tracking
 from bot.clock import Clock, make_clock
 from bot.commands import Registry, build_registry
@@ -121,6 +122,7 @@ def build_runtime(
     planner = ReminderPlanner(core, clock)
     planner.install()
     install_calendar_tracking(core, startup, clock)
+    install_board(core, clock)
     engine = None
     if sends is not None:
         engine = ReminderEngine(
