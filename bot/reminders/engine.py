@@ -140,8 +140,8 @@ class ReminderEngine:
         """Send what is open at `at`; returns the next instant to run at (None: nothing queued)."""
         # Reminders past giving up are recorded missed here (the claim would do it too),
         # so that the metrics count them.
-        expired = self.core.store.outbox.expire_by_kind(at)
-        self.core.metrics.reminder("missed", count=expired.get(OutboxKind.REMINDER.value, 0))
+        missed = self.core.store.outbox.expire(at, OutboxKind.REMINDER)
+        self.core.metrics.reminder("missed", count=missed)
         _report, upcoming = self.sender.run_once(at)
         return upcoming
 

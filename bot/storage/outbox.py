@@ -568,14 +568,11 @@ class OutboxRepository:
             counts[kind] = counts.get(kind, 0) + 1
         return counts
 
-    def expire(self, at: datetime) -> int:
-        """Record missed the rows past giving up at `at`; returns how many."""
-        return sum(self.expire_by_kind(at).values())
-
-    def expire_by_kind(self, at: datetime) -> dict[str, int]:
-        """Record missed the rows past giving up at `at`; how many of each kind."""
+    def expire(self, at: datetime, kind: OutboxKind | None = None) -> int:
+        """Record missed the rows past giving up at `at`; returns how many (of `kind`, if given)."""
         with self._db.write() as conn:
-            return self._expire(conn, utc(at, "at"))
+            counts = self._expire(conn, utc(at, "at"))
+        return counts.get(kind.value, 0) if kind is not None else sum(counts.values())
 
     def mark_sent(self, item_id: int, channel_id: str, message_ts: str, at: datetime) -> bool:
         """Record a row sent as message `message_ts` (found by read-back, or just posted).
