@@ -121,6 +121,6 @@ def register(registry: Registry) -> None:
         "export",
         "your bookmarks as a calendar file (.ics)",
         export,
-        ("ics", "calendar"),
+        ("ics",),
         group="Your summit",
     )

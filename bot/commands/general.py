@@ -27,6 +27,7 @@ HELP_ORDER = (
     "follow",
     "unfollow",
     "export",
+    "calendar",
     "share",
     "help",
 )
@@ -105,12 +106,14 @@ def share(registry: Registry, req: Request) -> Message:
         if resolve_day(words, req.index.days(), today) is None:
             return unknown_message(registry, Request(req.core, req.user_id, req.at, words, words))
     elif not found.shareable:
+        # `calendar` too: its address opens the person's picks to whoever has it.
         shareable = ", ".join(f"`{c.name}`" for c in visible_commands(registry, req) if c.shareable)
         text = (
             f"`{cmd} {escape(found.name)}` is about you alone, so it cannot be shared. "
             f"These can: {shareable}, or a day (`{cmd} share thursday`)."
         )
         return Message(text=text.replace("`", ""), blocks=(section(text),))
+    # Straight to the registry: the metrics count this answer once, as `share`.
     answer = registry.answer(req.core, words, req.user_id, req.at, req.page, shared=True)
     intro = note(f"Shared by <@{req.user_id}> · `{cmd} {escape(words[:100])}`")
     blocks = (intro, *answer.blocks[: MAX_BLOCKS - 1]) if answer.blocks else ()
