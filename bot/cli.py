@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from bot.clock import Clock, ReplayClock, fixed_clock
 from bot.runtime import Runtime, build_runtime, read_time
+from bot.secret import Secret, reveal
 from bot.settings import Settings, SettingsError, parse_clock_speed, parse_clock_start
 from schedule.index import ScheduleIndex
 from schedule.model import ScheduleError
@@ -144,7 +145,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from bot.reload import serving_schedule
     from bot.store import Store
 
-    with Store.open(settings.database_url) as store:
+    with Store.open(settings.database_url.reveal()) as store:
         schedule = serving_schedule(settings, store)
         sessions = bookmarked_sessions(store, schedule, args.user)
     data = bookmarks_ics(schedule, sessions, make_clock(settings.clock_start).now())
@@ -172,7 +173,7 @@ def cmd_reload(args: argparse.Namespace, settings: Settings) -> int:
 
     # The refusal is this command's one line of error; the reloader's log would repeat it.
     logging.getLogger("bot.reload").setLevel(logging.ERROR)
-    with Store.open(settings.database_url) as store:
+    with Store.open(settings.database_url.reveal()) as store:
         source = ScheduleSource(serving_schedule(settings, store))
         reloader = Reloader(settings, store, source, clock=make_clock(settings.clock_start))
         outcome = reloader.reload(args.source)
@@ -193,7 +194,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     _require(settings.slack_bot_token, "SLACK_BOT_TOKEN", "the bot token, xoxb-…")
     _require(settings.slack_app_token, "SLACK_APP_TOKEN", "the app-level token, xapp-…")
-    if not str(settings.slack_app_token).startswith("xapp-"):
+    if not (reveal(settings.slack_app_token) or "").startswith("xapp-"):
         raise SettingsError("SLACK_APP_TOKEN must be an app-level token (it starts with xapp-)")
     _configure_logging(settings)
     runtime = _runtime(args, settings)
@@ -237,7 +238,7 @@ def _slack_services(runtime: Runtime) -> Services:
     return start_services(runtime, messenger)
 
 
-def _require(value: str | None, name: str, what: str) -> None:
+def _require(value: Secret | None, name: str, what: str) -> None:
     if not value:
         raise SettingsError(f"{name} is not set ({what}); see docs/slack-setup.md")
 

@@ -54,7 +54,7 @@ def build_runtime(
 
     The clock is `clock`, else the settings' one, then `choose_clock` may replace it.
     """
-    store = Store.open(settings.database_url)
+    store = Store.open(settings.database_url.reveal())
     try:
         clock = clock or make_clock(settings.clock_start, settings.clock_speed)
         startup = start_schedule(settings, store, clock.now())
