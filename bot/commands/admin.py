@@ -45,7 +45,7 @@ def reload_schedule(req: Request) -> Message:
     if not is_admin(req):
         text = "Only the summit's admins can reload the schedule."
         return Message(text=text, blocks=(section(text),))
-    outcome = reloader(req).reload(source_argument(req.args), req.at)
+    outcome = reloader(req).reload_argument(source_argument(req.args), req.at)
     return outcome_message(outcome)
 
 
@@ -74,4 +74,4 @@ def outcome_message(outcome: ReloadOutcome) -> Message:
             blocks.append(section(shown))
             if len(lines) > LISTED:
                 blocks.append(note(f"… and {len(lines) - LISTED} more."))
-    return Message(text=summary, blocks=tuple(blocks))
+    return Message(text=escape(summary), blocks=tuple(blocks))

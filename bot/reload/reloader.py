@@ -30,6 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.clock import Clock, SystemClock
 from bot.message import Message, escape
+from bot.reload.confine import SourcePolicy, brief
 from bot.reload.fetch import UrlFetcher
 from bot.reload.notices import Notice, NoticeSender, Notifier, SendReport, plan_notices
 from bot.reload.sources import (
@@ -102,10 +103,11 @@ class ReloadOutcome:
     def describe(self) -> str:
         """One paragraph for the admin: what changed, who is told, or why it was refused."""
         serving = f"{self.schedule.name} ({len(self.schedule.sessions)} sessions)"
+        source = brief(self.source, 200)
         if self.status is Status.REFUSED:
-            return f"Reload of {self.source} refused: {self.reason}. Still serving {serving}."
+            return f"Reload of {source} refused: {self.reason}. Still serving {serving}."
         if self.status is Status.UNCHANGED:
-            return f"No changes: {self.source} holds the schedule already in service, {serving}."
+            return f"No changes: {source} holds the schedule already in service, {serving}."
         assert self.diff is not None
         changes = len({n.key for n in self.notices})
         who = f"{self.people} {'person' if self.people == 1 else 'people'}"
@@ -116,7 +118,7 @@ class ReloadOutcome:
         else:
             verb = "is" if self.people == 1 else "are"
             told = f" {who} {verb} being told about {changes} change(s)."
-        return f"Reloaded {self.source}: {self.diff.summary()}. Now serving {serving}.{told}"
+        return f"Reloaded {source}: {self.diff.summary()}. Now serving {serving}.{told}"
 
 
 class Reloader:
@@ -136,6 +138,7 @@ class Reloader:
         background: bool = True,
         retry_seconds: float = 2.0,
         pacer: Pacer | None = None,
+        policy: SourcePolicy | None = None,
     ) -> None:
         """Reload into `schedules`, saving in `store`, telling people through `notifier`.
 
@@ -145,7 +148,9 @@ class Reloader:
         after `retry_seconds` (times the attempt) unless they carry a `retry_after`.
         With `background` False, notices are sent before a reload returns (for tests).
         DMs are paced by `pacer` (pass the reminder engine's to share the workspace's
-        rate), by default one of `slack_messages_per_second`.
+        rate), by default one of `slack_messages_per_second`. `policy` decides what an
+        admin's `/nova reload FILE|URL` may read (by default the settings'
+        `SUMMIT_BOT_RELOAD_DIR` and `SUMMIT_BOT_RELOAD_ALLOW_HOSTS`).
         """
         self.settings = settings
         self.store = store
@@ -168,6 +173,7 @@ class Reloader:
             )
         )
         self.fetcher = UrlFetcher(settings.schedule_url) if settings.schedule_url else None
+        self.policy = policy or SourcePolicy(settings.reload_dir, settings.reload_allow_hosts)
         self._lock = threading.RLock()
         self._served: Schedule | None = None
         self._digest: str | None = None
@@ -196,20 +202,33 @@ class Reloader:
 
     # -- reloading -----------------------------------------------------------------------
 
+    def reload_argument(self, argument: str | None, at: datetime | None = None) -> ReloadOutcome:
+        """An admin's `/nova reload [FILE|URL]`: the argument is read only where `policy` allows.
+
+        No argument reloads the configured (trusted) source.
+        """
+        return self.reload(argument, at, confined=argument is not None)
+
     def reload(
-        self, source: str | None = None, at: datetime | None = None, *, timed: bool = False
+        self,
+        source: str | None = None,
+        at: datetime | None = None,
+        *,
+        timed: bool = False,
+        confined: bool = False,
     ) -> ReloadOutcome:
         """Reload from `source` (a path or an http(s) URL; None: the configured source).
 
         A timed reload (the URL poll) fetches conditionally and tells the admins by DM,
         once per distinct failure, when it is refused; otherwise the caller tells them
-        (the outcome's `describe`).
+        (the outcome's `describe`). A `confined` source is read through `policy`.
         """
         at = at or self.clock.now()
         chosen = source or configured_source(self.settings)
         fetcher = self.fetcher if timed and chosen == self.settings.schedule_url else None
+        policy = self.policy if confined and source else None
         try:
-            new = load_source(chosen, self.settings, fetcher=fetcher)
+            new = load_source(chosen, self.settings, fetcher=fetcher, policy=policy)
         except ScheduleError as exc:
             outcome = self._refused(chosen, str(exc))
         else:
@@ -261,8 +280,9 @@ class Reloader:
         raise RuntimeError(f"the schedule kept changing under a reload of {source}")
 
     def _refused(self, source: str, reason: str) -> ReloadOutcome:
-        """A refusal, logged."""
-        log.warning("schedule reload from %s refused: %s", source, reason)
+        """A refusal, logged; the reason quotes at most a short excerpt, on one line."""
+        reason = brief(reason)
+        log.warning("schedule reload from %s refused: %s", brief(source), reason)
         return ReloadOutcome(Status.REFUSED, source, self.schedules.schedule, reason=reason)
 
     def _take_up(
@@ -386,7 +406,7 @@ class Reloader:
         )
         serving = outcome.schedule
         message = Message(
-            text=f"Schedule reload refused: {outcome.reason}",
+            text=f"Schedule reload refused: {escape(outcome.reason)}",
             blocks=(
                 section(text),
                 note(
