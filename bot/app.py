@@ -55,6 +55,9 @@ def build_app(settings: Settings, runtime: Runtime) -> AsyncApp:
             # Answers go to the response_url after the acknowledgement, so Bolt may
             # acknowledge first and let the listener carry on.
             process_before_response=False,
+            # HTTP requests are verified at the edge in front of Bolt (bot.http_guard),
+            # which may re-encode a form; Socket Mode requests need no signature.
+            request_verification_enabled=False,
         )
     finally:
         log.removeFilter(quiet)

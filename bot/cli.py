@@ -252,10 +252,12 @@ def _port(text: str) -> int:
 def _configure_logging(settings: Settings) -> None:
     import logging
 
+    from bot.logs import configure_logging
+
     level = logging.getLevelName(settings.log_level)
     if not isinstance(level, int):
         raise SettingsError(f"LOG_LEVEL: {settings.log_level!r} is not a log level")
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(level)
 
 
 def _slack_reason(exc: Exception) -> str:
