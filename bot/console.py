@@ -14,7 +14,7 @@ from bot.clock import Clock, ReplayClock
 from bot.commands.export import save_attachments
 from bot.core import Core
 from bot.message import Message
-from bot.render_text import Button, render
+from bot.render_text import Button, render, terminal_safe
 from bot.runtime import read_time
 
 META_HELP = """\
@@ -139,7 +139,7 @@ class Console:
         _enable_history()
         zone = self.core.index.schedule.zone
         stream.write(
-            f"summit-bot console — {self.core.index.schedule.name} "
+            f"summit-bot console — {terminal_safe(self.core.index.schedule.name)} "
             f"({len(self.core.index.sessions)} sessions, times in {zone}). Type :help.\n"
         )
         while True:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from datetime import datetime
 
 from slack_sdk.models.blocks import Block
@@ -38,16 +39,17 @@ def handle_action(
     """Carry out the button `action_id` with its `value`."""
     run = ACTIONS.get(action_id)
     if run is None:
-        return ActionResult(notice=Message(text=f"Unknown button {action_id!r}."))
+        return ActionResult(notice=Message(text=f"Unknown button {escape(repr(action_id[:100]))}."))
     return run(Click(core, user_id, at, action_id, decode_value(value)))
 
 
 def help_message(core: Core, unknown: str | None = None) -> Message:
     """Every subcommand with its usage and one line of help; for unknown input, the closest."""
-    cmd = core.settings.command
-    lines = [f"`{cmd} {c.usage}` — {c.summary}" for c in COMMANDS.values()]
+    cmd = escape(core.settings.command)
+    lines = [f"`{cmd} {escape(c.usage)}` — {escape(c.summary)}" for c in COMMANDS.values()]
     lines.append(
-        f"`{cmd} <weekday or date>` — the agenda of that day (e.g. `thursday`, `2013-11-07`)"
+        f"`{cmd} {escape('<weekday or date>')}` — the agenda of that day "
+        "(e.g. `thursday`, `2013-11-07`)"
     )
     blocks: list[Block] = []
     text = f"{cmd} help"
@@ -58,7 +60,7 @@ def help_message(core: Core, unknown: str | None = None) -> Message:
         guess = f" Did you mean `{cmd} {ALIASES.get(close[0], close[0])}`?" if close else ""
         sorry = f"I don't know `{escape(unknown[:100])}`.{guess}"
         blocks.append(section(sorry))
-        text = f"I don't know {unknown[:100]!r}.{guess.replace('`', '')}"
+        text = f"I don't know {escape(repr(unknown[:100]))}.{guess.replace('`', '')}"
     blocks += [header(f"{cmd} — the summit schedule"), section("\n".join(lines))]
     blocks.append(note("Buttons bookmark sessions; times show in the summit's zone and yours."))
     return Message(text=text, blocks=tuple(blocks))
@@ -78,9 +80,14 @@ def share(req: Request) -> Message:
     if words.split(" ", 1)[0].casefold() == "share":
         return Message(text=f"Share what? Try `{cmd} share now`.")
     answer = dispatch(req.core, words, req.user_id, req.at, req.page)
-    intro = note(f"Shared by <@{req.user_id}> · `{cmd} {escape(words[:100])}`")
+    sharer = f"<@{req.user_id}>" if _USER_ID.fullmatch(req.user_id) else escape(req.user_id[:40])
+    intro = note(f"Shared by {sharer} · `{escape(cmd)} {escape(words[:100])}`")
     blocks = (intro, *answer.blocks[: MAX_BLOCKS - 1]) if answer.blocks else ()
     return Message(text=answer.text, blocks=blocks, in_channel=True)
+
+
+# A Slack user id, the only thing the share line writes as a mention.
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
 
 
 def _strip_command(text: str, command: str) -> str:

@@ -111,7 +111,7 @@ def reminders(req: Request) -> Message:
         )
         starts = f"{day_label(delivery.start_at, zone)} {_clock(delivery.start_at, zone)}"
         text = f"*{escape(title)}*\n:bell: reminder {when} · starts {starts}{escape(room)}"
-        lines.append(f"{title} — reminder {when}, starts {starts}{room}")
+        lines.append(f"{escape(title)} — reminder {when}, starts {starts}{escape(room)}")
         blocks.append(_reminder_block(text, delivery, req))
     remaining = len(coming) - first - len(shown)
     if remaining > 0:

@@ -128,7 +128,7 @@ def plan_notices(
             reason = (
                 "You bookmarked this session."
                 if user_id in fans
-                else f"You follow the {followed_by[user_id]} track."
+                else f"You follow the {escape(followed_by[user_id])} track."
             )
             message = (
                 moved_message(item.change, zone, clashes, reason, command)
@@ -166,9 +166,9 @@ def moved_message(
         section("\n".join(lines)),
         note(f"{reason}{follow} `{command} mine` lists your bookmarks."),
     ]
-    text = f"Schedule change: {session.title}: {describe_change(change, zone)}"
+    text = f"Schedule change: {escape(session.title)}: {escape(describe_change(change, zone))}"
     if clashes:
-        text += " — now overlaps " + ", ".join(s.title for s in clashes)
+        text += " — now overlaps " + ", ".join(escape(s.title) for s in clashes)
     return Message(text=text, blocks=tuple(blocks))
 
 
@@ -184,7 +184,7 @@ def cancelled_message(
         section(body),
         note(f"{reason} Its reminder is cancelled. `{command} mine` lists your bookmarks."),
     ]
-    text = f"Schedule change: {session.title} is {describe_cancelled(session, zone)}."
+    text = f"Schedule change: {escape(session.title)} is {escape(describe_cancelled(session, zone))}."
     return Message(text=text, blocks=tuple(blocks))
 
 

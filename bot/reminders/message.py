@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from slack_sdk.models.blocks import Block, ButtonElement, PlainTextObject
 
 from bot.core import Core
-from bot.message import Message, encode_value
+from bot.message import Message, encode_value, escape, links
 from bot.render import (
     clock_time,
     duration_words,
@@ -44,8 +44,8 @@ def reminder_message(
         local = f"{clock_time(session.start, viewer)} {zone_label(session.start, viewer)}"
         if local != when:
             when += f" ({local} your time)"
-    room = f", {session.room}" if session.room else ""
-    text = f"Starts in {starts}: {session.title} — {when}{room}"
+    room = f", {escape(session.room)}" if session.room else ""
+    text = f"Starts in {starts}: {escape(session.title)} — {when}{room}"
     button = ButtonElement(
         text=PlainTextObject(text="Remove bookmark"),
         action_id=REMOVE_BOOKMARK,
@@ -55,8 +55,9 @@ def reminder_message(
     blocks += session_blocks(
         session, summit, viewer, at, bookmarked=True, query="", accessory=button
     )
-    if session.links:
-        blocks.append(note(" · ".join(f"<{link}>" for link in session.links[:10])))
+    shown_links = links(session.links)
+    if shown_links:
+        blocks.append(note(shown_links))
     if due_at is not None and at - due_at >= LATE_AFTER:
         in_words = f"{minutes} minute{'s' * (minutes != 1)}" if minutes < 60 else starts
         blocks.append(

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from bot.core import Core
-from bot.message import Message
+from bot.message import Message, escape
 from bot.render_text import render
 from tests.factories import local
 
@@ -146,7 +146,7 @@ def test_help_lists_every_subcommand(core: Core) -> None:
 
     text = blob(core.answer("help", "U1", local("2013-11-05 11:20")))
     for name, command in COMMANDS.items():
-        assert f"`/nova {command.usage}`" in text, name
+        assert f"`/nova {escape(command.usage)}`" in text, name
         assert command.summary.strip(), name
 
 
@@ -154,7 +154,7 @@ def test_unknown_input_gets_help_and_closest(core: Core) -> None:
     """A typo gets help and the closest subcommand."""
     message = core.answer("nxt", "U1", local("2013-11-05 11:20"))
     assert "Did you mean `/nova next`?" in blob(message)
-    assert "search <words>" in blob(message)
+    assert "search &lt;words&gt;" in blob(message)
 
 
 def test_paging_keeps_within_slack_limits(core: Core) -> None:
