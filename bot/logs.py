@@ -48,12 +48,12 @@ class OneLine(logging.Filter):
 class OneLineFormatter(logging.Formatter):
     """A formatter whose tracebacks are indented under their record."""
 
-    def formatException(self, ei: object) -> str:  # noqa: N802  (logging's name)
+    def formatException(self, ei: object) -> str:
         """The traceback, each line indented, lines from the exception's text escaped."""
         text = super().formatException(ei)  # type: ignore[arg-type]
         return "\n".join("    | " + line for line in text.splitlines())
 
-    def formatStack(self, stack_info: str) -> str:  # noqa: N802  (logging's name)
+    def formatStack(self, stack_info: str) -> str:
         """The stack, each line indented."""
         return "\n".join("    | " + line for line in stack_info.splitlines())
 

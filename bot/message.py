@@ -77,7 +77,7 @@ def link(url: str) -> str | None:
     if parts.scheme.casefold() not in ("http", "https") or not _HOST.fullmatch(host):
         return None
     safe = "".join(
-        ch if ch.isprintable() and ch not in " <>|\"" else quote(ch, safe="") for ch in text
+        ch if ch.isprintable() and ch not in ' <>|"' else quote(ch, safe="") for ch in text
     )
     return f"<{escape(safe)}|{escape(host)}>"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,6 +15,9 @@ from dotenv import dotenv_values
 
 from bot.secret import Secret, secret
 
+#: The database used when DATABASE_URL is not set.
+DEFAULT_DATABASE_URL = "sqlite:///summit-bot.db"
+
 
 class SettingsError(ValueError):
     """A setting has a value that cannot be used; the message names the setting."""
@@ -24,7 +27,7 @@ class SettingsError(ValueError):
 class Settings:
     """Everything summit-bot can be told from outside, with its defaults."""
 
-    database_url: Secret = Secret("sqlite:///summit-bot.db")
+    database_url: Secret = field(default_factory=lambda: Secret(DEFAULT_DATABASE_URL))
     """The database to use; a Secret because its URL may hold a password."""
     schedule_path: str | None = None
     schedule_url: str | None = None
@@ -71,7 +74,7 @@ class Settings:
             return value or None
 
         return cls(
-            database_url=secret(get("DATABASE_URL")) or cls.database_url,
+            database_url=Secret(get("DATABASE_URL") or DEFAULT_DATABASE_URL),
             schedule_path=get("SUMMIT_BOT_SCHEDULE"),
             schedule_url=get("SUMMIT_BOT_SCHEDULE_URL"),
             schedule_refresh_seconds=_int(get, "SUMMIT_BOT_SCHEDULE_REFRESH_SECONDS", 300, 10),

@@ -109,7 +109,10 @@ class SlackMessenger:
 
 def make_client(settings: Settings) -> WebClient:
     """A WebClient for the bot token and API URL of `settings`, with retries turned off."""
-    options: dict[str, Any] = {"token": reveal(settings.slack_bot_token), "timeout": DEFAULT_TIMEOUT}
+    options: dict[str, Any] = {
+        "token": reveal(settings.slack_bot_token),
+        "timeout": DEFAULT_TIMEOUT,
+    }
     if settings.slack_api_url:
         url = settings.slack_api_url
         options["base_url"] = url if url.endswith("/") else url + "/"

@@ -184,7 +184,9 @@ def cancelled_message(
         section(body),
         note(f"{reason} Its reminder is cancelled. `{command} mine` lists your bookmarks."),
     ]
-    text = f"Schedule change: {escape(session.title)} is {escape(describe_cancelled(session, zone))}."
+    text = (
+        f"Schedule change: {escape(session.title)} is {escape(describe_cancelled(session, zone))}."
+    )
     return Message(text=text, blocks=tuple(blocks))
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.clock import fixed_clock
 from bot.commands import handle_action
 from bot.console import Console
 from bot.core import Core
@@ -23,7 +24,6 @@ from bot.reminders.message import reminder_message
 from bot.schedule_source import ScheduleSource
 from bot.settings import Settings
 from bot.store import Store
-from bot.clock import fixed_clock
 from schedule.diff import diff_schedules
 from schedule.importers import load_schedule_bytes
 from schedule.model import Schedule, Session
@@ -195,7 +195,14 @@ def test_link_with_a_made_up_label_gets_the_bots_label() -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["!channel", "javascript:alert(1)", "mailto:a@b.org", "data:text/html,x", "ftp://x.org/", "//x"],
+    [
+        "!channel",
+        "javascript:alert(1)",
+        "mailto:a@b.org",
+        "data:text/html,x",
+        "ftp://x.org/",
+        "//x",
+    ],
 )
 def test_links_other_than_http_are_dropped(url: str) -> None:
     """Only http(s) links are written; `URL:!channel` makes no `<!channel>`."""
@@ -216,12 +223,12 @@ def test_link_cannot_be_closed_early() -> None:
 def test_ical_url_channel_shared_posts_no_mention(settings: Settings, sqlite_store: Store) -> None:
     """An iCalendar `URL:!channel` shared with `/nova share show …` puts no `<!channel>` out."""
     ics = (
-        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nX-WR-TIMEZONE:Asia/Hong_Kong\r\n"
-        "BEGIN:VEVENT\r\nUID:a\r\nSUMMARY:Talk <!here>\r\nLOCATION:<#C1|x>\r\n"
-        "DTSTART:20131105T111500\r\nDTEND:20131105T115500\r\nURL:!channel\r\n"
-        "DESCRIPTION:see <!everyone> https://evil.example/|Official etherpad\r\n"
-        "END:VEVENT\r\nEND:VCALENDAR\r\n"
-    ).encode()
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nX-WR-TIMEZONE:Asia/Hong_Kong\r\n"
+        b"BEGIN:VEVENT\r\nUID:a\r\nSUMMARY:Talk <!here>\r\nLOCATION:<#C1|x>\r\n"
+        b"DTSTART:20131105T111500\r\nDTEND:20131105T115500\r\nURL:!channel\r\n"
+        b"DESCRIPTION:see <!everyone> https://evil.example/|Official etherpad\r\n"
+        b"END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
     schedule = load_schedule_bytes(ics, source="evil.ics")
     core = Core(settings=settings, store=sqlite_store, schedules=ScheduleSource(schedule))
     [session] = schedule.sessions
@@ -237,12 +244,19 @@ def test_reminder_and_change_dms_keep_hostile_text_inert(evil_core: Core) -> Non
     old = evil_core.index.schedule
     first = old.sessions[0]
     assert_inert(reminder_message(evil_core, "U1", first, AT - timedelta(minutes=10)))
-    later = dataclasses.replace(first, start=first.start + timedelta(hours=2), end=first.end + timedelta(hours=2), room="Elsewhere <!channel>")
+    later = dataclasses.replace(
+        first,
+        start=first.start + timedelta(hours=2),
+        end=first.end + timedelta(hours=2),
+        room="Elsewhere <!channel>",
+    )
     new = dataclasses.replace(old, sessions=(later, *old.sessions[1:2]))
     diff = diff_schedules(old, new)
     zone = old.zone
     [change] = diff.changed
-    assert_inert(moved_message(change, zone, list(old.sessions[1:]), "You bookmarked this session."))
+    assert_inert(
+        moved_message(change, zone, list(old.sessions[1:]), "You bookmarked this session.")
+    )
     [gone] = diff.removed
     assert_inert(cancelled_message(gone, zone, "You bookmarked this session."))
 
@@ -257,9 +271,7 @@ def test_bookmark_buttons_keep_hostile_text_inert(evil_core: Core) -> None:
                 assert_inert(message)
 
 
-def test_reload_outcome_lists_hostile_titles_inert(
-    evil_core: Core, tmp_path: Path
-) -> None:
+def test_reload_outcome_lists_hostile_titles_inert(evil_core: Core, tmp_path: Path) -> None:
     """An admin's reload answer lists moved sessions with their titles escaped."""
     from bot.commands.admin import outcome_message
     from bot.reload import Reloader
@@ -301,7 +313,9 @@ def test_console_shows_hostile_text_as_text(evil_core: Core) -> None:
     first = evil_core.index.sessions[0]
     sneaky = dataclasses.replace(first, title="Clear \x1b[2J\x1b[H screen\rover \u202etxt.exe")
     evil_core.schedules.replace(
-        dataclasses.replace(evil_core.index.schedule, sessions=(sneaky, *evil_core.index.sessions[1:]))
+        dataclasses.replace(
+            evil_core.index.schedule, sessions=(sneaky, *evil_core.index.sessions[1:])
+        )
     )
     console = Console(evil_core, fixed_clock(AT), "U1")
     shown = console.exec_command("/nova show evil-1") + console.exec_command("/nova mine")

@@ -6,13 +6,13 @@ would refuse to (lying Content-Length, non-ASCII headers, endless chunked bodies
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
 import re
 import socket
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -30,10 +30,8 @@ FORGED = "2026-12-01 00:00:00,000 ERROR summit_bot: database wiped by admin"
 def raw_request(port: int, head: bytes, body: bytes = b"", timeout: float = 5.0) -> bytes:
     """Send `head` and `body` as they are; the status line (and what follows) of the answer."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-        try:
+        with contextlib.suppress(OSError):  # the server may answer and close before taking all
             sock.sendall(head + body)
-        except OSError:
-            pass  # the server may answer and close before taking it all
         data = b""
         try:
             while b"\r\n\r\n" not in data:
@@ -68,10 +66,10 @@ def command(slack: FakeSlack, text: str) -> bytes:
 
 
 @pytest.fixture
-def records(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+def records(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     """Every log record at DEBUG, for the test to inspect."""
     caplog.set_level(logging.DEBUG)
-    yield caplog
+    return caplog
 
 
 # -- size ----------------------------------------------------------------------------------
@@ -108,10 +106,8 @@ def test_endless_chunked_body_is_cut_at_the_limit(bot: BotServer) -> None:
                 sock.sendall(framed)
                 sent += len(chunk)
                 sock.settimeout(0.001)
-                try:
+                with contextlib.suppress(TimeoutError, BlockingIOError):
                     answer += sock.recv(4096)
-                except (TimeoutError, BlockingIOError):
-                    pass
                 sock.settimeout(5)
                 if answer:
                     break
