@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.reload.confine import SourcePolicy
+from bot.reload.confine import SourcePolicy, brief
 from bot.reload.fetch import MAX_BYTES, UrlFetcher, is_url
 from bot.settings import Settings
 from bot.store import Snapshot, Store
@@ -157,8 +157,8 @@ def start_schedule(
     try:
         new = load_source(source, settings)
     except ScheduleError as exc:
-        log.warning("keeping the saved schedule: %s", exc)
-        return Startup(schedule=saved, source=source, applied=False, refused=str(exc))
+        log.warning("keeping the saved schedule: %s", brief(str(exc)))
+        return Startup(schedule=saved, source=source, applied=False, refused=brief(str(exc)))
     assert new is not None
     digest = schedule_digest(new)
     if digest == latest.digest:
