@@ -551,3 +551,12 @@ def test_brief_keeps_reasons_short_and_on_one_line() -> None:
     assert "\r" not in text
     assert "\x1b" not in text
     assert len(text) <= 300
+
+
+def test_https_is_verified_and_fails_closed(site: Site) -> None:
+    """An https URL whose server does not speak verified TLS is refused, never read as plain."""
+    site.routes["/s.ics"] = (200, {}, dump_schedule(moved_schedule()).encode())
+    policy = SourcePolicy(None, allow_hosts=frozenset({"127.0.0.1"}), timeout=5)
+    with pytest.raises(SourceRefused):
+        policy.fetch(f"https://127.0.0.1:{site.port}/s.ics")
+    assert site.hits == []
