@@ -128,6 +128,22 @@ def test_body_at_the_limit_is_read_and_one_byte_more_is_not(bot: BotServer) -> N
     assert bot.post(at_limit + b"x").status == 413  # a signature does not lift the limit
 
 
+@pytest.mark.parametrize(
+    "words", ["x" * 900_000, "search " + "a " * 400_000, "show " + "y" * 900_000]
+)
+def test_signed_command_just_under_the_limit_is_answered_briefly(
+    bot: BotServer, slack: FakeSlack, words: str
+) -> None:
+    """A signed 900 kB `/nova …` is answered, fast and within Slack's limits."""
+    form = slash_command_form(text=words, response_url=slack.new_response_url())
+    begin = time.monotonic()
+    assert bot.post(encode_form(form, percent_encode=False)).status == 200
+    [answer] = slack.wait_response(timeout=10)
+    assert time.monotonic() - begin < 10
+    assert len(answer["text"]) < 3000
+    assert len(answer.get("blocks", [])) <= 50
+
+
 def test_lying_content_length_is_refused(bot: BotServer) -> None:
     """A Content-Length that is not a number is refused, not a 500."""
     answer = raw_request(bot.port, post_head(None, **{"Content-Length": "12abc"}), b"x" * 12)
