@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import http.client
 import ipaddress
+import logging
 import os
 import socket
 import ssl
@@ -26,6 +27,8 @@ from urllib.parse import urljoin, urlsplit
 
 from bot.reload.fetch import MAX_BYTES, USER_AGENT
 from schedule.model import ScheduleError
+
+log = logging.getLogger(__name__)
 
 #: The one answer to every source refused or unreadable; it maps nothing.
 REFUSAL: Final = "that file or URL is not an allowed schedule source, or it could not be read"
@@ -45,9 +48,10 @@ Connector = Callable[[str, int, float], socket.socket]
 class SourceRefused(ScheduleError):
     """An admin's reload source refused or unreadable; its text is always `REFUSAL`."""
 
-    def __init__(self) -> None:
-        """The one generic refusal (the cause stays out of the message on purpose)."""
+    def __init__(self, cause: str) -> None:
+        """The one generic refusal; `cause` (the bot's own words) is only for the operator's log."""
         super().__init__(REFUSAL)
+        self.cause = cause
 
 
 def resolve_host(host: str, port: int) -> list[str]:
@@ -99,29 +103,38 @@ class SourcePolicy:
         """The bytes of the file `argument` names, if it lies inside `reload_dir`."""
         try:
             return self._read_file(argument)
-        except (OSError, ValueError):
-            raise SourceRefused() from None
+        except SourceRefused as refused:
+            log.info("reload file %s refused: %s", brief(argument), refused.cause)
+            raise SourceRefused(refused.cause) from None
+        except (OSError, ValueError) as exc:
+            cause = getattr(exc, "strerror", None) or type(exc).__name__
+            log.info("reload file %s refused: cannot open: %s", brief(argument), cause)
+            raise SourceRefused("cannot open") from None
 
     def _read_file(self, argument: str) -> bytes:
-        if not self.reload_dir or not argument or "\x00" in argument:
-            raise SourceRefused()
+        if not self.reload_dir:
+            raise SourceRefused("SUMMIT_BOT_RELOAD_DIR is not set")
+        if not argument or "\x00" in argument:
+            raise SourceRefused("empty name or NUL byte")
         folder = Path(self.reload_dir).resolve(strict=True)
         path = (folder / argument).resolve(strict=True)  # an absolute argument stays itself
         if not path.is_relative_to(folder):
-            raise SourceRefused()
+            raise SourceRefused("outside SUMMIT_BOT_RELOAD_DIR")
         # O_NOFOLLOW: a last component swapped for a symlink since resolving is refused;
         # O_NONBLOCK: a FIFO cannot make the bot wait. Then the opened file itself is checked.
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
         with os.fdopen(fd, "rb") as handle:
             info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode) or info.st_size > self.max_bytes:
-                raise SourceRefused()
+            if not stat.S_ISREG(info.st_mode):
+                raise SourceRefused("not a regular file")
+            if info.st_size > self.max_bytes:
+                raise SourceRefused(f"larger than {self.max_bytes} bytes")
             opened = _opened_path(handle.fileno())
             if opened is not None and not opened.is_relative_to(folder):
-                raise SourceRefused()  # a folder on the way was swapped for a symlink
+                raise SourceRefused("a folder on the way became a symlink leading out")
             data = handle.read(self.max_bytes + 1)
         if len(data) > self.max_bytes:
-            raise SourceRefused()
+            raise SourceRefused(f"larger than {self.max_bytes} bytes")
         return data
 
     # -- URLs --------------------------------------------------------------------------
@@ -130,8 +143,12 @@ class SourcePolicy:
         """The body at `url`, every hop checked and connected to the checked address."""
         try:
             return self._fetch(url.strip())
-        except (OSError, ValueError, http.client.HTTPException, ssl.SSLError):
-            raise SourceRefused() from None
+        except SourceRefused as refused:
+            log.info("reload URL %s refused: %s", brief(url), refused.cause)
+            raise SourceRefused(refused.cause) from None
+        except (OSError, ValueError, http.client.HTTPException, ssl.SSLError) as exc:
+            log.info("reload URL %s refused: cannot fetch: %s", brief(url), type(exc).__name__)
+            raise SourceRefused("cannot fetch") from None
 
     def _fetch(self, url: str) -> bytes:
         for _ in range(MAX_REDIRECTS + 1):
@@ -139,7 +156,7 @@ class SourcePolicy:
             scheme = parts.scheme.casefold()
             host = (parts.hostname or "").casefold().rstrip(".")
             if scheme not in ("http", "https") or not host or parts.username is not None:
-                raise SourceRefused()
+                raise SourceRefused("not an http(s) URL to a host, without credentials")
             port = parts.port or (443 if scheme == "https" else 80)
             address = self._checked_address(host, port)
             connection = self._connection(scheme, host, port, address)
@@ -152,29 +169,29 @@ class SourcePolicy:
                 if response.status in _REDIRECTS:
                     location = response.getheader("Location")
                     if not location:
-                        raise SourceRefused()
+                        raise SourceRefused("redirect without a Location")
                     url = urljoin(url, location.strip())
                     continue
                 if response.status != 200:
-                    raise SourceRefused()
+                    raise SourceRefused(f"HTTP status {response.status}")
                 length = response.getheader("Content-Length")
                 if length is not None and length.isdigit() and int(length) > self.max_bytes:
-                    raise SourceRefused()
+                    raise SourceRefused(f"larger than {self.max_bytes} bytes")
                 data = response.read(self.max_bytes + 1)
             finally:
                 connection.close()
             if len(data) > self.max_bytes:
-                raise SourceRefused()
+                raise SourceRefused(f"larger than {self.max_bytes} bytes")
             return data
-        raise SourceRefused()
+        raise SourceRefused(f"more than {MAX_REDIRECTS} redirects")
 
     def _checked_address(self, host: str, port: int) -> str:
         """The address to connect to: resolved once, every address of the host public."""
         addresses = list(self.resolve(host, port))
         if not addresses:
-            raise SourceRefused()
+            raise SourceRefused("the host has no address")
         if host not in self.allow_hosts and not all(is_public(a) for a in addresses):
-            raise SourceRefused()
+            raise SourceRefused("the host has a non-public address")
         return addresses[0]
 
     def _connection(

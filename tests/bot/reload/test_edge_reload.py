@@ -560,3 +560,17 @@ def test_https_is_verified_and_fails_closed(site: Site) -> None:
     with pytest.raises(SourceRefused):
         policy.fetch(f"https://127.0.0.1:{site.port}/s.ics")
     assert site.hits == []
+
+
+def test_operator_log_says_why_but_quotes_nothing(
+    sqlite_store: Store, jail: Path, secrets_outside: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The admin gets the generic line; the operator's log names the cause, not the content."""
+    core = admin_core(sqlite_store, reload_dir=str(jail))
+    caplog.set_level(logging.INFO)
+    assert_refused(ask_reload(core, str(secrets_outside)), core)
+    assert_refused(ask_reload(core, "http://127.0.0.1:9/x"), core)
+    assert "outside SUMMIT_BOT_RELOAD_DIR" in caplog.text
+    assert "non-public address" in caplog.text
+    assert SIGNING_SECRET not in caplog.text
+    assert BOT_TOKEN not in caplog.text
