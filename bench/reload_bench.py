@@ -21,15 +21,16 @@ from pathlib import Path
 
 from bench.query_bench import synthetic
 from bot.clock import fixed_clock
+from bot.commands import build_registry
 from bot.core import Core
+from bot.core.schedule_source import ScheduleSource
+from bot.edge.slack import SlackMessenger, make_client
 from bot.reload import NoticeSender, Reloader, plan_notices, schedule_digest
 from bot.reload.reloader import SEND_WORKERS
 from bot.reminders import install_planning
 from bot.reminders.messenger import PermanentError
 from bot.reminders.pacing import Pacer
-from bot.schedule_source import ScheduleSource
 from bot.settings import Settings
-from bot.slack_edge import SlackMessenger, make_client
 from bot.store import DeliveryStatus, Store
 from schedule.diff import ReloadGuard, diff_schedules
 from schedule.importers import dump_schedule
@@ -143,10 +144,12 @@ def main(argv: list[str]) -> None:
         source = ScheduleSource(old)
         marks: dict[str, float] = {}
         source.subscribe(lambda _old, _new: marks.__setitem__("replan", time.perf_counter()))
-        core = Core(settings=settings, store=store, schedules=source)
+        reloader = Reloader(settings, store, source, clock=clock)  # no notifier: plan only
+        core = Core(
+            settings=settings, store=store, schedules=source, commands=build_registry(reloader)
+        )
         install_planning(core, clock)
         source.subscribe(lambda _old, _new: marks.__setitem__("replanned", time.perf_counter()))
-        reloader = Reloader(settings, store, source, clock=clock)  # no notifier: plan only
         began = time.perf_counter()
         outcome = reloader.apply(new, "bench", at)
         applied = time.perf_counter() - began

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from bot.commands.registry import Request, command
+from bot.commands.registry import Registry, Request
 from bot.core import Core
-from bot.message import Message, escape
-from bot.render import note, section
+from bot.core.message import Message, escape
+from bot.render.blocks import note, section
 from schedule.model import fold
 
 
@@ -65,7 +65,6 @@ def _choose(req: Request, verb: str) -> str | Message:
     return chosen
 
 
-@command("follow", "follow [track]", "reminders for every session of a track, new ones included")
 def follow(req: Request) -> Message:
     """Follow a track (the schedule's own by default) and plan its reminders."""
     chosen = _choose(req, "follow")
@@ -98,7 +97,6 @@ def follow(req: Request) -> Message:
     return _say(text, " ".join(extra))
 
 
-@command("unfollow", "unfollow [track]", "stop the reminders of a track you follow")
 def unfollow(req: Request) -> Message:
     """Stop following a track; the reminders of its sessions go, bookmarked ones stay."""
     following = req.core.store.follows(req.user_id)
@@ -130,3 +128,16 @@ def _say(text: str, footnote: str | None = None) -> Message:
     blocks = (section(text),) if footnote is None else (section(text), note(footnote))
     plain = text.replace("*", "").replace("`", "")
     return Message(text=plain, blocks=blocks)
+
+
+def register(registry: Registry) -> None:
+    """Add this module's subcommands and buttons to `registry`."""
+    registry.add_command(
+        "follow",
+        "follow [track]",
+        "reminders for every session of a track, new ones included",
+        follow,
+    )
+    registry.add_command(
+        "unfollow", "unfollow [track]", "stop the reminders of a track you follow", unfollow
+    )

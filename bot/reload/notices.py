@@ -19,9 +19,9 @@ from typing import Protocol
 
 from slack_sdk.models.blocks import Block
 
-from bot.message import Message, escape
+from bot.core.message import Message, escape
 from bot.reminders.pacing import Pacer
-from bot.render import note, section, slack_date, time_range
+from bot.render.blocks import note, section, slack_date, time_range
 from bot.store import Store
 from schedule.diff import (
     ScheduleDiff,

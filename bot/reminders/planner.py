@@ -13,7 +13,6 @@ time, reminders turned on or off, a schedule replaced, the engine starting.
 from __future__ import annotations
 
 import threading
-import weakref
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.core import Core
-from bot.render import duration_words, minutes_between
+from bot.render.blocks import duration_words, minutes_between
 from bot.settings import Settings
 from bot.store import DISMISSED, Delivery, DeliveryStatus, Preferences
 from schedule.index import ScheduleIndex
@@ -225,48 +224,54 @@ def changed_sessions(old: ScheduleIndex, new: ScheduleIndex) -> frozenset[str]:
 
 # -- who hears about planning ------------------------------------------------------------
 
-_lock = threading.Lock()
-_wakers: list[tuple[weakref.ref[Core], Callable[[], None]]] = []
-_installed: list[weakref.ref[Core]] = []
-
 
 def on_planned(core: Core, callback: Callable[[], None]) -> Callable[[], None]:
     """Call `callback` after planning changes `core`'s reminders; returns the way to stop."""
-    entry = (weakref.ref(core), callback)
-    with _lock:
-        _wakers.append(entry)
+    core.plan_listeners.append(callback)
 
     def stop() -> None:
-        with _lock:
-            if entry in _wakers:
-                _wakers.remove(entry)
+        if callback in core.plan_listeners:
+            core.plan_listeners.remove(callback)
 
     return stop
 
 
 def notify_planned(core: Core) -> None:
-    """Tell whoever listens on `core` (its running engines) that the plan changed."""
-    with _lock:
-        _wakers[:] = [(ref, cb) for ref, cb in _wakers if ref() is not None]
-        callbacks = [cb for ref, cb in _wakers if ref() is core]
-    for callback in callbacks:
+    """Tell whoever listens on `core` (its running engine) that the plan changed."""
+    for callback in list(core.plan_listeners):
         callback()
 
 
-def install_planning(core: Core, clock: Clock) -> bool:
-    """Keep `core`'s reminders planned: on bookmark changes and schedule replacements.
+class ReminderPlanner:
+    """Keeps one core's reminders planned: on bookmark changes and schedule replacements.
 
-    Adds a bookmark listener (whose line tells the person when a session starts within
-    their lead time) and subscribes to the schedule source. Once per core; returns
-    whether it was installed now.
+    The runtime builds one per process and `install`s it once; the bookmark listener's
+    line tells the person when a session starts within their lead time.
     """
-    with _lock:
-        _installed[:] = [ref for ref in _installed if ref() is not None]
-        if any(ref() is core for ref in _installed):
-            return False
-        _installed.append(weakref.ref(core))
 
-    def on_bookmark(user_id: str, session: Session, added: bool, at: datetime) -> str | None:
+    def __init__(self, core: Core, clock: Clock) -> None:
+        """Plan `core`'s reminders, reading the time from `clock` on schedule replacements."""
+        self.core = core
+        self.clock = clock
+        self._installed = False
+        self._lock = threading.Lock()
+
+    def install(self) -> bool:
+        """Listen to `core`'s bookmarks and schedule source; False when already installed."""
+        with self._lock:
+            if self._installed:
+                return False
+            self._installed = True
+        self.core.bookmark_listeners.append(self._on_bookmark)
+        self.core.schedules.subscribe(self._on_replace)
+        return True
+
+    def plan(self, at: datetime) -> PlanResult:
+        """Plan every reminder at `at` (e.g. when the engine starts)."""
+        return plan_reminders(self.core, at)
+
+    def _on_bookmark(self, user_id: str, session: Session, added: bool, at: datetime) -> str | None:
+        core = self.core
         result = plan_reminders(core, at, users={user_id}, sessions={session.id}, renew=added)
         if not added or not result.too_late:
             return None
@@ -277,11 +282,14 @@ def install_planning(core: Core, clock: Clock) -> bool:
             "so no reminder will come for it."
         )
 
-    def on_replace(old: ScheduleIndex, new: ScheduleIndex) -> None:
+    def _on_replace(self, old: ScheduleIndex, new: ScheduleIndex) -> None:
         affected = changed_sessions(old, new)
         if affected:
-            plan_reminders(core, clock.now(), sessions=affected)
+            plan_reminders(self.core, self.clock.now(), sessions=affected)
 
-    core.bookmark_listeners.append(on_bookmark)
-    core.schedules.subscribe(on_replace)
-    return True
+
+def install_planning(core: Core, clock: Clock) -> ReminderPlanner:
+    """A `ReminderPlanner` for `core`, installed (for tests and tools built without a runtime)."""
+    planner = ReminderPlanner(core, clock)
+    planner.install()
+    return planner

@@ -15,19 +15,19 @@ from pathlib import Path
 import pytest
 
 from bot.clock import fixed_clock
-from bot.commands import handle_action
-from bot.console import Console
+from bot.console.terminal import Console
 from bot.core import Core
-from bot.message import Message, escape, link, links
+from bot.core.message import Message, escape, link, links
+from bot.core.schedule_source import ScheduleSource
 from bot.reload.notices import cancelled_message, moved_message
 from bot.reminders.message import reminder_message
-from bot.schedule_source import ScheduleSource
 from bot.settings import Settings
 from bot.store import Store
 from schedule.diff import diff_schedules
 from schedule.importers import load_schedule_bytes
 from schedule.model import Schedule, Session
 from tests.factories import local
+from tests.support.wiring import make_core
 
 #: Markup a hostile schedule or person writes, none of which may reach Slack as markup.
 HOSTILE = (
@@ -96,10 +96,10 @@ def hostile_schedule() -> Schedule:
 @pytest.fixture
 def evil_core(settings: Settings, sqlite_store: Store) -> Core:
     """The core serving the hostile schedule; U1 has bookmarked every session."""
-    core = Core(
-        settings=dataclasses.replace(settings, admin_user_ids=frozenset({"UADMIN"})),
-        store=sqlite_store,
-        schedules=ScheduleSource(hostile_schedule()),
+    core = make_core(
+        dataclasses.replace(settings, admin_user_ids=frozenset({"UADMIN"})),
+        sqlite_store,
+        ScheduleSource(hostile_schedule()),
     )
     for session in core.index.sessions:
         sqlite_store.add_bookmark("U1", session.id, AT - timedelta(days=1))
@@ -230,7 +230,7 @@ def test_ical_url_channel_shared_posts_no_mention(settings: Settings, sqlite_sto
         b"END:VEVENT\r\nEND:VCALENDAR\r\n"
     )
     schedule = load_schedule_bytes(ics, source="evil.ics")
-    core = Core(settings=settings, store=sqlite_store, schedules=ScheduleSource(schedule))
+    core = make_core(settings, sqlite_store, ScheduleSource(schedule))
     [session] = schedule.sessions
     message = core.answer(f"/nova share show {session.id}", "U1", AT)
     text = "\n".join(mrkdwn_and_fallback(message))  # plain_text (the header) is never parsed
@@ -265,7 +265,7 @@ def test_bookmark_buttons_keep_hostile_text_inert(evil_core: Core) -> None:
     """The notices after a click (bookmark, show more, unknown button) are inert too."""
     value = json.dumps({"id": "evil-1", "q": "show evil-1", "p": 0})
     for action_id in ("bookmark", "unbookmark", "show_more", "<!channel>"):
-        result = handle_action(evil_core, action_id, value, "U2", AT)
+        result = evil_core.act(action_id, value, "U2", AT)
         for message in (result.notice, result.update):
             if message is not None:
                 assert_inert(message)
@@ -288,7 +288,7 @@ def test_reload_outcome_lists_hostile_titles_inert(evil_core: Core, tmp_path: Pa
 
 def test_home_tab_keeps_hostile_text_inert(evil_core: Core) -> None:
     """The App Home ("my summit") escapes the schedule's name and sessions."""
-    from bot.commands.home import home_view
+    from bot.views.home import home_view
 
     assert_inert(home_view(evil_core, "U1", AT))
 

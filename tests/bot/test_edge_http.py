@@ -16,9 +16,9 @@ import time
 
 import pytest
 
-from bot.http_guard import MAX_BODY, Refused, checked_body, normal_form
 from bot.logs import configure_logging, one_line_handler
 from bot.runtime import Runtime
+from bot.slack.http_guard import MAX_BODY, Refused, checked_body, normal_form
 from tests.bot.handlers.serving import SECRET, BotServer
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import encode_form, sign, slash_command_form

@@ -19,13 +19,14 @@ from hypothesis import strategies as st
 
 from bot.clock import fixed_clock
 from bot.core import Core
+from bot.core.schedule_source import ScheduleSource
 from bot.runtime import Runtime, build_runtime
-from bot.schedule_source import ScheduleSource
 from bot.settings import Settings
 from bot.store import Store
 from schedule.importers import load_bundled
 from tests.bot.handlers.serving import AT, BotServer, make_settings
 from tests.support.fake_slack import FakeSlack
+from tests.support.wiring import make_core
 
 ASKER = "U123"
 MAX_BLOCKS = 50
@@ -160,11 +161,7 @@ def shared_core(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Core]:
     """One core over the bundled schedule for every example (bookmarks accumulate: fine)."""
     folder = tmp_path_factory.mktemp("properties")
     store = Store.open(f"sqlite:///{folder / 'bot.db'}")
-    yield Core(
-        settings=Settings.from_env({}, env_file=None),
-        store=store,
-        schedules=ScheduleSource(load_bundled()),
-    )
+    yield make_core(Settings.from_env({}, env_file=None), store, ScheduleSource(load_bundled()))
     store.close()
 
 

@@ -8,8 +8,8 @@ import pytest
 
 from bot.commands.admin import source_argument
 from bot.core import Core
+from bot.core.schedule_source import ScheduleSource
 from bot.reload import Reloader
-from bot.schedule_source import ScheduleSource
 from bot.settings import Settings
 from bot.store import Store
 from schedule.importers import dump_schedule, load_bundled
@@ -18,6 +18,7 @@ from tests.bot.commands.test_agenda import blob
 from tests.bot.reload.conftest import RecordingNotifier
 from tests.factories import local
 from tests.support.schedule_server import Server
+from tests.support.wiring import make_core
 
 AT = local("2013-11-04 09:00")
 FIRST = "conductor-tasks-next-steps"
@@ -26,15 +27,15 @@ FIRST = "conductor-tasks-next-steps"
 @pytest.fixture
 def admin_core(settings: Settings, sqlite_store: Store, tmp_path: Path) -> Core:
     """The bundled schedule, UADMIN the one admin, reloads allowed from tmp_path and loopback."""
-    return Core(
-        settings=dataclasses.replace(
+    return make_core(
+        dataclasses.replace(
             settings,
             admin_user_ids=frozenset({"UADMIN"}),
             reload_dir=str(tmp_path),
             reload_allow_hosts=frozenset({"127.0.0.1"}),
         ),
-        store=sqlite_store,
-        schedules=ScheduleSource(load_bundled()),
+        sqlite_store,
+        ScheduleSource(load_bundled()),
     )
 
 
@@ -94,12 +95,15 @@ def test_admin_reload_from_a_url_in_slack_link_markup(admin_core: Core, server: 
     """A URL as Slack sends it (<url|label>) is fetched from the loopback server and applied."""
     server.publish(dump_schedule(first_moved_an_hour()).encode("utf-8"), etag='"1"')
     notifier = RecordingNotifier()
-    Reloader(
+    reloader = Reloader(
         admin_core.settings,
         admin_core.store,
         admin_core.schedules,
         notifier=notifier,
         background=False,
+    )
+    admin_core = make_core(
+        admin_core.settings, admin_core.store, admin_core.schedules, reloader=reloader
     )
     admin_core.store.add_bookmark("U1", FIRST, AT)
     label = server.url.removeprefix("http://")

@@ -5,9 +5,9 @@ from typing import Any
 
 import pytest
 
+from bot.console.render_text import render
 from bot.core import Core
-from bot.message import Message, escape
-from bot.render_text import render
+from bot.core.message import Message, escape
 from tests.factories import local
 
 
@@ -142,10 +142,13 @@ def test_show(core: Core) -> None:
 
 def test_help_lists_every_subcommand(core: Core) -> None:
     """Help names every registered subcommand with a line of help."""
-    from bot.commands.registry import COMMANDS
+    from bot.commands.registry import Registry
 
+    assert isinstance(core.commands, Registry)
     text = blob(core.answer("help", "U1", local("2013-11-05 11:20")))
-    for name, command in COMMANDS.items():
+    assert len(core.commands.commands) == 16
+    for command in core.commands.commands:
+        name = command.name
         assert f"`/nova {escape(command.usage)}`" in text, name
         assert command.summary.strip(), name
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
+from bot.console.render_text import render
 from bot.core import Core
-from bot.render_text import render
 from tests.bot.commands.test_agenda import blob, buttons
 from tests.factories import local
 
@@ -40,7 +40,7 @@ def test_bookmarks_are_per_person(core: Core) -> None:
 
 def test_overlap_is_reported(core: Core) -> None:
     """Bookmarking a session that overlaps another bookmark names the other one."""
-    from bot.schedule_source import ScheduleSource
+    from bot.core.schedule_source import ScheduleSource
     from tests.factories import schedule, session
 
     core.schedules = ScheduleSource(
@@ -57,7 +57,7 @@ def test_overlap_is_reported(core: Core) -> None:
 
 def test_mine_groups_by_day_and_flags_overlaps(core: Core) -> None:
     """`mine` lists bookmarks by day with remove buttons and marks overlaps."""
-    from bot.schedule_source import ScheduleSource
+    from bot.core.schedule_source import ScheduleSource
     from tests.factories import schedule, session
 
     core.schedules = ScheduleSource(

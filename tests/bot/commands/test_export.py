@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.cli import main
 from bot.commands.export import save_attachments, upload_attachments
 from bot.core import Core
-from bot.message import Attachment, Message
+from bot.core.message import Attachment, Message
 from bot.reload import schedule_digest
 from bot.store import Store
 from schedule.importers import dump_schedule, load_bundled

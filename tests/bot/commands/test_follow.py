@@ -5,9 +5,9 @@ from pathlib import Path
 
 from bot.clock import fixed_clock
 from bot.core import Core
+from bot.core.schedule_source import ScheduleSource
 from bot.reload import Reloader, Status
 from bot.reminders import install_planning
-from bot.schedule_source import ScheduleSource
 from bot.store import DeliveryStatus
 from schedule.importers import dump_schedule
 from tests.factories import local, schedule, session

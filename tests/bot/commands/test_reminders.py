@@ -7,14 +7,15 @@ import pytest
 from bot.clock import fixed_clock
 from bot.commands.reminders import CANCEL_REMINDER
 from bot.core import Core
+from bot.core.schedule_source import ScheduleSource
 from bot.reminders import install_planning
-from bot.render import BOOKMARK
-from bot.schedule_source import ScheduleSource
+from bot.render.blocks import BOOKMARK
 from bot.settings import Settings
 from bot.store import DeliveryStatus, Store
 from schedule.importers import load_bundled
 from tests.bot.commands.test_agenda import blob, buttons
 from tests.factories import local
+from tests.support.wiring import make_core
 
 AT = local("2013-11-05 10:00")
 FIRST = "conductor-tasks-next-steps"  # Tuesday 11:15
@@ -24,7 +25,7 @@ SECOND = "instance-tasks-in-api"  # Tuesday 12:05
 @pytest.fixture
 def planned(settings: Settings, store: Store) -> Core:
     """The bundled schedule on SQLite and PostgreSQL, with reminder planning installed."""
-    core = Core(settings=settings, store=store, schedules=ScheduleSource(load_bundled()))
+    core = make_core(settings, store, ScheduleSource(load_bundled()))
     install_planning(core, fixed_clock(AT))
     return core
 

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from bot.commands.registry import ACTIONS, Click
+from bot.commands.registry import Click
 from bot.core import ActionResult
-from bot.message import Message
+from bot.core.message import Message
 from bot.runtime import Runtime
 from tests.bot.handlers.serving import (
     FIRST,
@@ -127,16 +126,15 @@ def test_click_on_a_shared_message_leaves_it_alone(
 
 
 @pytest.fixture
-def ping_action() -> Iterator[str]:
+def ping_action(runtime: Runtime) -> str:
     """A button action registered after the app was built, as another module would add one."""
 
     def ping(click: Click) -> ActionResult:
         text = f"pong {click.value.get('n')} for {click.user_id}"
         return ActionResult(notice=Message(text=text))
 
-    ACTIONS["test_ping"] = ping
-    yield "test_ping"
-    del ACTIONS["test_ping"]
+    runtime.registry.add_action(ping, "test_ping")
+    return "test_ping"
 
 
 def test_actions_added_to_the_registry_work(

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.commands.home import HOME_QUERY, home_view
-from bot.message import decode_value
+from bot.core.message import decode_value
 from bot.runtime import Runtime
+from bot.views.home import HOME_QUERY, home_view
 from tests.bot.handlers.serving import AT, FIRST, BotServer, find_button, texts
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import block_actions_payload

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from bot.message import Message
+from bot.core.message import Message
 from bot.runtime import Runtime
 from tests.bot.handlers.serving import BotServer, texts
 from tests.support.fake_slack import FakeSlack

@@ -21,16 +21,17 @@ import pytest
 
 from bot.cli import main
 from bot.core import Core
-from bot.message import Message
+from bot.core.message import Message
+from bot.core.schedule_source import ScheduleSource
 from bot.reload import serving_schedule
 from bot.reload.confine import REFUSAL, SourcePolicy, SourceRefused, brief, is_public
 from bot.reload.fetch import MAX_BYTES
-from bot.schedule_source import ScheduleSource
 from bot.settings import Settings
 from bot.store import Store
 from schedule.importers import dump_schedule, load_bundled
 from schedule.model import Schedule
 from tests.factories import local
+from tests.support.wiring import make_core
 
 AT = local("2013-11-04 09:00")
 ADMIN = "UADMIN"
@@ -121,7 +122,7 @@ def admin_core(store: Store, **changes: object) -> Core:
         slack_signing_secret=SIGNING_SECRET,
         **changes,  # type: ignore[arg-type]
     )
-    return Core(settings=settings, store=store, schedules=ScheduleSource(load_bundled()))
+    return make_core(settings, store, ScheduleSource(load_bundled()))
 
 
 def ask_reload(core: Core, argument: str) -> Message:
@@ -145,6 +146,7 @@ def test_proc_environ_is_refused_without_a_reload_dir(
     """`/nova reload /proc/self/environ` with no SUMMIT_BOT_RELOAD_DIR quotes nothing of it."""
     core = admin_core(sqlite_store)
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="bot.reload")  # `summit-bot reload` quiets it
     message = ask_reload(core, "/proc/self/environ")
     assert_refused(message, core)
     environ = Path("/proc/self/environ").read_bytes().split(b"\0")
@@ -160,6 +162,7 @@ def test_dotenv_outside_the_reload_dir_is_refused(
     """A .env outside the folder is refused; neither the answer nor the log holds its secrets."""
     core = admin_core(sqlite_store, reload_dir=str(jail))
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="bot.reload")  # `summit-bot reload` quiets it
     for argument in (str(secrets_outside), "../.env", f"{jail}/../.env", "./../.env"):
         message = ask_reload(core, argument)
         assert_refused(message, core)
@@ -306,6 +309,7 @@ def test_parse_error_of_an_accepted_file_quotes_a_short_escaped_excerpt(
     (jail / "broken.txt").write_text(f"{line}\nTuesday, November 5\n{line}\n", encoding="utf-8")
     core = admin_core(sqlite_store, reload_dir=str(jail))
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="bot.reload")  # `summit-bot reload` quiets it
     message = ask_reload(core, "broken.txt")
     assert "refused" in message.text
     assert REFUSAL not in message.text
@@ -568,6 +572,7 @@ def test_operator_log_says_why_but_quotes_nothing(
     """The admin gets the generic line; the operator's log names the cause, not the content."""
     core = admin_core(sqlite_store, reload_dir=str(jail))
     caplog.set_level(logging.INFO)
+    caplog.set_level(logging.INFO, logger="bot.reload")  # `summit-bot reload` quiets it
     assert_refused(ask_reload(core, str(secrets_outside)), core)
     assert_refused(ask_reload(core, "http://127.0.0.1:9/x"), core)
     assert "outside SUMMIT_BOT_RELOAD_DIR" in caplog.text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from bot.message import Message
+from bot.core.message import Message
 from bot.reload import Notice, NoticeSender, plan_notices
 from bot.reminders.messenger import TransientError
 from bot.reminders.pacing import Pacer

@@ -172,16 +172,16 @@ def test_refused_file_stays_refused_after_a_restart(
     try:
         assert len(again.schedules.schedule.sessions) == 6
         assert again.startup.refused == "would remove 5 of 6 sessions (83%)"
-        again.reloader.start(again.startup)
-        again.reloader.stop()
+        again.start()
+        again.stop()
         [alert] = again.notifier.to("UADMIN")
         assert "refused: would remove 5 of 6 sessions" in alert
     finally:
         again.store.close()
     third = make_world(sqlite_url, schedule_file)
     try:
-        third.reloader.start(third.startup)
-        third.reloader.stop()
+        third.start()
+        third.stop()
         assert third.notifier.sent == []  # the admins hear once per distinct failure
     finally:
         third.store.close()
@@ -202,8 +202,8 @@ def test_change_found_at_startup_is_announced_once(
             served = replica.schedules.index.get("d")
             assert served is not None
             assert served.start == local("2013-11-05 16:00")
-            replica.reloader.start(replica.startup)
-            replica.reloader.stop()
+            replica.start()
+            replica.stop()
         told = [t for r in replicas for t in r.notifier.to("U1")]
         assert len(told) == 1
         assert "Tue 5 Nov 14:00–14:40, Room 201 → Tue 5 Nov 16:00–16:40, Room 201" in told[0]
@@ -265,5 +265,5 @@ def test_background_sending_finishes_on_join(sqlite_url: str, schedule_file: Pat
         assert replica.reloader.join(timeout=10)
         assert len(replica.notifier.sent) == 20
     finally:
-        replica.reloader.stop()
+        replica.stop()
         replica.store.close()

@@ -8,19 +8,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.clock import fixed_clock
-from bot.core import Core
+from bot.core.schedule_source import ScheduleSource
+from bot.edge.slack import SlackMessenger, make_client
 from bot.reload import Reloader, Status
 from bot.reminders import ReminderEngine, install_planning
 from bot.reminders.messenger import PermanentError
 from bot.reminders.pacing import Pacer
-from bot.schedule_source import ScheduleSource
 from bot.settings import Settings
-from bot.slack_edge import SlackMessenger, make_client
 from bot.store import DeliveryStatus, Store
 from schedule.importers import dump_schedule
 from schedule.model import Schedule
 from tests.factories import local, schedule, session
 from tests.support.fake_slack import FakeSlack
+from tests.support.wiring import make_core
 
 
 def summit() -> Schedule:
@@ -54,7 +54,7 @@ def test_moved_session_is_reminded_at_its_new_time(
         slack_messages_per_second=100.0,
     )
     clock = fixed_clock(local("2013-11-05 10:30"))
-    core = Core(settings=settings, store=store, schedules=ScheduleSource(summit()))
+    core = make_core(settings, store, ScheduleSource(summit()))
     install_planning(core, clock)
     messenger = SlackMessenger(make_client(settings), store)
     reloader = Reloader(

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.schedule_source import ScheduleSource
 from bot.reload import Reloader, Status
-from bot.schedule_source import ScheduleSource
 from tests.bot.reload.conftest import (
     AT,
     RecordingNotifier,
@@ -108,7 +108,7 @@ def test_sync_timer_swaps_within_seconds(sqlite_url: str, schedule_file: Path) -
     second = make_world(sqlite_url, schedule_file)
     swapped = threading.Event()
     second.schedules.subscribe(lambda old, new: swapped.set())
-    second.reloader.start(second.startup)
+    second.start()
     try:
         publish_changes(schedule_file)
         began = time.monotonic()
@@ -117,7 +117,7 @@ def test_sync_timer_swaps_within_seconds(sqlite_url: str, schedule_file: Path) -
         assert time.monotonic() - began < 5
         assert second.schedules.index.get("b") is None
     finally:
-        second.reloader.stop()
+        second.stop()
         first.store.close()
         second.store.close()
 

@@ -16,10 +16,10 @@ import threading
 import time
 
 from bot.clock import SystemClock
+from bot.edge.slack import SlackMessenger
 from bot.reminders import ReminderEngine
 from bot.runtime import build_runtime
 from bot.settings import Settings
-from bot.slack_edge import SlackMessenger
 
 
 def main(argv: list[str]) -> int:

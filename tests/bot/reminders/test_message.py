@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from bot.console.render_text import render
 from bot.reminders import REMOVE_BOOKMARK, reminder_message
-from bot.render_text import render
 from bot.store import DeliveryStatus
 from tests.bot.reminders.conftest import ETHERPAD, World
 from tests.factories import local

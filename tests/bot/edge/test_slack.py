@@ -7,11 +7,11 @@ from dataclasses import replace
 
 import pytest
 
-from bot.message import Message
+from bot.core.message import Message
+from bot.edge.slack import SlackMessenger, make_client
 from bot.reminders import PermanentError, TransientError
-from bot.render import section
+from bot.render.blocks import section
 from bot.settings import Settings
-from bot.slack_edge import SlackMessenger, make_client
 from bot.store import Store
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import dm_channel_id

@@ -13,10 +13,9 @@ from itertools import groupby
 
 from slack_sdk.models.blocks import Block, DividerBlock
 
-from bot.commands.registry import COMMANDS
 from bot.core import Core
-from bot.message import MAX_BLOCKS, Message, escape
-from bot.render import (
+from bot.core.message import MAX_BLOCKS, Message, escape
+from bot.render.blocks import (
     clock_time,
     duration_words,
     header,
@@ -26,6 +25,8 @@ from bot.render import (
     session_blocks,
     zone_label,
 )
+from bot.render.words import when
+from schedule.index import ScheduleIndex
 from schedule.model import Session
 
 HOME_QUERY = "home"
@@ -73,20 +74,12 @@ def home_view(core: Core, user_id: str, at: datetime, notice: Message | None = N
     upcoming = index.next(at)
     if on:
         blocks += sessions(on, NOW_LIMIT)
-    elif index.first is None:
-        blocks.append(note("The schedule is empty."))
-    elif at < index.first.start:
-        blocks.append(
-            note(f"The summit has not started yet; it starts {_when(index.first.start, core)}.")
-        )
-    elif upcoming is None:
-        blocks.append(note("The summit is over. Thank you for coming!"))
     else:
-        blocks.append(note("Nothing is on right now."))
+        blocks.append(note(_nothing_on(index, at)))
 
     if upcoming is not None:
-        when = f"{clock_time(upcoming.start, zone)} {zone_label(upcoming.start, zone)}"
-        blocks += [section(f"*Next* · {when}, in {duration_words(upcoming.minutes_until)}")]
+        starts = f"{clock_time(upcoming.start, zone)} {zone_label(upcoming.start, zone)}"
+        blocks += [section(f"*Next* · {starts}, in {duration_words(upcoming.minutes_until)}")]
         blocks += sessions(upcoming.sessions, NEXT_LIMIT)
 
     mine = [s for s in index.sessions if s.id in ids]
@@ -137,9 +130,9 @@ def _reminder_text(core: Core, user_id: str) -> str:
             "when they start" if minutes == 0 else f"{duration_words(minutes)} before they start"
         )
         text = f":bell: *Reminders* · on: a message {ahead}{default}, for each bookmarked session."
-    found = next((COMMANDS[name] for name in REMINDER_COMMANDS if name in COMMANDS), None)
-    if found is not None:
-        text += f"\nChange it with `{core.settings.command} {found.usage}`."
+    usage = next(filter(None, map(core.commands.usage, REMINDER_COMMANDS)), None)
+    if usage is not None:
+        text += f"\nChange it with `{core.settings.command} {usage}`."
     return text
 
 
@@ -151,10 +144,15 @@ def _notice_text(notice: Message) -> str:
     return escape(notice.text)
 
 
-def _when(instant: datetime, core: Core) -> str:
-    zone = core.index.schedule.zone
-    local = instant.astimezone(zone)
-    return f"{local:%a} {local.day} {local:%b} at {clock_time(instant, zone)} {zone_label(instant, zone)}"
+def _nothing_on(index: ScheduleIndex, at: datetime) -> str:
+    """Why nothing is on at `at`: an empty schedule, not started yet, over, or a gap."""
+    if index.first is None:
+        return "The schedule is empty."
+    if at < index.first.start:
+        return f"The summit has not started yet; it starts {when(index.first.start, index.schedule.zone)}."
+    if index.next(at) is None:
+        return "The summit is over. Thank you for coming!"
+    return "Nothing is on right now."
 
 
 def _fit(blocks: list[Block]) -> list[Block]:

@@ -4,7 +4,7 @@ import io
 from collections.abc import Callable
 
 from bot.clock import fixed_clock
-from bot.console import Console
+from bot.console.terminal import Console
 from bot.core import Core
 from tests.factories import local
 

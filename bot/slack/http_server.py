@@ -1,6 +1,6 @@
 """HTTP mode: Slack's requests arrive at `POST /slack/events`, served by uvicorn.
 
-Every request passes the HTTP edge (`bot.http_guard`) before Bolt sees it: a body over
+Every request passes the HTTP edge (`bot.slack.http_guard`) before Bolt sees it: a body over
 1 MiB gets 413, a bad, malformed or missing signature, or a timestamp more than five
 minutes off, gets 401, and a signed body Slack would never send gets 400. `GET /healthz` answers 200 when the
 database answers a trivial query, 503 otherwise. The process keeps no state of its own,
@@ -9,6 +9,7 @@ so any number of replicas can share one `DATABASE_URL` behind a load balancer.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import signal
 from collections.abc import AsyncIterator
@@ -23,12 +24,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.app import build_app
-from bot.handlers.replies import off_loop, sender_of
-from bot.http_guard import SlackRequestGuard
 from bot.runtime import Runtime
 from bot.secret import reveal
 from bot.settings import Settings, SettingsError
+from bot.slack.app import build_app
+from bot.slack.http_guard import SlackRequestGuard
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def build_http_app(app: AsyncApp, runtime: Runtime) -> Starlette:
     async def healthz(request: Request) -> Response:
         try:
             # A primary-key read: proves the database is reachable and migrated.
-            await off_loop(runtime.core.store.preferences, _HEALTH_PROBE_USER)
+            await asyncio.to_thread(runtime.core.store.preferences, _HEALTH_PROBE_USER)
         except Exception as exc:
             log.warning("health check: the database did not answer (%s)", type(exc).__name__)
             return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
@@ -65,7 +65,7 @@ def build_http_app(app: AsyncApp, runtime: Runtime) -> Starlette:
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         yield
-        await sender_of(app).close()
+        await runtime.responses.close()
 
     return Starlette(
         lifespan=lifespan,

@@ -3,7 +3,7 @@
 Building the app reads nothing from the environment and opens no connection: the token,
 the signing secret and the Web API address all come from `Settings`. Bolt checks the
 bot token with `auth.test` on the first request it authorizes (sent to `SLACK_API_URL`
-when that is set); Socket Mode also checks it when it connects (`bot.socket_mode`).
+when that is set); Socket Mode also checks it when it connects (`bot.slack.socket_mode`).
 """
 
 from __future__ import annotations

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from slack_bolt.app.async_app import AsyncApp
 
-from bot.app import build_app
 from bot.clock import fixed_clock
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, SettingsError
+from bot.slack.app import build_app
 from tests.bot.handlers.serving import (
     AT,
     FIRST,

@@ -12,10 +12,10 @@ from typing import TextIO
 
 from bot.clock import Clock, ReplayClock
 from bot.commands.export import save_attachments
+from bot.console.render_text import Button, render, terminal_safe
 from bot.core import Core
-from bot.message import Message
-from bot.render_text import Button, render, terminal_safe
-from bot.runtime import read_time
+from bot.core.message import Message
+from bot.core.times import read_time
 
 META_HELP = """\
 Console commands:
@@ -29,20 +29,19 @@ Console commands:
   :quit                leave (Ctrl-D works too)"""
 
 
-class Console:
-    """A read-answer loop over the core, like a chat with the bot in a terminal."""
+class Screen:
+    """The console's output: messages as text with numbered buttons, DMs between prompts.
 
-    def __init__(
-        self, core: Core, clock: Clock, user_id: str = "U_CONSOLE", out: TextIO | None = None
-    ) -> None:
-        """Answer as the bot for `user_id`, at the times `clock` shows; DMs print to `out`."""
-        self.core = core
-        self.clock = clock
-        self.user_id = user_id
+    It exists before the runtime (the console's messenger prints DMs on it) and is
+    shared by the `Console` that answers, so `:click N` reaches a DM's buttons too.
+    """
+
+    def __init__(self, out: TextIO | None = None) -> None:
+        """Print DMs to `out` (None: the standard output)."""
+        self.out = out
         self.buttons: dict[int, Button] = {}
         self.last: Message | None = None
         self._next_button = 1
-        self._out = out
         self._lock = threading.Lock()
 
     def show(self, message: Message) -> str:
@@ -55,6 +54,52 @@ class Console:
             self.last = message
         saved = save_attachments(message, Path.cwd())
         return "\n".join([text, *(f"(saved {path})" for path in saved)])
+
+    def say(self, user_id: str, message: Message) -> str:
+        """Show a direct message the bot sends to `user_id` (reminders, change notices)."""
+        return f"\n[DM to {user_id}]\n" + self.show(message)
+
+    def print_dm(self, user_id: str, message: Message) -> None:
+        """Print a direct message as it arrives, between prompts."""
+        stream = self.out or sys.stdout
+        stream.write(self.say(user_id, message) + "\n")
+        stream.flush()
+
+
+class Console:
+    """A read-answer loop over the core, like a chat with the bot in a terminal."""
+
+    def __init__(
+        self,
+        core: Core,
+        clock: Clock,
+        user_id: str = "U_CONSOLE",
+        out: TextIO | None = None,
+        *,
+        screen: Screen | None = None,
+    ) -> None:
+        """Answer as the bot for `user_id`, at the times `clock` shows, on `screen`.
+
+        Without a screen one is made printing to `out`.
+        """
+        self.core = core
+        self.clock = clock
+        self.user_id = user_id
+        self.screen = screen or Screen(out)
+
+    @property
+    def buttons(self) -> dict[int, Button]:
+        """The buttons shown so far, by number."""
+        return self.screen.buttons
+
+    @property
+    def last(self) -> Message | None:
+        """The message shown last."""
+        return self.screen.last
+
+    def show(self, message: Message) -> str:
+        """Render `message` with fresh button numbers (see `Screen.show`)."""
+        return self.screen.show(message)
 
     def exec_command(self, line: str) -> str:
         """Answer one typed line with the text to print."""
@@ -125,17 +170,15 @@ class Console:
 
     def say(self, user_id: str, message: Message) -> str:
         """Show a direct message the bot sends to `user_id` (reminders, change notices)."""
-        return f"\n[DM to {user_id}]\n" + self.show(message)
+        return self.screen.say(user_id, message)
 
     def print_dm(self, user_id: str, message: Message) -> None:
         """Print a direct message as it arrives, between prompts."""
-        stream = self._out or sys.stdout
-        stream.write(self.say(user_id, message) + "\n")
-        stream.flush()
+        self.screen.print_dm(user_id, message)
 
     def run(self, read: Callable[[str], str] = input, out: TextIO | None = None) -> None:
         """Loop: prompt, read a line, print the answer, until :quit or end of input."""
-        stream = self._out = out or self._out or sys.stdout
+        stream = self.screen.out = out or self.screen.out or sys.stdout
         _enable_history()
         zone = self.core.index.schedule.zone
         stream.write(

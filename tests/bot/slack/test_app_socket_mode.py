@@ -13,7 +13,7 @@ import pytest
 from bot.clock import fixed_clock
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
-from bot.socket_mode import run_socket_mode
+from bot.slack.socket_mode import run_socket_mode
 from tests.bot.handlers.serving import AT, FIRST, make_settings
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import (

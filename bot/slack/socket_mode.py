@@ -16,10 +16,9 @@ import threading
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 
-from bot.app import build_app
-from bot.handlers.replies import sender_of
 from bot.runtime import Runtime
 from bot.settings import Settings, SettingsError
+from bot.slack.app import build_app
 
 log = logging.getLogger(__name__)
 
@@ -62,5 +61,5 @@ async def run_socket_mode(
         for sig in watched:
             loop.remove_signal_handler(sig)
         await handler.close_async()  # type: ignore[no-untyped-call]
-        await sender_of(app).close()
+        await runtime.responses.close()
         log.info("disconnected from Slack")

@@ -16,7 +16,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.message import Message
+from bot.core.message import Message
 from bot.reminders.messenger import PermanentError, TransientError
 from bot.secret import reveal
 from bot.settings import Settings

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands.registry import COMMANDS
+from bot.commands import build_registry
 from bot.settings import Settings
 
-ROOT = Path(__file__).parents[2]
+ROOT = Path(__file__).parents[3]
 
 
 def flatten(text: str) -> dict[str, list[str]]:
@@ -48,9 +48,10 @@ def test_command_home_and_events(manifest: tuple[str, dict[str, list[str]]]) -> 
     _, found = manifest
     assert found["features.slash_commands.command"] == [Settings().command]
     assert found["features.slash_commands.description"][0]
+    registry = build_registry(None)
     for name in ("now", "next", "search", "mine", "share", "help"):
         assert name in found["features.slash_commands.usage_hint"][0]
-        assert name in COMMANDS
+        assert registry.find(name) is not None
     assert found["features.app_home.home_tab_enabled"] == ["true"]
     assert found["settings.interactivity.is_enabled"] == ["true"]
     assert found["settings.event_subscriptions.bot_events"] == ["app_home_opened"]

@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from bot.message import Message
+from bot.core.message import Message
 
 _EMOJI = {
     ":clock3:": "🕒",

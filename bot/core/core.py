@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.message import Message
-from bot.schedule_source import ScheduleSource
+from bot.core.message import Message
+from bot.core.schedule_source import ScheduleSource
 from bot.settings import Settings
 from bot.store import Store
 from schedule.index import ScheduleIndex
@@ -26,14 +27,46 @@ class ActionResult:
     notice: Message | None = None
 
 
+class Commands(Protocol):
+    """What answers text and clicks: the command registry (`bot.commands.Registry`).
+
+    The core knows it only by this shape, so the core never imports the command layer.
+    """
+
+    def answer(self, core: Core, text: str, user_id: str, at: datetime, page: int = 0) -> Message:
+        """The message answering `/nova <text>`."""
+        ...
+
+    def act(
+        self, core: Core, action_id: str, value: str, user_id: str, at: datetime
+    ) -> ActionResult:
+        """Carry out a button click."""
+        ...
+
+    def has_action(self, action_id: str) -> bool:
+        """Whether a button with `action_id` has a handler."""
+        ...
+
+    def usage(self, name: str) -> str | None:
+        """How to call the subcommand `name`, when there is one."""
+        ...
+
+
 @dataclass
 class Core:
-    """The long-lived parts every front end shares: settings, store and schedule."""
+    """The long-lived parts every front end shares: settings, store, schedule and commands.
+
+    `bookmark_listeners` and `plan_listeners` are filled once while the runtime is built
+    (the reminder planner and engine): the core tells them, it does not know them.
+    """
 
     settings: Settings
     store: Store
     schedules: ScheduleSource
+    commands: Commands
     bookmark_listeners: list[BookmarkListener] = field(default_factory=list)
+    plan_listeners: list[Callable[[], None]] = field(default_factory=list)
+    """Called after planning changed reminders (a running engine wakes up)."""
 
     @property
     def index(self) -> ScheduleIndex:
@@ -52,15 +85,11 @@ class Core:
 
     def answer(self, text: str, user_id: str, at: datetime, page: int = 0) -> Message:
         """The message answering `/nova <text>` for `user_id` at instant `at`."""
-        from bot.commands import dispatch
-
-        return dispatch(self, text, user_id, at, page)
+        return self.commands.answer(self, text, user_id, at, page)
 
     def act(self, action_id: str, value: str, user_id: str, at: datetime) -> ActionResult:
         """Carry out a button click and say what changed."""
-        from bot.commands import handle_action
-
-        return handle_action(self, action_id, value, user_id, at)
+        return self.commands.act(self, action_id, value, user_id, at)
 
     def set_bookmark(self, user_id: str, session: Session, wanted: bool, at: datetime) -> list[str]:
         """Bookmark or unbookmark `session`; return what the listeners want the person told."""

@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.message import MAX_SECTION_TEXT, encode_value, escape
+from bot.core.message import MAX_SECTION_TEXT, encode_value, escape
 from schedule.model import Session
 
 BOOKMARK = "bookmark"
