@@ -94,7 +94,7 @@ def toggle_bookmark(click: Click) -> ActionResult:
     session = core.index.get(str(click.value.get("id", "")))
     if session is None:
         if click.action_id == UNBOOKMARK:
-            core.store.remove_bookmark(click.user_id, str(click.value.get("id", "")))
+            core.store.bookmarks.remove(click.user_id, str(click.value.get("id", "")))
         return ActionResult(notice=Message(text="That session is no longer in the schedule."))
     wanted = click.action_id == BOOKMARK
     lines = core.set_bookmark(click.user_id, session, wanted, click.at)
@@ -140,7 +140,7 @@ def show_more(click: Click) -> ActionResult:
 
 
 def _bookmarked_overlaps(click: Click, session: Session) -> list[Session]:
-    ids = click.core.store.bookmarks(click.user_id)
+    ids = click.core.store.bookmarks.sessions_of(click.user_id)
     return [s for s in click.core.index.overlaps(session) if s.id in ids]
 
 

@@ -23,7 +23,7 @@ from schedule.model import Schedule, Session, slugify
 
 def bookmarked_sessions(store: Store, schedule: Schedule, user_id: str) -> list[Session]:
     """The sessions of `schedule` that `user_id` bookmarked, in schedule order."""
-    ids = store.bookmarks(user_id)
+    ids = store.bookmarks.sessions_of(user_id)
     return [s for s in schedule.sessions if s.id in ids]
 
 

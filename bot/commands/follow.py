@@ -57,7 +57,7 @@ def _choose(req: Request, verb: str) -> str | Message:
         return found
     chosen = default_track(req)
     if chosen is None:
-        following = req.core.store.follows(req.user_id)
+        following = req.core.store.follows.tracks_of(req.user_id)
         mine = ", ".join(f"*{escape(t)}*" for t in sorted(following)) or "none"
         return _say(
             f"Which track? `{cmd} {verb} <track>` with one of: {listed}. You follow: {mine}."
@@ -72,7 +72,7 @@ def follow(req: Request) -> Message:
         return chosen
     core = req.core
     cmd = core.settings.command
-    added = core.store.follow(req.user_id, chosen, req.at)
+    added = core.store.follows.follow(req.user_id, chosen, req.at)
     count = sum(1 for s in req.index.sessions if s.track == chosen)
     if not added:
         return _say(
@@ -80,7 +80,7 @@ def follow(req: Request) -> Message:
             f"`{cmd} unfollow {escape(chosen)}` stops its reminders."
         )
     replan(core, req.user_id, chosen, req.at)
-    prefs = core.store.preferences(req.user_id)
+    prefs = core.store.people.preferences([req.user_id])[req.user_id]
     lead = (
         prefs.lead_minutes
         if prefs.lead_minutes is not None
@@ -99,14 +99,14 @@ def follow(req: Request) -> Message:
 
 def unfollow(req: Request) -> Message:
     """Stop following a track; the reminders of its sessions go, bookmarked ones stay."""
-    following = req.core.store.follows(req.user_id)
+    following = req.core.store.follows.tracks_of(req.user_id)
     if not req.args and len(following) == 1:
         chosen: str | Message = next(iter(following))
     else:
         chosen = _choose(req, "unfollow")
     if isinstance(chosen, Message):
         return chosen
-    if not req.core.store.unfollow(req.user_id, chosen):
+    if not req.core.store.follows.unfollow(req.user_id, chosen):
         return _say(f"You do not follow the *{escape(chosen)}* track.")
     replan(req.core, req.user_id, chosen, req.at)
     return _say(

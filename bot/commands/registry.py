@@ -41,7 +41,7 @@ class Request:
     @cached_property
     def bookmarks(self) -> frozenset[str]:
         """The ids the asker has bookmarked."""
-        return self.core.store.bookmarks(self.user_id)
+        return self.core.store.bookmarks.sessions_of(self.user_id)
 
 
 @dataclass(frozen=True)

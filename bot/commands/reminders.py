@@ -47,14 +47,14 @@ def remind(req: Request) -> Message:
     if not word:
         return _status(core, user_id)
     if word in _OFF:
-        store.set_reminders_enabled(user_id, False)
+        store.people.set_reminders_enabled(user_id, False)
         result = plan_reminders(core, at, users={user_id})
         cancelled = f" {plural(result.cancelled, 'coming reminder')} cancelled." * bool(
             result.cancelled
         )
         return _say(f"Reminders are off.{cancelled} `{cmd} remind on` turns them back on.")
     if word in _ON:
-        store.set_reminders_enabled(user_id, True)
+        store.people.set_reminders_enabled(user_id, True)
         result = plan_reminders(core, at, users={user_id})
         return _say(f"Reminders are on: {_lead_sentence(core, user_id)}.{_planned(result)}")
     match = _MINUTES.fullmatch(word)
@@ -64,8 +64,8 @@ def remind(req: Request) -> Message:
             f"e.g. `{cmd} remind 5` or `{cmd} remind 15`, or `{cmd} remind off`."
         )
     minutes = int(match.group(1))
-    store.set_lead_minutes(user_id, minutes)
-    store.set_reminders_enabled(user_id, True)
+    store.people.set_lead_minutes(user_id, minutes)
+    store.people.set_reminders_enabled(user_id, True)
     result = plan_reminders(core, at, users={user_id})
     moved = f" {plural(len(result.planned), 'coming reminder')} re-timed." * bool(result.planned)
     return _say(f"Got it: {_lead_sentence(core, user_id)}.{moved}")
@@ -75,11 +75,11 @@ def reminders(req: Request) -> Message:
     """The person's reminders still to come, soonest first, each cancellable."""
     core, at = req.core, req.at
     cmd = core.settings.command
-    coming = core.store.deliveries_for(
-        req.user_id, [DeliveryStatus.PENDING, DeliveryStatus.CLAIMED]
+    coming = core.store.deliveries.find(
+        [req.user_id], statuses=[DeliveryStatus.PENDING, DeliveryStatus.CLAIMED]
     )
     if not coming:
-        prefs = core.store.preferences(req.user_id)
+        prefs = core.store.people.preferences([req.user_id])[req.user_id]
         hint = (
             f"Reminders are off; `{cmd} remind on` turns them on."
             if not prefs.reminders_enabled
@@ -114,12 +114,12 @@ def cancel_reminder(click: Click) -> ActionResult:
     """Cancel one coming reminder; the session stays bookmarked."""
     core = click.core
     delivery_id = _int(click.value.get("id"))
-    delivery = core.store.delivery(delivery_id) if delivery_id is not None else None
+    delivery = core.store.deliveries.get(delivery_id) if delivery_id is not None else None
     if delivery is None or delivery.user_id != click.user_id:
         return ActionResult(notice=_say("That reminder no longer exists."))
     session = core.index.get(delivery.session_id)
     title = session.title if session is not None else delivery.session_id
-    if core.store.dismiss_delivery(delivery.id, click.user_id, click.at):
+    if core.store.deliveries.cancel(delivery.id, click.user_id, at=click.at, dismissed=True):
         notify_planned(core)
         notice = _say(f"Cancelled the reminder for *{escape(title)}*; it stays in your bookmarks.")
     else:
@@ -135,11 +135,11 @@ def remove_bookmark(click: Click) -> ActionResult:
     session_id = str(click.value.get("id", ""))
     session = core.index.get(session_id)
     title = session.title if session is not None else session_id
-    had = core.store.is_bookmarked(click.user_id, session_id)
+    had = session_id in core.store.bookmarks.sessions_of(click.user_id)
     if session is not None:
         core.set_bookmark(click.user_id, session, False, click.at)
     else:
-        core.store.remove_bookmark(click.user_id, session_id)
+        core.store.bookmarks.remove(click.user_id, session_id)
     plan_reminders(core, click.at, users={click.user_id}, sessions={session_id})
     if not had:
         return ActionResult(notice=_say(f"*{escape(title)}* is not in your bookmarks."))
@@ -148,9 +148,11 @@ def remove_bookmark(click: Click) -> ActionResult:
 
 def _status(core: Core, user_id: str) -> Message:
     cmd = core.settings.command
-    prefs = core.store.preferences(user_id)
+    prefs = core.store.people.preferences([user_id])[user_id]
     coming = len(
-        core.store.deliveries_for(user_id, [DeliveryStatus.PENDING, DeliveryStatus.CLAIMED])
+        core.store.deliveries.find(
+            [user_id], statuses=[DeliveryStatus.PENDING, DeliveryStatus.CLAIMED]
+        )
     )
     if not prefs.reminders_enabled:
         text = f"Reminders are off. `{cmd} remind on` turns them back on."
@@ -168,7 +170,7 @@ def _status(core: Core, user_id: str) -> Message:
 
 def _lead_sentence(core: Core, user_id: str) -> str:
     """The lead time in words: 'I DM you 10 min before each bookmarked session starts'."""
-    lead = lead_minutes(core.settings, core.store.preferences(user_id))
+    lead = lead_minutes(core.settings, core.store.people.preferences([user_id])[user_id])
     before = "as" if lead == 0 else f"{duration_words(lead)} before"
     return f"I DM you {before} each bookmarked session starts"
 

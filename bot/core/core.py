@@ -75,7 +75,7 @@ class Core:
 
     def viewer_zone(self, user_id: str) -> tzinfo | None:
         """The person's own time zone when known."""
-        name = self.store.preferences(user_id).timezone
+        name = self.store.people.preferences([user_id])[user_id].timezone
         if not name:
             return None
         try:
@@ -94,9 +94,9 @@ class Core:
     def set_bookmark(self, user_id: str, session: Session, wanted: bool, at: datetime) -> list[str]:
         """Bookmark or unbookmark `session`; return what the listeners want the person told."""
         if wanted:
-            changed = self.store.add_bookmark(user_id, session.id, at)
+            changed = self.store.bookmarks.add([(user_id, session.id)], at) == 1
         else:
-            changed = self.store.remove_bookmark(user_id, session.id)
+            changed = self.store.bookmarks.remove(user_id, session.id)
         notes: list[str] = []
         for listener in self.bookmark_listeners:
             line = listener(user_id, session, wanted, at)

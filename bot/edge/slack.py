@@ -82,11 +82,11 @@ class SlackMessenger:
         with self._lock:
             known = self._channels.get(user_id)
         if known is None:
-            known = self.store.dm_channel(user_id)
+            known = self.store.people.dm_channel(user_id)
         if known is None:
             answer = _call(lambda: self.client.conversations_open(users=user_id))
             known = str(answer["channel"]["id"])
-            self.store.save_dm_channel(user_id, known)
+            self.store.people.save_dm_channel(user_id, known)
         with self._lock:
             self._channels[user_id] = known
         return known

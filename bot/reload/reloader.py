@@ -269,12 +269,8 @@ class Reloader:
                 reason = self.guard.check(base, new)
                 if reason is not None:
                     return self._refused(source, reason)
-                snap = self.store.advance_schedule_snapshot(
-                    latest,
-                    source,
-                    digest,
-                    dump_schedule(new),
-                    at,
+                snap = self.store.snapshots.save(
+                    source, digest, dump_schedule(new), at, previous_digest=latest
                 )
                 if snap is None:
                     continue  # another replica saved a schedule meanwhile: compare with it
@@ -371,10 +367,10 @@ class Reloader:
         Returns the latest digest (None: nothing saved yet) and, when a schedule was
         taken up, its source, what it changed and the notices it called for.
         """
-        digest = self.store.latest_schedule_digest()
+        digest = self.store.snapshots.latest_digest()
         if digest is None or digest == self.digest():
             return digest, None
-        latest = self.store.latest_schedule_snapshot()
+        latest = self.store.snapshots.latest()
         if latest is None:
             return None, None
         try:
@@ -384,7 +380,7 @@ class Reloader:
             return latest.digest, None
         # Only a change from a schedule that was saved (so announced as it came) is
         # announced here: one this process loaded on its own never reached anybody.
-        was_saved = self.digest() in {s.digest for s in self.store.schedule_snapshots()}
+        was_saved = self.digest() in {s.digest for s in self.store.snapshots.recent()}
         diff = diff_schedules(self.schedules.schedule, saved)
         carry_renames(self.store, diff, at)
         self._refresh_statistics(diff)
@@ -402,7 +398,7 @@ class Reloader:
         unfinished, or one applied where no DMs could be sent.
         """
         at = at or self.clock.now()
-        kept = self.store.schedule_snapshots(2)
+        kept = self.store.snapshots.recent(2)
         if len(kept) < 2 or kept[0].digest == kept[1].digest:
             return ()
         try:
@@ -434,7 +430,7 @@ class Reloader:
         """DM the admins why a reload was refused, once per distinct failure; returns DMs queued."""
         if outcome.reason is None or not self.settings.admin_user_ids:
             return 0
-        latest = self.store.latest_schedule_digest() or ""
+        latest = self.store.snapshots.latest_digest() or ""
         key = (
             "reload-refused:"
             + hashlib.sha256(

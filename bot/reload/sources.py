@@ -94,7 +94,7 @@ def carry_renames(store: Store, diff: ScheduleDiff, at: datetime) -> int:
 
 def saved_schedule(store: Store) -> Schedule | None:
     """The last good schedule saved in the database; None when there is none (or unreadable)."""
-    latest = store.latest_schedule_snapshot()
+    latest = store.snapshots.latest()
     if latest is None:
         return None
     try:

@@ -1,13 +1,13 @@
 """The reminder engine: sends each planned reminder once, on time, within Slack's limits.
 
 It runs inside every bot process. The database decides what is due and what was sent:
-the engine claims due deliveries with a lease (`Store.claim_due`), sends them, and marks
+the engine claims due deliveries with a lease (`Deliveries.claim_due`), sends them, and marks
 them sent with Slack's timestamp. A process that dies between sending and marking leaves
 a claim whose lease runs out; whoever claims it next sends it again, so a crash costs at
 most the messages in flight, and several replicas never send the same reminder twice.
 
 APScheduler only triggers the work: a one-shot job is set for the next due instant
-(`Store.next_due_at`, turned into real seconds by the clock, which may be replaying
+(`Deliveries.next_due_at`, turned into real seconds by the clock, which may be replaying
 time at another speed), moved whenever the plan or the clock changes, and a slow
 periodic re-check picks up what other replicas planned.
 """
@@ -41,7 +41,7 @@ from bot.reminders.messenger import Messenger, PermanentError, TransientError
 from bot.reminders.pacing import Pacer
 from bot.reminders.planner import on_planned, plan_reminders
 from bot.settings import Settings
-from bot.store import Delivery
+from bot.store import Delivery, DeliveryStatus
 
 log = logging.getLogger(__name__)
 
@@ -262,7 +262,7 @@ class ReminderEngine:
         if room <= 0:
             self._more = True
             return
-        claimed = self.core.store.claim_due(
+        claimed = self.core.store.deliveries.claim_due(
             self.clock.now(),
             worker_id=self.worker_id,
             limit=room,
@@ -277,7 +277,7 @@ class ReminderEngine:
     def _schedule_next(self) -> None:
         if self._more:
             return  # the dispatcher asks for more as its queue empties
-        upcoming = self.core.store.next_due_at()
+        upcoming = self.core.store.deliveries.next_due_at()
         if upcoming is None:
             self._schedule_in(None)
             return
@@ -344,10 +344,16 @@ class ReminderEngine:
                 self.wake()
 
     def _send(self, delivery: Delivery) -> None:
-        store = self.core.store
+        deliveries = self.core.store.deliveries
         now = self.clock.now()
         if now >= delivery.start_at:
-            store.mark_missed(delivery.id, self.worker_id, now, "the session had started")
+            deliveries.give_up(
+                delivery.id,
+                self.worker_id,
+                now,
+                "the session had started",
+                status=DeliveryStatus.MISSED,
+            )
             return
         if not self._lease_holds(delivery, now):
             self._release(delivery, now, None)
@@ -365,7 +371,13 @@ class ReminderEngine:
                 return
             now = self.clock.now()
             if now >= delivery.start_at:
-                store.mark_missed(delivery.id, self.worker_id, now, "the session had started")
+                deliveries.give_up(
+                    delivery.id,
+                    self.worker_id,
+                    now,
+                    "the session had started",
+                    status=DeliveryStatus.MISSED,
+                )
                 return
             if not self._lease_holds(delivery, now):
                 self._release(delivery, now, None)  # a long pause: another may take it
@@ -379,9 +391,15 @@ class ReminderEngine:
             return
         except PermanentError as exc:
             log.warning("reminder %d to %s failed: %s", delivery.id, delivery.user_id, exc.reason)
-            store.mark_failed(delivery.id, self.worker_id, self.clock.now(), exc.reason)
+            deliveries.give_up(
+                delivery.id,
+                self.worker_id,
+                self.clock.now(),
+                exc.reason,
+                status=DeliveryStatus.FAILED,
+            )
             return
-        if not store.mark_sent(delivery.id, self.worker_id, channel, ts, self.clock.now()):
+        if not deliveries.mark_sent(delivery.id, self.worker_id, channel, ts, self.clock.now()):
             log.warning("reminder %d was sent after its claim ran out", delivery.id)
 
     def _retry_later(self, delivery: Delivery, retry_after: float | None, error: str) -> None:
@@ -409,7 +427,9 @@ class ReminderEngine:
         retry_at: datetime | None = None,
     ) -> None:
         try:
-            self.core.store.release(delivery.id, self.worker_id, retry_at or now, error, at=now)
+            self.core.store.deliveries.release(
+                delivery.id, self.worker_id, retry_at or now, error, at=now
+            )
         except Exception:
             log.exception(
                 "reminder %d could not be handed back; its lease will run out", delivery.id

@@ -58,7 +58,10 @@ class PlanResult:
 
 def bookmarked(core: Core, users: Scope, sessions: Scope) -> Iterable[Pair]:
     """Every bookmark is a wish for a reminder."""
-    return core.store.bookmark_pairs(users, sessions)
+    bookmarkers = core.store.bookmarks.bookmarkers(sessions, users=users)
+    return sorted(
+        (user_id, session_id) for session_id, people in bookmarkers.items() for user_id in people
+    )
 
 
 def followed(core: Core, users: Scope, sessions: Scope) -> Iterator[Pair]:
@@ -68,12 +71,13 @@ def followed(core: Core, users: Scope, sessions: Scope) -> Iterator[Pair]:
         if session.track and (sessions is None or session.id in sessions):
             by_track[session.track].append(session.id)
     if users is None:
+        followers = core.store.follows.followers(by_track)
         for track, ids in by_track.items():
-            for user_id in core.store.followers(track):
+            for user_id in followers.get(track, ()):
                 yield from ((user_id, session_id) for session_id in ids)
         return
     for user_id in sorted(users):
-        for track in core.store.follows(user_id):
+        for track in core.store.follows.tracks_of(user_id):
             yield from ((user_id, session_id) for session_id in by_track.get(track, ()))
 
 
@@ -124,9 +128,9 @@ def plan_reminders(
             and (session_scope is None or session_id in session_scope)
         )
     rows: dict[Pair, list[Delivery]] = defaultdict(list)
-    for delivery in store.deliveries_in(user_scope, session_scope):
+    for delivery in store.deliveries.find(user_scope, session_scope):
         rows[(delivery.user_id, delivery.session_id)].append(delivery)
-    preferences = store.preferences_of(user_id for user_id, _ in wanted)
+    preferences = store.people.preferences(user_id for user_id, _ in wanted)
 
     planned: list[Pair] = []
     too_late: list[Pair] = []
@@ -147,19 +151,19 @@ def plan_reminders(
             if _wanted_but_late(session, at, current, existing, renew):
                 too_late.append(pair)
             continue
-        store.plan_delivery(user_id, session_id, session.start, due, at)
+        store.deliveries.plan(user_id, session_id, session.start, due, at)
         planned.append(pair)
         settled.add(pair)
 
     cancelled = 0
     for pair, deliveries in rows.items():
         if pair in settled:
-            continue  # plan_delivery cancelled the reminders of the old start instants
+            continue  # planning cancelled the reminders of the old start instants
         for delivery in deliveries:
             if (
                 delivery.status is DeliveryStatus.PENDING
                 and delivery.id not in keep
-                and store.cancel_delivery(delivery.id, delivery.user_id, at=at)
+                and store.deliveries.cancel(delivery.id, delivery.user_id, at=at)
             ):
                 cancelled += 1
     result = PlanResult(tuple(planned), cancelled, tuple(too_late))
@@ -275,7 +279,7 @@ class ReminderPlanner:
         result = plan_reminders(core, at, users={user_id}, sessions={session.id}, renew=added)
         if not added or not result.too_late:
             return None
-        lead = lead_minutes(core.settings, core.store.preferences(user_id))
+        lead = lead_minutes(core.settings, core.store.people.preferences([user_id])[user_id])
         starts = duration_words(minutes_between(at, session.start))
         return (
             f":bell: It starts in {starts}, within your {lead}-minute reminder time, "

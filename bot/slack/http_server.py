@@ -50,7 +50,7 @@ def build_http_app(app: AsyncApp, runtime: Runtime) -> Starlette:
     async def healthz(request: Request) -> Response:
         try:
             # A primary-key read: proves the database is reachable and migrated.
-            await asyncio.to_thread(runtime.core.store.preferences, _HEALTH_PROBE_USER)
+            await asyncio.to_thread(runtime.core.store.people.preferences, [_HEALTH_PROBE_USER])
         except Exception as exc:
             log.warning("health check: the database did not answer (%s)", type(exc).__name__)
             return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)

@@ -43,7 +43,7 @@ def home_view(core: Core, user_id: str, at: datetime, notice: Message | None = N
     index = core.index
     zone = index.schedule.zone
     viewer = core.viewer_zone(user_id)
-    ids = core.store.bookmarks(user_id)
+    ids = core.store.bookmarks.sessions_of(user_id)
     blocks: list[Block] = [header(f"My summit · {index.schedule.name}")]
     if notice is not None:
         blocks.append(section(_notice_text(notice)))
@@ -119,7 +119,7 @@ def home_view(core: Core, user_id: str, at: datetime, notice: Message | None = N
 
 
 def _reminder_text(core: Core, user_id: str) -> str:
-    prefs = core.store.preferences(user_id)
+    prefs = core.store.people.preferences([user_id])[user_id]
     if not prefs.reminders_enabled:
         text = ":bell: *Reminders* · off: you get no messages before your bookmarked sessions."
     else:

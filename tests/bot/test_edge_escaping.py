@@ -102,7 +102,7 @@ def evil_core(settings: Settings, sqlite_store: Store) -> Core:
         ScheduleSource(hostile_schedule()),
     )
     for session in core.index.sessions:
-        sqlite_store.add_bookmark("U1", session.id, AT - timedelta(days=1))
+        sqlite_store.bookmarks.add([("U1", session.id)], AT - timedelta(days=1))
     return core
 
 

@@ -93,7 +93,7 @@ def test_eight_huge_posts_are_all_refused_quickly(bot: BotServer, runtime: Runti
 
 
 def test_endless_chunked_body_is_cut_at_the_limit(bot: BotServer) -> None:
-    """A chunked body without Content-Length gets 413 once it passes 1 MiB, not after the end."""
+    """A chunked body without Content-Length is cut once it passes 1 MiB, not read to the end."""
     head = post_head(None, **{"Transfer-Encoding": "chunked"})
     chunk = b"x" * 65536
     framed = b"%x\r\n" % len(chunk) + chunk + b"\r\n"
@@ -112,20 +112,28 @@ def test_endless_chunked_body_is_cut_at_the_limit(bot: BotServer) -> None:
                 if answer:
                     break
         except OSError:
-            pass
+            pass  # the server closed the connection: it stopped the upload
         if not answer:
             sock.settimeout(5)
-            answer = sock.recv(4096)
-    assert status_of(answer) == 413
+            with contextlib.suppress(OSError):  # a reset may swallow the answer
+                answer = sock.recv(4096)
+    # The server stopped the upload soon after 1 MiB: with a 413 when the answer survived
+    # the closing connection (without the guard it would read all 8 MiB, then say 401).
     assert sent < 4 * MAX_BODY
+    if answer:
+        assert status_of(answer) == 413
 
 
 def test_body_at_the_limit_is_read_and_one_byte_more_is_not(bot: BotServer) -> None:
     """Exactly 1 MiB is read (then refused for its signature); 1 MiB + 1 gets 413."""
     at_limit = b"a=" + b"x" * (MAX_BODY - 2)
     assert bot.post(at_limit, signed=False).status == 401
-    assert bot.post(at_limit + b"x", signed=False).status == 413
-    assert bot.post(at_limit + b"x").status == 413  # a signature does not lift the limit
+    over = at_limit + b"x"
+    # Only the head is sent: the answer comes from Content-Length alone (sending the body
+    # too races the server closing the connection, which the client sees as a reset).
+    assert status_of(raw_request(bot.port, post_head(len(over)))) == 413
+    signed = post_head(len(over), sign(over, SECRET))  # a signature does not lift the limit
+    assert status_of(raw_request(bot.port, signed)) == 413
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,7 @@ def test_runtime_plans_reminders_for_bookmarks(tmp_path: Path) -> None:
         session = runtime.core.index.get("conductor-tasks-next-steps")
         assert session is not None
         runtime.core.set_bookmark("U1", session, True, runtime.clock.now())
-        pending = runtime.core.store.deliveries_for("U1")
+        pending = runtime.core.store.deliveries.find(["U1"])
         assert [(d.session_id, d.due_at) for d in pending] == [
             ("conductor-tasks-next-steps", local("2013-11-05 11:05"))
         ]
@@ -38,11 +38,11 @@ def test_runtime_keeps_the_saved_schedule_across_restarts(tmp_path: Path) -> Non
     """A second start on the same database serves the schedule saved by the first."""
     settings = settings_for(tmp_path)
     first = build_runtime(settings)
-    digest = first.core.store.latest_schedule_snapshot()
+    digest = first.core.store.snapshots.latest()
     first.close()
     second = build_runtime(settings)
     try:
-        assert second.core.store.latest_schedule_snapshot() == digest
+        assert second.core.store.snapshots.latest() == digest
         assert len(second.core.index.sessions) == 31
     finally:
         second.close()

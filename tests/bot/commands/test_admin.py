@@ -54,7 +54,7 @@ def test_reload_by_anyone_else_is_refused(core: Core) -> None:
     message = core.answer("/nova reload", "U1", AT)
     assert message.text == "Only the summit's admins can reload the schedule."
     assert core.index.schedule is before
-    assert core.store.latest_schedule_snapshot() is None
+    assert core.store.snapshots.latest() is None
 
 
 def test_admin_reload_of_the_configured_schedule_changes_nothing(admin_core: Core) -> None:
@@ -68,7 +68,7 @@ def test_admin_reload_of_a_file_lists_the_move(admin_core: Core, tmp_path: Path)
     """An admin's reload of another file applies it and lists what moved."""
     path = tmp_path / "moved.json"
     path.write_text(dump_schedule(first_moved_an_hour()), encoding="utf-8")
-    admin_core.store.add_bookmark("U1", FIRST, AT)
+    admin_core.store.bookmarks.add([("U1", FIRST)], AT)
     message = admin_core.answer(f"/nova reload {path}", "UADMIN", AT)
     assert message.text.startswith(f"Reloaded {path}: 1 moved.")
     assert "1 person will be told about 1 change(s) once the bot can send DMs." in message.text
@@ -105,7 +105,7 @@ def test_admin_reload_from_a_url_in_slack_link_markup(admin_core: Core, server: 
     admin_core = make_core(
         admin_core.settings, admin_core.store, admin_core.schedules, reloader=reloader
     )
-    admin_core.store.add_bookmark("U1", FIRST, AT)
+    admin_core.store.bookmarks.add([("U1", FIRST)], AT)
     label = server.url.removeprefix("http://")
     message = admin_core.answer(f"/nova reload <{server.url}|{label}>", "UADMIN", AT)
     assert message.text.startswith(f"Reloaded {server.url}: 1 moved.")

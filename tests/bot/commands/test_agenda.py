@@ -57,7 +57,7 @@ def test_slack_date_token_for_viewers_own_time(core: Core) -> None:
 
 def test_viewer_zone_shown_when_known(core: Core) -> None:
     """A person in Paris also sees the start in their own zone."""
-    core.store.set_timezone("U1", "Europe/Paris", local("2013-11-05 11:00"))
+    core.store.people.set_timezone("U1", "Europe/Paris", local("2013-11-05 11:00"))
     text = render(core.answer("now", "U1", local("2013-11-05 11:20")))[0]
     assert "your time 04:15 CET" in text
 

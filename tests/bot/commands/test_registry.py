@@ -60,4 +60,4 @@ def test_a_core_without_a_reloader_says_so_to_an_admin(sqlite_store: Store) -> N
     assert (
         message.text == "This process cannot reload the schedule; run `summit-bot reload` instead."
     )
-    assert sqlite_store.latest_schedule_snapshot() is None
+    assert sqlite_store.snapshots.latest() is None

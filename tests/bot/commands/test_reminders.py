@@ -42,7 +42,7 @@ def due_times(core: Core, user_id: str) -> dict[str, str]:
     zone = core.index.schedule.zone
     return {
         d.session_id: d.due_at.astimezone(zone).strftime("%H:%M")
-        for d in core.store.deliveries_for(user_id, [DeliveryStatus.PENDING])
+        for d in core.store.deliveries.find([user_id], statuses=[DeliveryStatus.PENDING])
     }
 
 
@@ -61,7 +61,7 @@ def test_remind_minutes_sets_lead_and_moves_reminders(planned: Core) -> None:
     answer = planned.answer("remind 5", "U1", AT).text
     assert "5 min before" in answer
     assert "2 coming reminders re-timed" in answer
-    assert planned.store.preferences("U1").lead_minutes == 5
+    assert planned.store.people.preferences(["U1"])["U1"].lead_minutes == 5
     assert due_times(planned, "U1") == {FIRST: "11:10", SECOND: "12:00"}
     shown = planned.answer("/nova remind", "U1", AT).text
     assert "5 min before" in shown
@@ -84,7 +84,7 @@ def test_remind_with_bad_words_explains(planned: Core, words: str) -> None:
     """Words that are no lead time get the usage, and change nothing."""
     text = planned.answer(words, "U1", AT).text
     assert "how many minutes" in text
-    assert planned.store.preferences("U1").lead_minutes is None
+    assert planned.store.people.preferences(["U1"])["U1"].lead_minutes is None
 
 
 def test_reminders_lists_coming_ones_with_cancel_buttons(planned: Core) -> None:
@@ -109,7 +109,7 @@ def test_cancel_button_keeps_the_bookmark(planned: Core) -> None:
     assert "stays in your bookmarks" in result.notice.text
     assert result.update is not None
     assert "Your reminders · 1" in blob(result.update)
-    assert planned.store.is_bookmarked("U1", FIRST)
+    assert FIRST in planned.store.bookmarks.sessions_of("U1")
     assert due_times(planned, "U1") == {SECOND: "11:55"}
     again = planned.act(first["action_id"], first["value"], "U1", AT)
     assert again.notice is not None
@@ -144,7 +144,7 @@ def test_bookmark_within_lead_time_is_said_in_the_confirmation(planned: Core) ->
     result = planned.act(BOOKMARK, button["value"], "U1", late)
     assert result.notice is not None
     assert "It starts in 7 min, within your 10-minute reminder time" in result.notice.text
-    assert planned.store.deliveries_for("U1") == []
+    assert planned.store.deliveries.find(["U1"]) == []
 
 
 def test_bookmark_early_enough_adds_no_line(planned: Core) -> None:

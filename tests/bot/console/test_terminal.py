@@ -38,7 +38,7 @@ def test_click_bookmarks(core: Core) -> None:
     out = console.exec_command(":click 1")
     assert "Bookmarked Conductor Tasks Next Steps" in out
     assert "[Bookmarked ✓]" in out
-    assert core.store.bookmarks("U7") == {"conductor-tasks-next-steps"}
+    assert core.store.bookmarks.sessions_of("U7") == {"conductor-tasks-next-steps"}
     assert "Which button?" in console.exec_command(":click 99")
 
 

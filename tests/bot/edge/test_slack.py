@@ -52,7 +52,7 @@ def test_dm_channel_opened_once_and_kept_in_the_store(
     messenger.send_dm("U1", HELLO)
     messenger.send_dm("U1", HELLO)
     assert len(slack.calls("conversations.open")) == 1
-    assert sqlite_store.dm_channel("U1") == dm_channel_id("U1")
+    assert sqlite_store.people.dm_channel("U1") == dm_channel_id("U1")
     restarted = SlackMessenger.from_settings(edge_settings, sqlite_store)
     restarted.send_dm("U1", HELLO)
     assert len(slack.calls("conversations.open")) == 1
@@ -116,7 +116,7 @@ def test_open_failure_is_permanent_and_nothing_is_saved(
     slack.fail_next("conversations.open", status=200, error="user_not_found")
     with pytest.raises(PermanentError):
         messenger.send_dm("UGONE", HELLO)
-    assert sqlite_store.dm_channel("UGONE") is None
+    assert sqlite_store.people.dm_channel("UGONE") is None
     assert slack.calls("chat.postMessage") == []
 
 

@@ -70,7 +70,7 @@ def test_moved_session_is_reminded_at_its_new_time(
     keynote = core.index.get("keynote")
     assert keynote is not None
     core.set_bookmark("U1", keynote, True, clock.now())
-    [planned] = store.deliveries_for("U1", [DeliveryStatus.PENDING])
+    [planned] = store.deliveries.find(["U1"], statuses=[DeliveryStatus.PENDING])
     assert planned.due_at == local("2013-11-05 11:05")
 
     later = local("2013-11-05 14:00")
@@ -84,7 +84,7 @@ def test_moved_session_is_reminded_at_its_new_time(
     [notice] = slack.wait_for("chat.postMessage")
     text = notice.params["text"]
     assert "Tue 5 Nov 11:15–11:55, Room 204-205 → Tue 5 Nov 14:00–14:40" in text
-    [pending] = store.deliveries_for("U1", [DeliveryStatus.PENDING])
+    [pending] = store.deliveries.find(["U1"], statuses=[DeliveryStatus.PENDING])
     assert pending.due_at == local("2013-11-05 13:50")
 
     engine = ReminderEngine(core, clock, messenger, settings, "w1")
@@ -98,7 +98,7 @@ def test_moved_session_is_reminded_at_its_new_time(
         assert reminder.params["text"].startswith("Starts in 10 min: Nova Keynote — 14:00")
         wait_until(
             lambda: (
-                [d.status for d in store.deliveries_for("U1", [DeliveryStatus.SENT])]
+                [d.status for d in store.deliveries.find(["U1"], statuses=[DeliveryStatus.SENT])]
                 == [DeliveryStatus.SENT]
             )
         )

@@ -42,7 +42,7 @@ def test_a_reload_from_the_command_line_reaches_the_running_bot(
     runtime.start()
     store, reloader = runtime.store, runtime.reloader
     try:
-        store.add_bookmark("U1", "a", AT)
+        store.bookmarks.add([("U1", "a")], AT)
         sessions = {s.id: s for s in base_schedule().sessions}
         later = local("2013-11-05 16:00")
         sessions["a"] = dataclasses.replace(
@@ -83,7 +83,7 @@ def test_nova_reload_uses_the_runtimes_reloader_and_its_messenger(tmp_path: Path
         ),
     )
     try:
-        runtime.store.add_bookmark("U1", "a", AT)
+        runtime.store.bookmarks.add([("U1", "a")], AT)
         sessions = {s.id: s for s in base_schedule().sessions}
         later = local("2013-11-05 16:00")
         sessions["a"] = dataclasses.replace(

@@ -98,7 +98,7 @@ class World:
 
     def deliveries(self, user_id: str) -> list[Delivery]:
         """A person's reminders."""
-        return self.store.deliveries_for(user_id)
+        return self.store.deliveries.find([user_id])
 
     def stop(self) -> None:
         """Stop every engine started."""

@@ -55,7 +55,7 @@ def main(argv: list[str]) -> int:
     finished = False
     while not stop.wait(0.1) and time.monotonic() < deadline:
         if args.until_done:
-            counts = store.delivery_counts()
+            counts = store.deliveries.counts()
             if counts["pending"] == 0 and counts["claimed"] == 0:
                 finished = True
                 break

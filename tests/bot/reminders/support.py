@@ -146,7 +146,7 @@ def prepare_burst(
     settings = replace(Settings(), database_url=database_url)
     with Store.open(database_url) as store:
         for user_id in users:
-            store.add_bookmark(user_id, SESSION_ID, now)
+            store.bookmarks.add([(user_id, SESSION_ID)], now)
         core = make_core(settings, store, ScheduleSource(schedule))
         plan_reminders(core, now)
     return Burst(database_url, path, users, due_at, api_url)

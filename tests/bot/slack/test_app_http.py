@@ -55,7 +55,7 @@ def test_unverified_requests_get_401_and_change_nothing(
     time.sleep(0.2)
     assert slack.responses() == []
     assert [c.method for c in slack.calls()] == []
-    assert runtime.core.store.bookmark_count() == 0
+    assert runtime.core.store.bookmarks.count() == 0
 
 
 def test_recent_timestamp_is_accepted(bot: BotServer, slack: FakeSlack) -> None:
@@ -82,10 +82,10 @@ def test_healthz_fails_when_the_database_does_not_answer(
 ) -> None:
     """GET /healthz answers 503 when the trivial query fails."""
 
-    def unreachable(user_id: str) -> None:
+    def unreachable(user_ids: object) -> None:
         raise OSError("connection refused")
 
-    monkeypatch.setattr(runtime.core.store, "preferences", unreachable)
+    monkeypatch.setattr(runtime.core.store.people, "preferences", unreachable)
     reply = bot.request("GET", "/healthz")
     assert reply.status == 503
     assert json.loads(reply.body)["ok"] is False
@@ -108,8 +108,8 @@ def test_two_replicas_share_one_database(
         replies = [server.post(body) for server in servers]
         assert [r.status for r in replies] == [200, 200]
         slack.wait_response(count=4)
-        assert runtimes[0].core.store.bookmarks("U123") == {FIRST}
-        assert runtimes[1].core.store.bookmark_count() == 1
+        assert runtimes[0].core.store.bookmarks.sessions_of("U123") == {FIRST}
+        assert runtimes[1].core.store.bookmarks.count() == 1
         servers[1].command("mine", slack.new_response_url())
         mine = slack.wait_response(count=5)[4]
         assert "Your bookmarks · 1" in json.dumps(mine, ensure_ascii=False)

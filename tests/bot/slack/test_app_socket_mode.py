@@ -111,7 +111,7 @@ def test_block_actions_envelope_bookmarks(
     envelope = slack.send_envelope("interactive", payload)
     slack.wait_ack(envelope)
     update, notice = slack.wait_response(count=2)
-    assert runtime.core.store.bookmarks("U123") == {FIRST}
+    assert runtime.core.store.bookmarks.sessions_of("U123") == {FIRST}
     assert update["replace_original"] is True
     assert "Bookmarked ✓" in json.dumps(update, ensure_ascii=False)
     assert "Bookmarked" in notice["text"]

@@ -20,7 +20,7 @@ ROWS = 1_000
 USERS = 20
 WORKERS = 3
 BATCH = 7
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 # A worker process: open the store, say it is ready, wait for "go", claim until dry.
 WORKER_SCRIPT = textwrap.dedent(
@@ -37,9 +37,7 @@ WORKER_SCRIPT = textwrap.dedent(
     print("ready", flush=True)
     sys.stdin.readline()
     claimed = []
-    while batch_rows := store.claim_due(
-        datetime.fromisoformat(now), worker_id=worker_id, limit=int(batch), lease_seconds=600
-    ):
+    while batch_rows := store.deliveries.claim_due(datetime.fromisoformat(now), worker_id=worker_id, limit=int(batch), lease_seconds=600):
         claimed.extend(d.id for d in batch_rows)
         time.sleep(0.002)  # a sender works between claims (see claim_in_threads)
     store.close()
@@ -53,9 +51,9 @@ def plan_due_rows(store: Store, count: int = ROWS) -> None:
     for i in range(count):
         start = T0 + timedelta(hours=1, minutes=i % 50)
         due = T0 - timedelta(seconds=i % 97)
-        store.plan_delivery(f"U{i % USERS}", f"s-{i}", start, due, T0 - timedelta(hours=1))
+        store.deliveries.plan(f"U{i % USERS}", f"s-{i}", start, due, T0 - timedelta(hours=1))
     for i in range(5):
-        store.plan_delivery(
+        store.deliveries.plan(
             "U-later", f"s-later-{i}", T0 + timedelta(days=1), T0 + timedelta(hours=5), T0
         )
 
@@ -64,7 +62,7 @@ def owners_in_database(store: Store) -> dict[int, str | None]:
     """Every claimed delivery's id and the worker the database says holds it."""
     owners: dict[int, str | None] = {}
     for user in [f"U{i}" for i in range(USERS)] + ["U-later"]:
-        for delivery in store.deliveries_for(user, statuses=[DeliveryStatus.CLAIMED]):
+        for delivery in store.deliveries.find([user], statuses=[DeliveryStatus.CLAIMED]):
             owners[delivery.id] = delivery.claimed_by
     return owners
 
@@ -78,7 +76,7 @@ def check_exactly_once(store: Store, claims: dict[str, list[int]]) -> None:
     owners = owners_in_database(store)
     assert owners == {i: worker for worker, ids in claims.items() for i in ids}
     assert sum(1 for ids in claims.values() if ids) >= 2, "the race never happened"
-    counts = store.delivery_counts()
+    counts = store.deliveries.counts()
     assert counts["claimed"] == ROWS
     assert counts["pending"] == 5
 
@@ -94,7 +92,7 @@ def claim_in_threads(url: str, now: datetime, lease_seconds: float) -> dict[str,
         worker = f"t{i}"
         try:
             barrier.wait()
-            while batch := stores[i].claim_due(
+            while batch := stores[i].deliveries.claim_due(
                 now, worker_id=worker, limit=BATCH, lease_seconds=lease_seconds
             ):
                 assert all(d.claimed_by == worker for d in batch)
@@ -124,7 +122,7 @@ def test_claim_due_race_between_threads(store_url: str, store: Store) -> None:
     plan_due_rows(store)
     claims = claim_in_threads(store_url, T0, lease_seconds=600)
     check_exactly_once(store, claims)
-    assert {d.attempts for d in store.deliveries_for("U0")} == {1}
+    assert {d.attempts for d in store.deliveries.find(["U0"])} == {1}
 
 
 def test_claim_due_race_between_processes(store_url: str, store: Store) -> None:
@@ -167,13 +165,13 @@ def test_claim_due_race_between_processes(store_url: str, store: Store) -> None:
 def test_expired_leases_reclaimed_once_under_a_race(store_url: str, store: Store) -> None:
     """After a worker dies, the racing survivors take over each of its rows exactly once."""
     plan_due_rows(store, count=200)
-    dead = store.claim_due(T0, worker_id="dead", limit=500, lease_seconds=30)
+    dead = store.deliveries.claim_due(T0, worker_id="dead", limit=500, lease_seconds=30)
     assert len(dead) == 200
     early = T0 + timedelta(seconds=29)
-    assert store.claim_due(early, worker_id="t9", limit=500, lease_seconds=30) == []
+    assert store.deliveries.claim_due(early, worker_id="t9", limit=500, lease_seconds=30) == []
     claims = claim_in_threads(store_url, T0 + timedelta(seconds=30), lease_seconds=30)
     every = sorted(i for ids in claims.values() for i in ids)
     assert every == sorted(d.id for d in dead)
     owners = owners_in_database(store)
     assert owners == {i: worker for worker, ids in claims.items() for i in ids}
-    assert {d.attempts for d in store.deliveries_for("U0")} == {2}
+    assert {d.attempts for d in store.deliveries.find(["U0"])} == {2}
