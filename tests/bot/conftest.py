@@ -91,7 +91,7 @@ AUDITED_SECRETS = (
     "xoxb-summit-cli",
     "xapp-summit-cli",
 )
-# The test modules whose every log record is checked for those values.
+# The test modules and packages whose every log record is checked for those values.
 _AUDITED_MODULES = frozenset(
     {
         "test_app_http",
@@ -100,8 +100,15 @@ _AUDITED_MODULES = frozenset(
         "test_cli",
         "test_edge_http",
         "test_edge_secrets",
+        "test_edge_properties",
     }
 )
+_AUDITED_PACKAGES = ("tests.bot.handlers.", "tests.bot.slack.", "tests.bot.edge.")
+
+
+def audited(module: str) -> bool:
+    """Whether the test module `module` runs under the DEBUG log audit for secrets."""
+    return module.rsplit(".", 1)[-1] in _AUDITED_MODULES or module.startswith(_AUDITED_PACKAGES)
 
 
 @pytest.fixture(autouse=True)
@@ -109,8 +116,7 @@ def secrets_never_logged(
     request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
 ) -> Iterator[None]:
     """In the HTTP, Socket Mode and CLI tests, log at DEBUG and fail if a secret shows."""
-    module = request.module.__name__
-    if module.rsplit(".", 1)[-1] not in _AUDITED_MODULES and ".handlers." not in module:
+    if not audited(request.module.__name__):
         yield
         return
     caplog.set_level(logging.DEBUG)

@@ -20,7 +20,7 @@ from bot.clock import fixed_clock
 from bot.runtime import build_runtime
 from bot.secret import MASK, Secret
 from bot.settings import Settings
-from tests.bot.conftest import AUDITED_SECRETS
+from tests.bot.conftest import AUDITED_SECRETS, audited
 from tests.bot.handlers.serving import AT, SECRET, BotServer, make_settings
 from tests.support.fake_slack import FakeSlack
 
@@ -119,3 +119,19 @@ def test_the_audit_finds_a_leaked_secret() -> None:
     record = logging.LogRecord("x", logging.DEBUG, __file__, 1, "token is %s", (SECRET,), None)
     text = logging.Formatter("%(message)s").format(record)
     assert [s for s in AUDITED_SECRETS if s in text] == [SECRET]
+
+
+def test_the_audit_covers_the_http_socket_mode_and_cli_tests() -> None:
+    """Every HTTP, Socket Mode, Slack client and CLI test module runs under the audit."""
+    tests = ROOT / "tests"
+    paths = [
+        *(tests / "bot" / "slack").glob("test_*.py"),
+        *(tests / "bot" / "handlers").glob("test_*.py"),
+        *(tests / "bot" / "edge").glob("test_*.py"),
+        *(tests / "bot").glob("test_*cli*.py"),
+    ]
+    names = [".".join(p.relative_to(ROOT).with_suffix("").parts) for p in paths]
+    assert any("socket_mode" in n for n in names)
+    assert any("http" in n for n in names)
+    assert any(n.endswith("test_cli") for n in names)
+    assert all(audited(n) for n in names), [n for n in names if not audited(n)]
