@@ -50,9 +50,13 @@ def share(req: Request) -> Message:
     """The answer to `<subcommand>` as the sharer sees it, marked to be posted in the channel."""
     words = req.args or "now"
     cmd = req.core.settings.command
-    if words.split(" ", 1)[0].casefold() == "share":
+    first = words.split(" ", 1)[0].casefold()
+    if first == "share":
         return Message(text=f"Share what? Try `{cmd} share now`.")
-    answer = req.core.answer(words, req.user_id, req.at, req.page)
+    if first == "calendar":  # the address opens the person's picks to whoever has it
+        return Message(text="Your calendar address is private: it cannot be shared.")
+    # Straight to the commands: the metrics count this answer once, as `share`.
+    answer = req.core.commands.answer(req.core, words, req.user_id, req.at, req.page)
     sharer = f"<@{req.user_id}>" if _USER_ID.fullmatch(req.user_id) else escape(req.user_id[:40])
     intro = note(f"Shared by {sharer} · `{escape(cmd)} {escape(words[:100])}`")
     blocks = (intro, *answer.blocks[: MAX_BLOCKS - 1]) if answer.blocks else ()

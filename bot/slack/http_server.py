@@ -3,7 +3,8 @@
 Every request passes the HTTP edge (`bot.slack.http_guard`) before Bolt sees it: a body over
 1 MiB gets 413, a bad, malformed or missing signature, or a timestamp more than five
 minutes off, gets 401, and a signed body Slack would never send gets 400. `GET /healthz` answers 200 when the
-database answers a trivial query, 503 otherwise. The process keeps no state of its own,
+database answers a trivial query, 503 otherwise. The pages of `bot.web` (calendar feeds,
+the hallway screen, metrics) are served beside them. The process keeps no state of its own,
 so any number of replicas can share one `DATABASE_URL` behind a load balancer.
 """
 
@@ -29,6 +30,7 @@ from bot.secret import reveal
 from bot.settings import Settings, SettingsError
 from bot.slack.app import build_app
 from bot.slack.http_guard import SlackRequestGuard
+from bot.web import page_routes
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,7 @@ def build_http_app(app: AsyncApp, runtime: Runtime) -> Starlette:
         routes=[
             Route(EVENTS_PATH, events, methods=["POST"]),
             Route(HEALTH_PATH, healthz, methods=["GET"]),
+            *page_routes(runtime),
         ],
     )
 
