@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from bot.clock import Clock, ReplayClock, fixed_clock
 from bot.core.times import read_time
 from bot.runtime import ClockChoice, MessengerFactory, Runtime, running
+from bot.secret import Secret, reveal
 from bot.settings import (
     Settings,
     SettingsError,
@@ -211,8 +212,8 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from bot.commands.export import bookmarked_sessions, bookmarks_ics
     from bot.reload import serving_schedule
 
-    prepare_database_folder(settings.database_url)
-    with Store.open(settings.database_url) as store:
+    prepare_database_folder(settings.database_url.reveal())
+    with Store.open(settings.database_url.reveal()) as store:
         schedule = serving_schedule(settings, store)
         sessions = bookmarked_sessions(store, schedule, args.user)
     if not sessions:
@@ -244,8 +245,8 @@ def cmd_reload(args: argparse.Namespace, settings: Settings) -> int:
 
     # The refusal is this command's one line of error; the reloader's log would repeat it.
     logging.getLogger("bot.reload").setLevel(logging.ERROR)
-    prepare_database_folder(settings.database_url)
-    with Store.open(settings.database_url) as store:
+    prepare_database_folder(settings.database_url.reveal())
+    with Store.open(settings.database_url.reveal()) as store:
         source = ScheduleSource(serving_schedule(settings, store))
         reloader = Reloader(settings, store, source, clock=make_clock(settings.clock_start))
         outcome = reloader.reload(args.source)
@@ -266,7 +267,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     _require(settings.slack_bot_token, "SLACK_BOT_TOKEN", "the bot token, xoxb-…")
     _require(settings.slack_app_token, "SLACK_APP_TOKEN", "the app-level token, xapp-…")
-    if not str(settings.slack_app_token).startswith("xapp-"):
+    if not (reveal(settings.slack_app_token) or "").startswith("xapp-"):
         raise SettingsError("SLACK_APP_TOKEN must be an app-level token (it starts with xapp-)")
     http_port = _port(args.http_port, "--http-port") if args.http_port is not None else None
     _configure_logging(settings)
@@ -291,7 +292,7 @@ def cmd_where(args: argparse.Namespace, settings: Settings) -> int:
     env_file = Path(".env")
     rows = [
         ("version", version()),
-        ("database", _safe_url(settings.database_url)),
+        ("database", _safe_url(settings.database_url.reveal())),
         ("data folder", str(data_folder())),
         ("settings file", str(env_file.resolve()) if env_file.is_file() else "none (no .env here)"),
         ("schedule", settings.schedule_url or settings.schedule_path or "bundled (Icehouse Nova)"),
@@ -320,11 +321,11 @@ def cmd_where(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_reset(args: argparse.Namespace, settings: Settings) -> int:
     """Delete the local SQLite database (with --yes); another database is left alone."""
-    path = sqlite_file(settings.database_url)
+    path = sqlite_file(settings.database_url.reveal())
     if path is None:
         raise UsageError(
             "reset deletes a local SQLite database only; DATABASE_URL names "
-            f"{_safe_url(settings.database_url)}"
+            f"{_safe_url(settings.database_url.reveal())}"
         )
     files = [p for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")) if p.exists()]
     if not files:
@@ -398,7 +399,7 @@ def _slack_dms() -> MessengerFactory:
     return SlackMessenger.from_settings
 
 
-def _require(value: str | None, name: str, what: str) -> None:
+def _require(value: Secret | None, name: str, what: str) -> None:
     if not value:
         raise SettingsError(f"{name} is not set ({what}); see docs/slack-setup.md")
 
@@ -412,13 +413,14 @@ def _port(text: str, option: str = "--port") -> int:
 def _configure_logging(settings: Settings) -> None:
     import logging
 
+    from bot.logs import configure_logging
+
     level = logging.getLevelName(settings.log_level)
     if not isinstance(level, int):
         raise SettingsError(f"LOG_LEVEL: {settings.log_level!r} is not a log level")
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(level)
     # Migrations report each step at INFO: noise at every first start, not news.
     logging.getLogger("alembic").setLevel(max(level, logging.WARNING))
-
     from bot.calendar_feed import RedactFeedTokens
 
     for handler in logging.getLogger().handlers:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 
 from slack_sdk.models.blocks import Block
 
@@ -53,14 +54,18 @@ def visible_commands(registry: Registry, req: Request) -> list[Command]:
 
 def help_message(registry: Registry, req: Request) -> Message:
     """The subcommands by group, attendee ones first; the admin ones only for admins."""
-    cmd = req.core.settings.command
+    cmd = escape(req.core.settings.command)
     commands = visible_commands(registry, req)
     blocks: list[Block] = [header(f"{cmd} — the summit schedule")]
     text_lines = [f"{cmd} — the summit schedule"]
     for group in GROUPS:
-        lines = [f"`{cmd} {c.usage}` — {c.summary}" for c in commands if c.group == group]
+        lines = [
+            f"`{cmd} {escape(c.usage)}` — {escape(c.summary)}" for c in commands if c.group == group
+        ]
         if group == GROUPS[0]:
-            lines.append(f"`{cmd} <weekday or date>` — the agenda of that day (e.g. `thursday`)")
+            lines.append(
+                f"`{cmd} {escape('<weekday or date>')}` — the agenda of that day (e.g. `thursday`)"
+            )
         if not lines:
             continue
         blocks.append(section(f"*{group}*\n" + "\n".join(lines)))
@@ -115,9 +120,14 @@ def share(registry: Registry, req: Request) -> Message:
         return Message(text=text.replace("`", ""), blocks=(section(text),))
     # Straight to the registry: the metrics count this answer once, as `share`.
     answer = registry.answer(req.core, words, req.user_id, req.at, req.page, shared=True)
-    intro = note(f"Shared by <@{req.user_id}> · `{cmd} {escape(words[:100])}`")
+    sharer = f"<@{req.user_id}>" if _USER_ID.fullmatch(req.user_id) else escape(req.user_id[:40])
+    intro = note(f"Shared by {sharer} · `{escape(cmd)} {escape(words[:100])}`")
     blocks = (intro, *answer.blocks[: MAX_BLOCKS - 1]) if answer.blocks else ()
     return Message(text=answer.text, blocks=blocks, in_channel=True)
+
+
+# A Slack user id, the only thing the share line writes as a mention.
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
 
 
 def register(registry: Registry) -> None:
@@ -139,3 +149,7 @@ def register(registry: Registry) -> None:
         share_,
         group="More",
     )
+
+
+# A Slack user id, safe inside a <@…> mention.
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")

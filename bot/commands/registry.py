@@ -8,7 +8,7 @@ from datetime import datetime, tzinfo
 from functools import cached_property
 
 from bot.core import ActionResult, Core
-from bot.core.message import Message, decode_value
+from bot.core.message import Message, decode_value, escape
 from schedule.index import ScheduleIndex
 from schedule.timeparse import resolve_day
 
@@ -198,7 +198,8 @@ class Registry:
         """Carry out the button `action_id` with its `value`."""
         run = self._actions.get(action_id)
         if run is None:
-            return ActionResult(notice=Message(text=f"Unknown button {action_id!r}."))
+            text = f"Unknown button {escape(repr(action_id[:100]))}."
+            return ActionResult(notice=Message(text=text))
         return run(Click(core, user_id, at, action_id, decode_value(value)))
 
 

@@ -103,7 +103,7 @@ def reminders(req: Request) -> Message:
         )
         starts = moment(delivery.starts_at or delivery.due_at, zone)
         text = f"*{escape(title)}*\n:bell: reminder {when} · starts {starts}{escape(room)}"
-        lines.append(f"{title} — reminder {when}, starts {starts}{room}")
+        lines.append(f"{escape(title)} — reminder {when}, starts {starts}{escape(room)}")
         blocks.append(_reminder_block(text, delivery, req))
         if session is not None:
             blocks.append(ActionsBlock(elements=[details_button(session)]))

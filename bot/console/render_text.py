@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,7 +54,7 @@ def message_json(message: Message) -> str:
 def render(message: Message, first_number: int = 1) -> tuple[str, list[Button]]:
     """The message as terminal lines, and its buttons numbered from `first_number`."""
     if not message.blocks:
-        return message.text, []
+        return terminal_safe(html.unescape(message.text)), []
     lines: list[str] = []
     buttons: list[Button] = []
 
@@ -93,4 +94,18 @@ def render(message: Message, first_number: int = 1) -> tuple[str, list[Button]]:
                 lines.append(row)
         elif kind == "divider":
             lines.append("-" * 40)
-    return "\n".join(lines).strip("\n"), buttons
+    return terminal_safe("\n".join(lines).strip("\n")), buttons
+
+
+def terminal_safe(text: str) -> str:
+    """`text` with control characters (escape sequences, carriage returns) shown, not obeyed.
+
+    A schedule's title could otherwise move the cursor, clear the screen or rewrite the
+    line above in the terminal; line breaks and tabs stay.
+    """
+    return "".join(
+        ch
+        if ch in "\n\t\u200d" or unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp")
+        else ch.encode("unicode_escape").decode("ascii")
+        for ch in text
+    )

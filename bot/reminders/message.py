@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from slack_sdk.models.blocks import Block, ButtonElement, PlainTextObject
 
 from bot.core import Core
-from bot.core.message import Message, encode_value
+from bot.core.message import Message, encode_value, escape, links
 from bot.render.blocks import note, section, session_blocks
 from bot.render.words import clock_label, duration_words, moment, plural
 from schedule.model import Session
@@ -40,9 +40,9 @@ def reminder_message(
         local = clock_label(session.start, viewer)
         if local != clock_label(session.start, summit):
             when += f" ({local} your time)"
-    room = f", {session.room}" if session.room else ""
+    room = f", {escape(session.room)}" if session.room else ""
     headline = f"Starts in {starts}" if begun is None else begun
-    text = f"{headline}: {session.title} — {when}{room}"
+    text = f"{headline}: {escape(session.title)} — {when}{room}"
     button = ButtonElement(
         text=PlainTextObject(text="Remove bookmark"),
         action_id=REMOVE_BOOKMARK,
@@ -52,8 +52,9 @@ def reminder_message(
     blocks += session_blocks(
         session, summit, viewer, at, bookmarked=True, query="", accessory=button
     )
-    if session.links:
-        blocks.append(note(" · ".join(f"<{link}>" for link in session.links[:10])))
+    shown_links = links(session.links)
+    if shown_links:
+        blocks.append(note(shown_links))
     if due_at is not None and at - due_at >= LATE_AFTER and begun is None:
         in_words = plural(minutes, "minute") if minutes < 60 else starts
         blocks.append(

@@ -59,11 +59,9 @@ def session_text(
 
 
 def plain_session(session: Session, summit_zone: tzinfo, at: datetime) -> str:
-    """A one-line fallback for notifications."""
-    room = f", {session.room}" if session.room else ""
-    return (
-        f"{session.title} — {time_range(session, summit_zone)}{room} ({status_line(session, at)})"
-    )
+    """A one-line fallback for notifications (mrkdwn: the schedule's text is escaped)."""
+    room = f", {escape(session.room)}" if session.room else ""
+    return f"{escape(session.title)} — {time_range(session, summit_zone)}{room} ({status_line(session, at)})"
 
 
 def bookmark_button(

@@ -23,6 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.handlers import actions, home, slash, zones
 from bot.runtime import Runtime
+from bot.secret import reveal
 from bot.settings import Settings, SettingsError
 
 log = logging.getLogger("summit_bot.slack")
@@ -41,7 +42,7 @@ def api_base_url(settings: Settings) -> str:
 def web_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
     """An asyncio Web API client for the bot token (or `token`) at the configured address."""
     return AsyncWebClient(
-        token=token or settings.slack_bot_token,
+        token=token or reveal(settings.slack_bot_token),
         base_url=api_base_url(settings),
         logger=logging.getLogger("summit_bot.slack.web"),
     )
@@ -117,7 +118,7 @@ async def check_slack(settings: Settings) -> SlackIdentity:
     """
     if not settings.slack_bot_token:
         raise SettingsError("SLACK_BOT_TOKEN is not set (the bot token, xoxb-…)")
-    identity = SlackIdentity(settings.slack_bot_token)
+    identity = SlackIdentity(reveal(settings.slack_bot_token) or "")
     client = web_client(settings)
     client.timeout = START_CHECK_SECONDS
     try:
@@ -137,7 +138,7 @@ def build_app(
     """
     if not settings.slack_bot_token:
         raise SettingsError("SLACK_BOT_TOKEN is not set (the bot token, xoxb-…)")
-    identity = identity or SlackIdentity(settings.slack_bot_token)
+    identity = identity or SlackIdentity(reveal(settings.slack_bot_token) or "")
     # Bolt warns that the client's token is set aside for `authorize`; that is intended.
     quiet = _DropMessage("As you gave `client` as well", "As `installation_store` or `authorize`")
     log.addFilter(quiet)
@@ -147,10 +148,13 @@ def build_app(
             logger=log,
             client=web_client(settings),
             authorize=_authorize_with(identity),
-            signing_secret=settings.slack_signing_secret or "",
+            signing_secret=reveal(settings.slack_signing_secret) or "",
             # Answers go to the response_url after the acknowledgement, so Bolt may
             # acknowledge first and let the listener carry on.
             process_before_response=False,
+            # HTTP requests are verified at the edge in front of Bolt (bot.http_guard),
+            # which may re-encode a form; Socket Mode requests need no signature.
+            request_verification_enabled=False,
         )
     finally:
         log.removeFilter(quiet)

@@ -1,7 +1,8 @@
 """HTTP mode: Slack's requests arrive at `POST /slack/events`, served by uvicorn.
 
-Every request is verified with the signing secret by Bolt (a bad or missing signature, or
-a timestamp more than five minutes off, gets 401). `GET /healthz` answers 200 when the
+Every request passes the HTTP edge (`bot.slack.http_guard`) before Bolt sees it: a body over
+1 MiB gets 413, a bad, malformed or missing signature, or a timestamp more than five
+minutes off, gets 401, and a signed body Slack would never send gets 400. `GET /healthz` answers 200 when the
 database answers a trivial query, 503 otherwise. The pages of `bot.web` (calendar feeds,
 the hallway screen, metrics) are served beside them. The process keeps no state of its own,
 so any number of replicas can share one `DATABASE_URL` behind a load balancer.
@@ -19,13 +20,16 @@ import uvicorn
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.app.async_app import AsyncApp
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.runtime import Runtime
-from bot.settings import Settings
+from bot.secret import reveal
+from bot.settings import Settings, SettingsError
 from bot.slack.app import SlackIdentity, build_app
+from bot.slack.http_guard import SlackRequestGuard
 from bot.web import page_routes
 
 log = logging.getLogger(__name__)
@@ -36,7 +40,10 @@ _HEALTH_PROBE_USER = "USUMMITBOTHEALTH"
 
 
 def build_http_app(app: AsyncApp, runtime: Runtime) -> Starlette:
-    """The Starlette application serving `app` and the health check."""
+    """The Starlette application serving `app` behind the HTTP edge, and the health check."""
+    signing_secret = reveal(runtime.settings.slack_signing_secret)
+    if not signing_secret:
+        raise SettingsError("SLACK_SIGNING_SECRET is not set (the app's signing secret)")
     handler = AsyncSlackRequestHandler(app)
 
     async def events(request: Request) -> Response:
@@ -64,6 +71,7 @@ def build_http_app(app: AsyncApp, runtime: Runtime) -> Starlette:
 
     return Starlette(
         lifespan=lifespan,
+        middleware=[Middleware(SlackRequestGuard, signing_secret=signing_secret, path=EVENTS_PATH)],
         routes=[
             Route(EVENTS_PATH, events, methods=["POST"]),
             Route(HEALTH_PATH, healthz, methods=["GET"]),
@@ -81,6 +89,8 @@ def http_server(
         host=host,
         port=port,
         log_level=settings.log_level.lower(),
+        # uvicorn's records go to the root logger, whose handler writes each on one line.
+        log_config=None,
         access_log=False,
         server_header=False,
         lifespan="on",

@@ -29,7 +29,7 @@ def socket_mode_handler(settings: Settings, app: AsyncApp) -> AsyncSocketModeHan
         raise SettingsError("SLACK_APP_TOKEN is not set (the app-level token, xapp-…)")
     return AsyncSocketModeHandler(
         app,
-        app_token=settings.slack_app_token,
+        app_token=settings.slack_app_token.reveal(),
         web_client=app.client,
         logger=logging.getLogger("summit_bot.socket_mode"),
     )

@@ -17,7 +17,7 @@ def test_defaults(private_data_folder: Path) -> None:
     """With nothing set, the defaults apply; the database is in the per-user data folder."""
     settings = Settings.from_env({}, env_file=None)
     expected = private_data_folder / "summit-bot" / "summit-bot.db"
-    assert settings.database_url == f"sqlite:///{expected}"
+    assert settings.database_url.reveal() == f"sqlite:///{expected}"
     assert settings.reminder_lead_minutes == 10
     assert settings.command == "/nova"
     assert settings.clock_start is None

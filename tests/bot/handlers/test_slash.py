@@ -18,7 +18,7 @@ from tests.support.slack_requests import dm_channel_id
         ("next", "Instance tasks in API"),
         ("search scheduler", "match “scheduler”"),
         ("mine", "You have no bookmarks yet"),
-        ("help", "`/nova search <words>`"),
+        ("help", "`/nova search &lt;words&gt;`"),
         ("", "Conductor Tasks Next Steps"),
     ],
 )
