@@ -144,8 +144,9 @@ def show(req: Request) -> Message:
     if not req.args:
         example = req.index.sessions[0].id if req.index.sessions else "instance-tasks-in-api"
         return notice(
-            f"Show which session? `{cmd} show <id>`, e.g. `{cmd} show {escape(example)}`. "
-            f"Every list has a *Details* button, and `{cmd} search <words>` finds sessions."
+            f"Show which session? `{cmd} show {escape('<id>')}`, e.g. "
+            f"`{cmd} show {escape(example)}`. Every list has a *Details* button, and "
+            f"`{cmd} search {escape('<words>')}` finds sessions."
         )
     session = req.index.get(req.args)
     if session is None:

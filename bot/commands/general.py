@@ -92,7 +92,10 @@ def unknown_message(registry: Registry, req: Request) -> Message:
     if close:
         body = f"I don't know `{shown}`. Did you mean `{cmd} {registry.canonical(close[0])}`?"
     else:
-        body = f"I don't know `{shown}`. Try `{cmd} now`, `{cmd} today` or `{cmd} search <words>`."
+        body = (
+            f"I don't know `{shown}`. Try `{cmd} now`, `{cmd} today` or "
+            f"`{cmd} search {escape('<words>')}`."
+        )
     hint = f"`{cmd} help` lists everything."
     return Message(text=f"{body} {hint}".replace("`", ""), blocks=(section(body), note(hint)))
 

@@ -98,6 +98,7 @@ _AUDITED_MODULES = frozenset(
         "test_app_socket_mode",
         "test_app_cli",
         "test_cli",
+        "test_cli_behaviour",
         "test_edge_http",
         "test_edge_secrets",
         "test_edge_properties",

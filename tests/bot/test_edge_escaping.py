@@ -173,9 +173,9 @@ def test_every_answer_keeps_hostile_text_inert(evil_core: Core, question: str) -
 
 
 def test_share_of_a_channel_mention_posts_no_mention(core: Core) -> None:
-    """`/nova share <!channel>` no longer posts `I don't know '<!channel>'` to the channel."""
+    """`/nova share <!channel>` posts nothing: the asker alone hears the (escaped) answer."""
     message = core.answer("/nova share <!channel>", "U1", AT)
-    assert message.in_channel
+    assert not message.in_channel
     assert "<!channel>" not in everything(message)
     assert "&lt;!channel&gt;" in message.text
 
