@@ -18,6 +18,10 @@ from slack_sdk.models.blocks import (
 
 from bot.message import MAX_SECTION_TEXT, encode_value, escape
 from schedule.model import Session
+from schedule.ranges import clock_time as clock_time
+from schedule.ranges import day_label as day_label
+from schedule.ranges import format_range
+from schedule.ranges import zone_label as zone_label
 
 BOOKMARK = "bookmark"
 UNBOOKMARK = "unbookmark"
@@ -25,35 +29,9 @@ MORE = "more"
 SHOW_MORE = "show_more"
 
 
-def clock_time(instant: datetime, zone: tzinfo) -> str:
-    """Format like "11:15" in `zone`."""
-    return instant.astimezone(zone).strftime("%H:%M")
-
-
-def day_label(instant: datetime, zone: tzinfo) -> str:
-    """Format like "Tue 5 Nov" in `zone`."""
-    local = instant.astimezone(zone)
-    return f"{local:%a} {local.day} {local:%b}"
-
-
-def zone_label(instant: datetime, zone: tzinfo) -> str:
-    """The zone's abbreviation at `instant` ("HKT"), or its UTC offset when it has none."""
-    name = instant.astimezone(zone).strftime("%Z")
-    if name and name[0] not in "+-":
-        return name
-    return "UTC" + instant.astimezone(zone).strftime("%z")[:3]
-
-
 def time_range(session: Session, zone: tzinfo) -> str:
-    """Format like "Tue 5 Nov 11:15–11:55 HKT", the day named once even across midnight."""
-    start, end = session.start, session.end
-    same_day = start.astimezone(zone).date() == end.astimezone(zone).date()
-    end_text = (
-        clock_time(end, zone) if same_day else f"{day_label(end, zone)} {clock_time(end, zone)}"
-    )
-    return (
-        f"{day_label(start, zone)} {clock_time(start, zone)}–{end_text} {zone_label(start, zone)}"
-    )
+    """Format like "Tue 5 Nov 11:15–11:55 HKT"; each end labelled when DST differs."""
+    return format_range(session.start, session.end, zone)
 
 
 def slack_date(instant: datetime, zone: tzinfo, fmt: str = "{date_short_pretty} {time}") -> str:
@@ -84,6 +62,8 @@ def status_line(session: Session, at: datetime) -> str:
         return f"on now · {duration_words(minutes_between(at, session.end))} left"
     if at < session.start:
         return f"starts in {duration_words(minutes_between(at, session.start))}"
+    if session.is_point:
+        return "now" if at == session.start else "passed"
     return "ended"
 
 

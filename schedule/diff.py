@@ -15,9 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
 from schedule.model import Schedule, Session
-
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+from schedule.ranges import format_range
 
 
 def _squash(text: str) -> str:
@@ -218,17 +216,9 @@ def check_reload(
     return ReloadGuard(max_removed_fraction).check(old, new)
 
 
-def _day(moment: datetime) -> str:
-    """The day of `moment` such as "Tue 5 Nov" (English names, whatever the locale)."""
-    return f"{_DAYS[moment.weekday()]} {moment.day} {_MONTHS[moment.month - 1]}"
-
-
 def _slot(session: Session, zone: tzinfo) -> str:
     """The slot such as "Tue 5 Nov 11:15–11:55, Room 204" in `zone` (end day when it differs)."""
-    start = session.start.astimezone(zone)
-    end = session.end.astimezone(zone)
-    end_text = f"{end:%H:%M}" if end.date() == start.date() else f"{_day(end)} {end:%H:%M}"
-    text = f"{_day(start)} {start:%H:%M}–{end_text}"
+    text = format_range(session.start, session.end, zone, label=False)
     room = _squash(session.room)
     return f"{text}, {room}" if room else text
 

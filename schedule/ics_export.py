@@ -8,12 +8,13 @@ derived from the session id, so importing a newer export updates events in place
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from icalendar import Calendar, Event, vText
 
 from schedule.model import Session
+from schedule.ranges import format_range
 
 UID_DOMAIN = "summit-bot"
 
@@ -28,9 +29,9 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _description(session: Session) -> str:
-    """The event description: the session's text, a proposers line, then its other links."""
-    parts: list[str] = []
+def _description(session: Session, venue: tzinfo) -> str:
+    """The description: the venue's time range, the text, a proposers line, other links."""
+    parts: list[str] = [f"When: {format_range(session.start, session.end, venue)}"]
     if session.description.strip():
         parts.append(session.description.strip())
     if session.proposers:
@@ -41,7 +42,7 @@ def _description(session: Session) -> str:
     return "\n\n".join(parts)
 
 
-def _event(session: Session, stamp: datetime) -> Event:
+def _event(session: Session, stamp: datetime, venue: tzinfo) -> Event:
     """One VEVENT for `session`, its instants in UTC."""
     event = Event()
     event.add("uid", event_uid(session))
@@ -51,9 +52,7 @@ def _event(session: Session, stamp: datetime) -> Event:
     event.add("summary", session.title)
     if session.room:
         event.add("location", session.room)
-    description = _description(session)
-    if description:
-        event.add("description", description)
+    event.add("description", _description(session, venue))
     if session.links:
         event.add("url", session.links[0])
     if session.track:
@@ -98,6 +97,6 @@ def export_ics(
     calendar.add("x-wr-timezone", vText(timezone))
     stamp = at.astimezone(UTC)
     for session in ordered:
-        calendar.add_component(_event(session, stamp))
+        calendar.add_component(_event(session, stamp, ZoneInfo(timezone)))
     data: bytes = calendar.to_ical()
     return data

@@ -99,6 +99,15 @@ def next_(req: Request) -> Message:
         return _starts_later(req)
     upcoming = index.next(req.at)
     if upcoming is None:
+        still_on = index.now(req.at)
+        if still_on:
+            # After the last start but before the last end the summit is not over yet.
+            return session_list(
+                req,
+                "Nothing else starts",
+                still_on,
+                intro=[note(f"The last session ends {_when(index.ends_at, req)}. Still on:")],
+            )
         return notice(f"The summit is over — the last session ended {_when(index.ends_at, req)}.")
     title = f"Next at {_clock(upcoming.start, req)} · in {duration_words(upcoming.minutes_until)}"
     return session_list(req, title, upcoming.sessions)

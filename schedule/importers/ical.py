@@ -111,9 +111,9 @@ def _draft(
     if "RRULE" in event or "RDATE" in event:
         raise ScheduleError(f"{source}: {label}: recurring events are not supported")
     begins, ends = _span(event, label, zones, default_minutes)
-    if not begins < ends:
+    if ends < begins:
         raise ScheduleError(
-            f"{source}: {label}: end {ends.isoformat()} is not after start {begins.isoformat()}"
+            f"{source}: {label}: end {ends.isoformat()} is before start {begins.isoformat()}"
         )
     raw_description = _text(event.get("DESCRIPTION"))
     proposers = distinct(

@@ -110,10 +110,10 @@ def parse_sched_text(
         ):
             room = following.text
             index += 1
-        if not begins < ends:
+        if ends < begins:
             raise ScheduleError(
                 f"{source}:{line.number}: session {content[0].text!r} ends at "
-                f"{ends:%H:%M}, not after its start {begins:%H:%M}"
+                f"{ends:%H:%M}, before its start {begins:%H:%M}"
             )
         drafts.append(_draft(content, begins, ends, room, session_track, source))
         block = []

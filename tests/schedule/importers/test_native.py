@@ -139,7 +139,7 @@ def test_end_before_start_is_refused() -> None:
     """A session ending before it starts is refused."""
     message = broken(lambda d: d["sessions"][0].update(end="2013-11-05T00:00:00Z"))
     assert message.startswith("bad.json: session 1 (early): ")
-    assert "not after start" in message
+    assert "before start" in message
 
 
 def test_structure_faults_are_refused() -> None:
