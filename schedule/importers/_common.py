@@ -38,7 +38,8 @@ def zone(key: str, *, source: str, what: str = "time zone") -> ZoneInfo:
         return ZoneInfo(key)
     except (ZoneInfoNotFoundError, ValueError):
         raise ScheduleError(
-            f"{source}: unknown {what} {key!r} (expected e.g. 'Europe/Berlin')"
+            f"{source}: unknown {what} {key!r} (expected an IANA name such as 'Europe/Berlin'; "
+            "--timezone or SUMMIT_BOT_SCHEDULE_TIMEZONE sets the venue's zone)"
         ) from None
 
 
