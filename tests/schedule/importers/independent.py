@@ -29,7 +29,8 @@ def ics_events(path: Path) -> list[Triple]:
         uid = re.search(r"^UID:(.*?)\r?$", block, re.M)
         start = re.search(r"^DTSTART:(\d{8}T\d{6}Z)\r?$", block, re.M)
         end = re.search(r"^DTEND:(\d{8}T\d{6}Z)\r?$", block, re.M)
-        assert uid is not None and start is not None, block[:200]
+        assert uid is not None, block[:200]
+        assert start is not None, block[:200]
         begins = _utc_stamp(start.group(1))
         ends = _utc_stamp(end.group(1)) if end else begins + timedelta(minutes=60)
         found.append((uid.group(1).strip(), begins, ends))
