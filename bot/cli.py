@@ -6,13 +6,15 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, NoReturn
 
 from bot.clock import Clock, ReplayClock, fixed_clock
 from bot.runtime import Runtime, build_runtime, read_time
-from bot.settings import Settings, SettingsError, parse_clock_speed, parse_clock_start
+from bot.settings import Settings, SettingsError, parse_clock_speed
 from schedule.index import ScheduleIndex
 from schedule.model import ScheduleError
+from schedule.timeparse import TimeError
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -37,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def clock_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--at", metavar="TIME", help="fix the clock at TIME, in the summit's zone")
-        p.add_argument("--start", metavar="INSTANT", help="replay: start the clock at INSTANT")
+        p.add_argument("--start", metavar="TIME", help="replay: start the clock at TIME (as --at)")
         p.add_argument("--speed", metavar="X", help="replay: clock seconds per real second")
 
     console = add("console", "chat with the bot in this terminal (no Slack needed)")
@@ -80,17 +82,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _runtime(args: argparse.Namespace, settings: Settings) -> Runtime:
-    start = parse_clock_start(args.start) if args.start else settings.clock_start
-    speed = parse_clock_speed(args.speed) if args.speed else settings.clock_speed
+    try:
+        speed = parse_clock_speed(args.speed) if args.speed else settings.clock_speed
+    except SettingsError:
+        raise UsageError(
+            f"--speed: {args.speed!r} is not a non-negative number; for example --speed 60"
+        ) from None
 
     def choose(index: ScheduleIndex, clock: Clock) -> Clock:
-        if args.at:
-            return fixed_clock(read_time(args.at, index, clock.now()))
-        if start is not None:
-            return ReplayClock(start, speed)
+        if args.at is not None:
+            return fixed_clock(_flag_time("--at", args.at, index, clock.now()))
+        if args.start is not None:
+            return ReplayClock(_flag_time("--start", args.start, index, clock.now()), speed)
+        if settings.clock_start is not None:
+            return ReplayClock(settings.clock_start, speed)
         return clock
 
     return build_runtime(settings, choose)
+
+
+def _flag_time(flag: str, text: str, index: ScheduleIndex, now: datetime) -> datetime:
+    """The instant a time flag names; a DST note goes to stderr, a bad time is a UsageError."""
+    try:
+        read = read_time(text, index, now)
+    except TimeError as exc:
+        raise UsageError(f"{flag}: {exc}; for example {flag} 'thu 15:00'") from None
+    if read.note:
+        print(f"summit-bot: {flag}: note: {read.note}", file=sys.stderr)
+    return read.instant
 
 
 def cmd_console(args: argparse.Namespace, settings: Settings) -> int:

@@ -57,7 +57,7 @@ def test_next_after_last_end_is_over(ending: Core) -> None:
 
 
 def test_now_after_last_start_shows_sessions_on(ending: Core) -> None:
-    """now between the last start and the last end lists what is running, not "over"."""
+    """Now between the last start and the last end lists what is running, not "over"."""
     answer = text(ending, "now", local("2013-11-08 17:30"))
     assert "over" not in answer
     assert "Long Workshop" in answer
@@ -113,3 +113,10 @@ def test_range_across_dst_in_block_kit(settings: Settings, sqlite_store: Store) 
     assert label in str(message.to_dict())
     assert label in render(message)[0]
     assert label in message.text
+
+
+def test_nova_bare_number_is_not_a_day(core: Core) -> None:
+    """`/nova 7` is not the 7th of some month; `/nova thursday` is the summit's Thursday."""
+    at = local("2014-06-01 10:00")
+    assert "I don't know" in core.answer("7", "U1", at).text
+    assert "Thursday 7 November 2013" in core.answer("thursday", "U1", at).text
