@@ -67,6 +67,16 @@ def build_parser() -> argparse.ArgumentParser:
     reload.add_argument(
         "source", nargs="?", help="a schedule file or http(s) URL (default: the configured one)"
     )
+    reload.add_argument(
+        "--force",
+        action="store_true",
+        help="apply the schedule even if the guard would refuse it (e.g. another conference)",
+    )
+    reload.add_argument(
+        "--notify",
+        action="store_true",
+        help="with --force: DM people about moved and cancelled sessions (default: nobody)",
+    )
 
     run = add("run", "answer Slack over Socket Mode (needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN)")
     clock_options(run)
@@ -194,7 +204,8 @@ def cmd_reload(args: argparse.Namespace, settings: Settings) -> int:
     with Store.open(settings.database_url) as store:
         source = ScheduleSource(serving_schedule(settings, store))
         reloader = Reloader(settings, store, source, clock=make_clock(settings.clock_start))
-        outcome = reloader.reload(args.source)
+        notify = None if not args.force else args.notify
+        outcome = reloader.reload(args.source, force=args.force, notify=notify)
     if outcome.status is Status.REFUSED:
         raise UsageError(outcome.describe())
     print(outcome.describe())

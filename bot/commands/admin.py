@@ -39,14 +39,37 @@ def reloader(req: Request) -> Reloader:
     return reloader_for(core.settings, core.store, core.schedules)
 
 
-@command("reload", "reload [file or URL]", "admins: load the schedule again, without a restart")
+@command(
+    "reload",
+    "reload [force [notify]] [file or URL]",
+    "admins: load the schedule again, without a restart (`force`: past the guard)",
+)
 def reload_schedule(req: Request) -> Message:
-    """Reload the configured schedule (or the given one); refused for anyone but the admins."""
+    """Reload the configured schedule (or the given one); refused for anyone but the admins.
+
+    `reload force` applies a schedule the guard would refuse (a switch to another
+    conference) and tells nobody of the changes unless `notify` follows it.
+    """
     if not is_admin(req):
         text = "Only the summit's admins can reload the schedule."
         return Message(text=text, blocks=(section(text),))
-    outcome = reloader(req).reload(source_argument(req.args), req.at)
+    force, notify, rest = _force_words(req.args)
+    outcome = reloader(req).reload(
+        source_argument(rest), req.at, force=force, notify=notify if force else None
+    )
     return outcome_message(outcome)
+
+
+def _force_words(args: str) -> tuple[bool, bool, str]:
+    """(force, notify, the rest) from `force [notify] …` at the start of the arguments."""
+    words = args.split(maxsplit=1)
+    if not words or words[0].casefold() != "force":
+        return False, False, args
+    rest = words[1] if len(words) > 1 else ""
+    more = rest.split(maxsplit=1)
+    if more and more[0].casefold() == "notify":
+        return True, True, more[1] if len(more) > 1 else ""
+    return True, False, rest
 
 
 def outcome_message(outcome: ReloadOutcome) -> Message:

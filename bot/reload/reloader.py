@@ -62,6 +62,9 @@ SYNC_SECONDS: Final = 2.0
 #: How many threads send change notices (the pacer sets the rate; they hide the latency).
 SEND_WORKERS: Final = 4
 
+#: The message "ts" recorded for a change notice a forced reload withheld (never sent).
+WITHHELD: Final = "withheld"
+
 # How many times a reload starts over when another replica saved a schedule meanwhile.
 _ATTEMPTS: Final = 5
 
@@ -93,6 +96,10 @@ class ReloadOutcome:
     """The DMs the change calls for (sent in the background)."""
     deferred: bool = False
     """True when this process cannot send DMs: a bot that can sends them when it syncs."""
+    forced_past: str | None = None
+    """The guard's reason to refuse, when a forced reload applied the schedule anyway."""
+    silenced: int = 0
+    """Change notices a forced reload without notify recorded as not to be sent."""
 
     @property
     def people(self) -> int:
@@ -109,14 +116,20 @@ class ReloadOutcome:
         assert self.diff is not None
         changes = len({n.key for n in self.notices})
         who = f"{self.people} {'person' if self.people == 1 else 'people'}"
-        if not self.notices:
+        forced = f"Forced past the guard ({self.forced_past}). " if self.forced_past else ""
+        if self.silenced:
+            told = f" Nobody is told ({self.silenced} change notice(s) withheld: no --notify)."
+        elif not self.notices:
             told = " Nobody needs to be told."
         elif self.deferred:
             told = f" {who} will be told about {changes} change(s) once the bot can send DMs."
         else:
             verb = "is" if self.people == 1 else "are"
             told = f" {who} {verb} being told about {changes} change(s)."
-        return f"Reloaded {self.source}: {self.diff.summary()}. Now serving {serving}.{told}"
+        return (
+            f"{forced}Reloaded {self.source}: {self.diff.summary()}. "
+            f"Now serving {serving}.{told}"
+        )
 
 
 class Reloader:
@@ -197,13 +210,21 @@ class Reloader:
     # -- reloading -----------------------------------------------------------------------
 
     def reload(
-        self, source: str | None = None, at: datetime | None = None, *, timed: bool = False
+        self,
+        source: str | None = None,
+        at: datetime | None = None,
+        *,
+        timed: bool = False,
+        force: bool = False,
+        notify: bool | None = None,
     ) -> ReloadOutcome:
         """Reload from `source` (a path or an http(s) URL; None: the configured source).
 
         A timed reload (the URL poll) fetches conditionally and tells the admins by DM,
         once per distinct failure, when it is refused; otherwise the caller tells them
-        (the outcome's `describe`).
+        (the outcome's `describe`). A `force`d reload applies what the guard would refuse
+        (a deliberate switch to another conference); it tells people of the changes only
+        with `notify` (default: True for a normal reload, False for a forced one).
         """
         at = at or self.clock.now()
         chosen = source or configured_source(self.settings)
@@ -216,7 +237,9 @@ class Reloader:
             if new is None:
                 return ReloadOutcome(Status.UNCHANGED, chosen, self.schedules.schedule)
             try:
-                outcome = self.apply(new, chosen, at)
+                outcome = self.apply(
+                    new, chosen, at, force=force, notify=not force if notify is None else notify
+                )
             except Exception:
                 if fetcher is not None:
                     fetcher.forget()  # the body was not dealt with: take it again next time
@@ -225,8 +248,21 @@ class Reloader:
             self.alert_admins(outcome, at)
         return outcome
 
-    def apply(self, new: Schedule, source: str, at: datetime) -> ReloadOutcome:
-        """Put `new` in service unless it matches the current schedule or the guard refuses it."""
+    def apply(
+        self,
+        new: Schedule,
+        source: str,
+        at: datetime,
+        *,
+        force: bool = False,
+        notify: bool = True,
+    ) -> ReloadOutcome:
+        """Put `new` in service unless it matches the current schedule or the guard refuses it.
+
+        With `force` the guard's refusal is overridden (and reported in the outcome);
+        without `notify` the change notices are recorded as withheld before the schedule
+        is saved, so neither this process nor a replica taking it up sends them.
+        """
         digest = schedule_digest(new)
         with self._lock:
             for _ in range(_ATTEMPTS):
@@ -236,8 +272,9 @@ class Reloader:
                 if digest == base_digest:
                     return ReloadOutcome(Status.UNCHANGED, source, base)
                 reason = self.guard.check(base, new)
-                if reason is not None:
+                if reason is not None and not force:
                     return self._refused(source, reason)
+                silenced = 0 if notify else self._withhold(diff_schedules(base, new), new, at)
                 snap = self.store.advance_schedule_snapshot(
                     latest,
                     source,
@@ -249,6 +286,8 @@ class Reloader:
                     continue  # another replica saved a schedule meanwhile: compare with it
                 diff = diff_schedules(base, new)
                 notices = self._take_up(diff, new, digest, snap, at)
+                if reason is not None:
+                    log.warning("schedule reload from %s forced past: %s", source, reason)
                 log.info("schedule reloaded from %s: %s", source, diff.summary())
                 return ReloadOutcome(
                     Status.APPLIED,
@@ -257,8 +296,22 @@ class Reloader:
                     diff=diff,
                     notices=notices,
                     deferred=self.sender is None,
+                    forced_past=reason,
+                    silenced=silenced,
                 )
         raise RuntimeError(f"the schedule kept changing under a reload of {source}")
+
+    def _withhold(self, diff: ScheduleDiff, new: Schedule, at: datetime) -> int:
+        """Record every notice `diff` calls for as dealt with, unsent; returns how many."""
+        planned = plan_notices(
+            self.store, diff, ScheduleIndex(new), at, before=at, command=self.settings.command
+        )
+        withheld = 0
+        for notice in planned:
+            if self.store.claim_change_notice(notice.user_id, notice.key, at):
+                self.store.mark_change_notice_sent(notice.user_id, notice.key, WITHHELD)
+                withheld += 1
+        return withheld
 
     def _refused(self, source: str, reason: str) -> ReloadOutcome:
         """A refusal, logged."""
