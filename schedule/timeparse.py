@@ -73,10 +73,25 @@ def parse_time(text: str, zone: tzinfo, at: datetime, days: tuple[date, ...] = (
     exact = _iso_instant(cleaned)
     if exact is not None:
         return ParsedTime(exact)
-    words, given_zone = _split_zone(cleaned)
-    place = given_zone or zone
-    today = at.astimezone(place).date()
-    local = _local(words, today, days, cleaned)
+    words, word = _split_zone(cleaned)
+    if word is None:
+        return _placed(_local(words, at.astimezone(zone).date(), days, cleaned), zone, cleaned)
+    try:
+        place: tzinfo | None = _zone_word(word)
+        refusal: TimeError | None = None
+    except TimeError as exc:
+        place, refusal = None, exc
+    local = _local(words, at.astimezone(place or zone).date(), days, cleaned)
+    # The summit zone's own abbreviation at that wall time ("IST" in Dublin, "EDT" in New
+    # York) is honoured even where it is ambiguous elsewhere, and it picks the fold.
+    if word.isalpha():
+        for fold in (0, 1):
+            own = local.replace(tzinfo=zone, fold=fold)
+            if own.tzname() == word.upper() or own.tzname() == word:
+                return ParsedTime(own.astimezone(UTC))
+    if refusal is not None:
+        raise refusal
+    assert place is not None
     return _placed(local, place, cleaned)
 
 
@@ -133,17 +148,17 @@ def _iso_instant(text: str) -> datetime | None:
     return parsed.astimezone(UTC) if parsed.tzinfo is not None else None
 
 
-def _split_zone(text: str) -> tuple[str, tzinfo | None]:
-    """The words of `text` without a trailing zone, and that zone (None when there is none)."""
+def _split_zone(text: str) -> tuple[str, str | None]:
+    """The words of `text` without a trailing zone word, and that word (None if none)."""
     attached = _ATTACHED_OFFSET.search(text)
     if attached is not None:
-        return text[: attached.start()].strip(), _zone_word(attached.group(1))
+        return text[: attached.start()].strip(), attached.group(1)
     words = text.split(" ")
     last = words[-1]
     rest = " ".join(words[:-1])
     # A word after a clock time ("14:45 XYZ") is a zone, a known one or a refused one.
     if len(words) > 1 and _looks_like_zone(last) and any(ch.isdigit() for ch in rest):
-        return rest, _zone_word(last)
+        return rest, last
     return text, None
 
 

@@ -127,8 +127,7 @@ class ReloadOutcome:
             verb = "is" if self.people == 1 else "are"
             told = f" {who} {verb} being told about {changes} change(s)."
         return (
-            f"{forced}Reloaded {self.source}: {self.diff.summary()}. "
-            f"Now serving {serving}.{told}"
+            f"{forced}Reloaded {self.source}: {self.diff.summary()}. Now serving {serving}.{told}"
         )
 
 

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from schedule.index import ScheduleIndex
 from schedule.model import Schedule, Session
 from schedule.ranges import format_range, zone_label
+from schedule.timeparse import parse_time
 
 # Zones whose offsets change under different labels: US, EU, southern hemisphere, a 30-minute
 # DST (Lord Howe), a negative DST (Dublin), a :30/:45 offset, and two without DST.
@@ -170,3 +171,20 @@ def test_rendered_ranges_read_back_to_their_instants(schedule: Schedule) -> None
         assert read_back(d1, m1, h1, n1, first_label, zone, year) == session.start
         end_day, end_month = (d2, m2) if d2 is not None else (d1, m1)
         assert read_back(end_day, end_month, h2, n2, label2, zone, year) == session.end
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(ZONES),
+    st.sampled_from(CHANGE_DAYS),
+    st.integers(-24 * 60, 2 * 24 * 60),
+)
+def test_a_printed_time_with_its_label_reads_back(name: str, day: date, minutes: int) -> None:
+    """An instant printed as the bot does ("2014-03-09 03:30 EDT") reads back to itself."""
+    zone = ZoneInfo(name)
+    instant = datetime.combine(day, time(0), tzinfo=UTC) + timedelta(minutes=minutes)
+    local = instant.astimezone(zone)
+    text = f"{local:%Y-%m-%d %H:%M} {zone_label(instant, zone)}"
+    parsed = parse_time(text, zone, instant)
+    assert parsed.instant == instant, text
+    assert parsed.note is None

@@ -77,7 +77,7 @@ def read(text: str, at: str = "2013-11-08 10:00", zone: ZoneInfo = HKG) -> Parse
 
 
 def test_weekday_is_the_summits_day_wherever_the_clock_is() -> None:
-    """ "wed 11:50am" is the summit's Wednesday even with the clock on Friday or a year on."""
+    """The text "wed 11:50am" is the summit's Wednesday even with the clock on Friday or a year on."""
     assert read("wed 11:50am").instant == local("2013-11-06 11:50")
     assert read("wednesday 11:50", at="2014-06-01 10:00").instant == local("2013-11-06 11:50")
     assert read("thu").instant == local("2013-11-07 00:00")
@@ -173,3 +173,10 @@ def test_resolve_day_refuses_bare_numbers() -> None:
     assert resolve_day("7", SUMMIT_DAYS, date(2013, 11, 5)) is None
     assert resolve_day("2060", SUMMIT_DAYS, date(2013, 11, 5)) is None
     assert resolve_day("7 Nov", SUMMIT_DAYS, date(2013, 11, 5)) == date(2013, 11, 7)
+
+
+def test_summit_zones_own_abbreviation_is_honoured() -> None:
+    """The abbreviation IST is ambiguous in general but, for a Dublin summit, is Irish Summer Time."""
+    dublin = ZoneInfo("Europe/Dublin")
+    parsed = read("2014-07-01 10:00 IST", zone=dublin)
+    assert parsed.instant == datetime(2014, 7, 1, 9, 0, tzinfo=UTC)
