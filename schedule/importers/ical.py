@@ -68,10 +68,11 @@ def parse_ical(
     """
     if default_minutes <= 0:
         raise ScheduleError(f"{source}: default_minutes must be positive, not {default_minutes}")
-    text = decode(data, source=source).lstrip()
+    whole = decode(data, source=source)
+    text = whole.lstrip()
     if not text.upper().startswith("BEGIN:VCALENDAR"):
         raise ScheduleError(f"{source}: not an iCalendar file (it does not begin BEGIN:VCALENDAR)")
-    _check_nesting(text, source)
+    _check_nesting(whole, source)
     try:
         calendar = Calendar.from_ical(text)
     except (ValueError, IndexError, KeyError) as exc:
