@@ -120,3 +120,24 @@ def test_nova_bare_number_is_not_a_day(core: Core) -> None:
     at = local("2014-06-01 10:00")
     assert "I don't know" in core.answer("7", "U1", at).text
     assert "Thursday 7 November 2013" in core.answer("thursday", "U1", at).text
+
+
+def test_point_event_is_remindable_at_its_start(settings: Settings, sqlite_store: Store) -> None:
+    """Bookmarking a zero-length event plans its reminder the lead time before its instant."""
+    from bot.clock import fixed_clock
+    from bot.reminders import install_planning
+    from bot.store import DeliveryStatus
+
+    core = core_for(
+        schedule(session("boarding", "2013-11-05 12:00", 0, title="Boarding begins")),
+        settings,
+        sqlite_store,
+    )
+    clock = fixed_clock(local("2013-11-05 09:00"))
+    install_planning(core, clock)
+    boarding = core.index.get("boarding")
+    assert boarding is not None
+    core.set_bookmark("U1", boarding, True, clock.now())
+    [planned] = sqlite_store.deliveries_for("U1", [DeliveryStatus.PENDING])
+    assert planned.session_id == "boarding"
+    assert planned.due_at == local("2013-11-05 11:50")

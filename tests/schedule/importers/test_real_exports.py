@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -94,3 +94,47 @@ def test_sched_export_with_zero_length_markers_loads() -> None:
     for point in points:
         assert point not in index.now(point.start)
         assert point in index.day(point.start.date())
+
+
+def test_31c3_xml_details() -> None:
+    """The 31C3 schedule.xml: entities decoded, persons and links kept, nights past midnight."""
+    schedule = load_schedule(path_of("frab-31c3-schedule.xml"))
+    assert schedule.name == "31. Chaos Communication Congress"
+    by_uid = {s.uid: s for s in schedule.sessions}
+    agenda = by_uid["HOqeNIb6G7M4hYFKFRkCmQ"]
+    assert agenda.title == "„Wir beteiligen uns aktiv an den Diskussionen“"
+    assert agenda.track == "Ethics, Society & Politics"
+    assert agenda.proposers == ("Martin Haase/maha",)
+    assert agenda.links[0] == "http://breitband.deutschlandradiokultur.de/brb140823/"
+    scada = by_uid["OQzXwQcnHSLD9Qd7Iu7Rqw"]
+    assert '"heavy" industrial solutions' in scada.description
+    late = by_uid["77aea78c-f2d2-461a-92b3-82929a79d598"]
+    assert (late.start, late.end) == (
+        datetime(2014, 12, 27, 23, 0, tzinfo=UTC),
+        datetime(2014, 12, 28, 1, 15, tzinfo=UTC),
+    )
+    assert all("&amp;" not in s.track and "&quot;" not in s.description for s in schedule.sessions)
+
+
+def test_31c3_venue_local_starts_give_the_same_instants() -> None:
+    """Without its <date>s, the file's <start> on the day's date (or the next) gives every instant."""
+    path = path_of("frab-31c3-schedule.xml")
+    text = path.read_text(encoding="utf-8")
+    stripped = re.sub(r"<date>[^<]*</date>\n", "", text)
+    assert "<date>" not in stripped
+    with_dates = load_schedule(path)
+    local_only = load_schedule_bytes(stripped.encode(), source=path.name, timezone="Europe/Berlin")
+    assert [(s.uid, s.start, s.end) for s in local_only.sessions] == [
+        (s.uid, s.start, s.end) for s in with_dates.sessions
+    ]
+
+
+def test_pretalx_json_as_pretalx_writes_it() -> None:
+    """rC3's pretalx JSON names no zone: its +01:00 dates give the zone; CRLFs are tidied."""
+    schedule = load_schedule(path_of("pretalx-rc3-schedule.json"))
+    assert schedule.timezone == "Etc/GMT-1"
+    assert all("\r" not in s.description for s in schedule.sessions)
+    gluon = [s for s in schedule.sessions if s.uid == "c3642671-4c1f-5109-81ba-0535c1cc8428"]
+    assert len(gluon) == 1
+    assert gluon[0].start == datetime(2020, 12, 27, 10, 30, tzinfo=UTC)
+    assert "https://gluon.readthedocs.io/" in gluon[0].links
