@@ -57,7 +57,10 @@ def minutes_between(earlier: datetime, later: datetime) -> int:
 
 
 def status_line(session: Session, at: datetime) -> str:
-    """Where the session stands at `at`: on now with time left, starting in, or ended."""
+    """Where the session stands at `at`: on now with time left, starting in, or ended.
+
+    A point event is never on: at its instant it is "now", after it "passed".
+    """
     if session.in_progress(at):
         return f"on now · {duration_words(minutes_between(at, session.end))} left"
     if at < session.start:
