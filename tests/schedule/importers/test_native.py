@@ -163,3 +163,11 @@ def test_invalid_json_is_refused() -> None:
     """Malformed JSON is refused with its line number."""
     with pytest.raises(ScheduleError, match=r"^bad\.json:2: not valid JSON"):
         parse_native('{"format":\n nope}', source="bad.json")
+
+
+def test_point_event_round_trips() -> None:
+    """A zero-length session survives summit-bot JSON (the database snapshot format)."""
+    at = datetime(2016, 2, 21, 10, 0, tzinfo=UTC)
+    point = Session(id="boarding", title="Boarding begins", start=at, end=at)
+    original = Schedule(name="Cruise", timezone="UTC", sessions=(point,))
+    assert parse_native(dump_schedule(original), source="x.json") == original
