@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sys
 import threading
 from collections.abc import Callable
@@ -117,8 +118,6 @@ class Console:
         if words and _is_speed(words[-1]):
             speed = float(words[-1])
             words = words[:-1]
-        if speed < 0:
-            raise ValueError(f"speed {speed:g} cannot be negative; try :warp wed 9am 60")
         at = self.clock.now()
         note = ""
         if words:
@@ -167,11 +166,8 @@ class Console:
 
 
 def _is_speed(word: str) -> bool:
-    try:
-        float(word)
-    except ValueError:
-        return False
-    return True
+    """True for a plain non-negative number such as "60" or "0.5"."""
+    return re.fullmatch(r"\d+(?:\.\d+)?", word) is not None
 
 
 def _enable_history() -> None:
