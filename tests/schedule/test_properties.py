@@ -12,7 +12,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from schedule.index import ScheduleIndex
@@ -188,3 +188,43 @@ def test_a_printed_time_with_its_label_reads_back(name: str, day: date, minutes:
     parsed = parse_time(text, zone, instant)
     assert parsed.instant == instant, text
     assert parsed.note is None
+
+
+def instants_showing(wall: datetime, zone: ZoneInfo) -> list[datetime]:
+    """Every minute-aligned UTC instant within a day of `wall` that `zone` shows as `wall`."""
+    guess = wall.replace(tzinfo=UTC)
+    return [
+        moment
+        for step in range(-26 * 60, 26 * 60)
+        if (moment := guess + timedelta(minutes=step)).astimezone(zone).replace(tzinfo=None) == wall
+    ]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(ZONES),
+    st.sampled_from(CHANGE_DAYS),
+    st.integers(0, 23),
+    st.sampled_from([0, 15, 30, 45, 59]),
+)
+@example("America/New_York", date(2014, 3, 9), 2, 30)  # a gap
+@example("America/New_York", date(2014, 11, 2), 1, 30)  # an overlap
+@example("Australia/Lord_Howe", date(2014, 10, 5), 2, 15)  # a half-hour gap
+@example("Europe/Dublin", date(2014, 10, 26), 1, 0)  # an overlap under a negative DST
+def test_a_wall_time_is_read_once_or_with_a_note(
+    name: str, day: date, hour: int, minute: int
+) -> None:
+    """A wall time shown once is that instant; a skipped or repeated one comes with a note."""
+    zone = ZoneInfo(name)
+    wall = datetime.combine(day, time(hour, minute))
+    parsed = parse_time(f"{wall:%Y-%m-%d %H:%M}", zone, wall.replace(tzinfo=UTC))
+    showing = instants_showing(wall, zone)
+    if len(showing) == 1:
+        assert (parsed.instant, parsed.note) == (showing[0], None)
+    elif not showing:
+        assert parsed.note is not None
+        assert "does not exist" in parsed.note
+    else:
+        assert parsed.instant == min(showing)
+        assert parsed.note is not None
+        assert "happens twice" in parsed.note
