@@ -53,7 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("text", help='the question, e.g. "/nova now"')
 
     convert = add("convert", "turn a schedule file of any supported format into summit-bot JSON")
-    convert.add_argument("source", help="a Sched page text, iCalendar or frab JSON file")
+    convert.add_argument(
+        "source", help="a Sched page text, iCalendar, frab XML or frab/pretalx JSON file"
+    )
     convert.add_argument("-o", "--output", required=True, help="where to write the JSON")
     convert.add_argument("--timezone", help="the venue's zone, e.g. Asia/Hong_Kong")
     convert.add_argument("--track", help="the track name to give the sessions")
