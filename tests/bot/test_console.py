@@ -2,10 +2,16 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.clock import fixed_clock
 from bot.console import Console
 from bot.core import Core
+from bot.schedule_source import ScheduleSource
+from bot.settings import Settings
+from bot.store import Store
+from schedule.model import Schedule, Session
 from tests.factories import local
 
 
@@ -108,3 +114,16 @@ def test_warp_with_a_speed_alone_keeps_the_time(core: Core) -> None:
     answer = console.exec_command(":warp 60")
     assert "Fri 08 Nov 2013 10:00 HKT" in answer
     assert "60× speed" in answer
+
+
+def test_time_in_a_dst_gap_says_what_was_taken(settings: Settings, sqlite_store: Store) -> None:
+    """In a New York summit, `:time` at 02:30 on the spring-forward day answers with a note."""
+    new_york = ZoneInfo("America/New_York")
+    start = datetime(2014, 3, 8, 20, 0, tzinfo=new_york).astimezone(UTC)
+    night = Session(id="night", title="Night", start=start, end=start + timedelta(hours=8))
+    plan = Schedule(name="x", timezone="America/New_York", sessions=(night,))
+    core = Core(settings=settings, store=sqlite_store, schedules=ScheduleSource(plan))
+    console = Console(core, fixed_clock(start))
+    answer = console.exec_command(":time sun 2:30am")
+    assert "Sun 09 Mar 2014 03:30 EDT" in answer
+    assert "Note: Sun 09 Mar 2014 02:30 does not exist in America/New_York" in answer
