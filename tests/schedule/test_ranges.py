@@ -66,3 +66,12 @@ def test_calendar_export_description_labels_each_end() -> None:
     )
     (event,) = Calendar.from_ical(data).walk("VEVENT")
     assert str(event["description"]).startswith("When: Sat 8 Mar 20:00 EST–Sun 9 Mar 03:00 EDT")
+
+
+def test_change_notice_slot_labels_each_end_across_dst() -> None:
+    """The slot a change DM names carries both labels when DST changes inside it."""
+    from schedule.diff import describe_cancelled
+
+    assert describe_cancelled(OVERNIGHT, NEW_YORK) == (
+        "cancelled (was Sat 8 Mar 20:00 EST–Sun 9 Mar 03:00 EDT)"
+    )
