@@ -47,15 +47,19 @@ def schedule_from_frab(
     timezone: str | None = None,
     track: str | None = None,
     name: str | None = None,
+    lines: dict[int, int] | None = None,
 ) -> Schedule:
-    """A whole schedule from a frab document read into dicts and lists (from JSON or XML)."""
+    """A whole schedule from a frab document read into dicts and lists (from JSON or XML).
+
+    `lines` maps the id of an event dict to its line in the source, for error messages.
+    """
     conference = _conference(root, source)
     zone_name = timezone or _text(conference.get("time_zone_name"), f"{source}: time_zone_name")
     if zone_name:
         zone(zone_name, source=source)
     drafts = [
         _draft(event, day, room, zone_name or None, track, where)
-        for event, day, room, where in _events(conference["days"], source)
+        for event, day, room, where in _events(conference["days"], source, lines or {})
     ]
     title = _text(conference.get("title"), f"{source}: title").strip()
     return build_schedule(
@@ -78,7 +82,7 @@ def _conference(root: Any, source: str) -> dict[str, Any]:
 
 
 def _events(
-    days: list[Any], source: str
+    days: list[Any], source: str, lines: dict[int, int]
 ) -> Iterator[tuple[dict[str, Any], dict[str, Any], str, str]]:
     """Every (event, its day, its room, where it is) of a frab days list, checked for shape."""
     for day_number, day in enumerate(days, start=1):
@@ -89,7 +93,9 @@ def _events(
             if not isinstance(events, list):
                 raise ScheduleError(f"{source}: day {day_number} room {room!r} is not a list")
             for number, event in enumerate(events, start=1):
-                where = f"{source}: day {day_number}, room {room!r}, event {number}"
+                line = lines.get(id(event))
+                place = f"{source}:{line}:" if line else f"{source}:"
+                where = f"{place} day {day_number}, room {room!r}, event {number}"
                 if not isinstance(event, dict):
                     raise ScheduleError(f"{where}: not an object")
                 yield event, day, str(room), where

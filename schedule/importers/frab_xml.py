@@ -10,8 +10,9 @@ HH:MM, on the day's date or the next one when the day runs past midnight), `<dur
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
-from xml.etree.ElementTree import Element
+from xml.etree.ElementTree import Element, TreeBuilder
 
 import defusedxml.ElementTree as SafeTree
 from defusedxml import DefusedXmlException
@@ -47,7 +48,7 @@ def parse_frab_xml(
     The zone is `timezone`, else `<time_zone_name>`, else the offset the `<date>`s carry.
     Raises ScheduleError naming the source and the line, or the day, room and event at fault.
     """
-    root = _parse(data, source)
+    root, lines = _parse(data, source)
     if root.tag != "schedule":
         raise ScheduleError(f"{source}: XML, but not a frab schedule (root <{root.tag}>)")
     conference = root.find("conference")
@@ -58,18 +59,47 @@ def parse_frab_xml(
             "conference": {
                 "title": _child_text(conference, "title"),
                 "time_zone_name": _child_text(conference, "time_zone_name"),
-                "days": [_day(day) for day in root.iter("day")],
+                "days": [_day(day, lines) for day in root.iter("day")],
             }
         }
     }
-    return schedule_from_frab(document, source=source, timezone=timezone, track=track, name=name)
+    return schedule_from_frab(
+        document, source=source, timezone=timezone, track=track, name=name, lines=lines
+    )
 
 
-def _parse(data: bytes | str, source: str) -> Element:
-    """The root element, refusing entity declarations and naming the line of a syntax fault."""
+class _LineTarget:
+    """Builds the tree like ElementTree does, noting the line each element starts on."""
+
+    def __init__(self) -> None:
+        self.builder = TreeBuilder()
+        self.lines: dict[int, int] = {}
+        self.locate: Callable[[], int] = lambda: 0
+
+    def start(self, tag: str, attrs: dict[str, str]) -> Element:
+        element = self.builder.start(tag, attrs)
+        self.lines[id(element)] = self.locate()
+        return element
+
+    def end(self, tag: str) -> Element:
+        return self.builder.end(tag)
+
+    def data(self, data: str) -> None:
+        self.builder.data(data)
+
+    def close(self) -> Element:
+        return self.builder.close()
+
+
+def _parse(data: bytes | str, source: str) -> tuple[Element, dict[int, int]]:
+    """The root element and the start line of each element (by id), refusing entities."""
     text = decode(data, source=source)
+    target = _LineTarget()
+    parser = SafeTree.DefusedXMLParser(target=target, forbid_dtd=False)
+    target.locate = lambda: int(parser.parser.CurrentLineNumber)
     try:
-        root: Element = SafeTree.fromstring(text.encode("utf-8"), forbid_dtd=False)
+        parser.feed(text.encode("utf-8"))
+        root = parser.close()
     except DefusedXmlException as exc:
         raise ScheduleError(
             f"{source}: refused: the XML declares entities or external references "
@@ -83,15 +113,21 @@ def _parse(data: bytes | str, source: str) -> Element:
         raise ScheduleError(
             f"{source}:{line}: not valid XML: {fault} at column {column + 1}{ending}"
         ) from None
-    return root
+    return root, target.lines
 
 
-def _day(day: Element) -> dict[str, Any]:
-    """A `<day>` as a frab JSON day: date, day_start and rooms of events."""
+def _day(day: Element, lines: dict[int, int]) -> dict[str, Any]:
+    """A `<day>` as a frab JSON day: date, day_start and rooms of events.
+
+    `lines` gains each event dict's line (by id), for error messages.
+    """
     rooms: dict[str, list[dict[str, Any]]] = {}
     for room in day.findall("room"):
         events = rooms.setdefault(room.get("name", ""), [])
-        events.extend(_event(event) for event in room.findall("event"))
+        for element in room.findall("event"):
+            event = _event(element)
+            lines[id(event)] = lines.get(id(element), 0)
+            events.append(event)
     return {"date": day.get("date"), "day_start": day.get("start"), "rooms": rooms}
 
 

@@ -92,7 +92,7 @@ def test_start_without_date_or_zone_names_the_flag() -> None:
     with pytest.raises(ScheduleError) as caught:
         parse_frab_xml(document(event(date=None)), source="s.xml")
     message = str(caught.value)
-    assert message.startswith("s.xml: day 1, room 'Saal 1', event 1 (g1, ")
+    assert message.startswith("s.xml:7: day 1, room 'Saal 1', event 1 (g1, ")
     assert "--timezone" in message
     assert "SUMMIT_BOT_SCHEDULE_TIMEZONE" in message
 
@@ -163,5 +163,5 @@ def test_bad_duration_names_the_event() -> None:
     """An unreadable duration is refused, naming day, room and event."""
     with pytest.raises(ScheduleError) as caught:
         parse_frab_xml(document(event(duration="half an hour")), source="s.xml")
-    assert str(caught.value).startswith("s.xml: day 1, room 'Saal 1', event 1 (g1, ")
+    assert str(caught.value).startswith("s.xml:7: day 1, room 'Saal 1', event 1 (g1, ")
     assert "cannot read duration 'half an hour'" in str(caught.value)

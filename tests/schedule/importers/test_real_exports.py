@@ -15,6 +15,7 @@ import pytest
 
 from schedule.importers import load_schedule, load_schedule_bytes
 from schedule.index import ScheduleIndex
+from schedule.model import ScheduleError
 from tests.schedule.importers.conftest import DATA, SEED
 from tests.schedule.importers.independent import READERS, Triple
 
@@ -138,3 +139,19 @@ def test_pretalx_json_as_pretalx_writes_it() -> None:
     assert len(gluon) == 1
     assert gluon[0].start == datetime(2020, 12, 27, 10, 30, tzinfo=UTC)
     assert "https://gluon.readthedocs.io/" in gluon[0].links
+
+
+def test_31c3_fault_names_the_line_of_its_event() -> None:
+    """A broken duration in the real schedule.xml is refused naming its <event>'s line."""
+    path = path_of("frab-31c3-schedule.xml")
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    target = next(
+        i for i, line in enumerate(lines) if "<event guid='OQzXwQcnHSLD9Qd7Iu7Rqw'" in line
+    )
+    duration = next(i for i in range(target, len(lines)) if lines[i].startswith("<duration>"))
+    lines[duration] = "<duration>an hour</duration>\n"
+    with pytest.raises(ScheduleError) as caught:
+        load_schedule_bytes("".join(lines).encode(), source=path.name)
+    message = str(caught.value)
+    assert message.startswith(f"{path.name}:{target + 1}: day 1, room 'Saal 1', event ")
+    assert "cannot read duration 'an hour'" in message
