@@ -7,17 +7,16 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, NoReturn
+from typing import NoReturn
 
 from bot.clock import Clock, ReplayClock, fixed_clock
-from bot.runtime import Runtime, build_runtime, read_time
+from bot.core.times import read_time
+from bot.runtime import ClockChoice, MessengerFactory, running
 from bot.settings import Settings, SettingsError, parse_clock_speed
+from bot.store import Store
 from schedule.index import ScheduleIndex
 from schedule.model import ScheduleError
 from schedule.timeparse import TimeError
-
-if TYPE_CHECKING:
-    from bot.services import Services
 
 
 class UsageError(Exception):
@@ -93,7 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _runtime(args: argparse.Namespace, settings: Settings) -> Runtime:
+def _clock_choice(args: argparse.Namespace, settings: Settings) -> ClockChoice:
+    """The clock `--at`, `--start` and `--speed` ask for, once the schedule is known."""
     try:
         speed = parse_clock_speed(args.speed) if args.speed else settings.clock_speed
     except SettingsError:
@@ -110,7 +110,7 @@ def _runtime(args: argparse.Namespace, settings: Settings) -> Runtime:
             return ReplayClock(settings.clock_start, speed)
         return clock
 
-    return build_runtime(settings, choose)
+    return choose
 
 
 def _flag_time(flag: str, text: str, index: ScheduleIndex, now: datetime) -> datetime:
@@ -126,30 +126,25 @@ def _flag_time(flag: str, text: str, index: ScheduleIndex, now: datetime) -> dat
 
 def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     """Run the interactive console."""
-    from bot.console import Console
+    from bot.console.terminal import Console, Screen
     from bot.reminders.messenger import ConsoleMessenger
-    from bot.services import start_services
 
-    runtime = _runtime(args, settings)
-    console = Console(runtime.core, runtime.clock, args.user)
-    services = start_services(runtime, ConsoleMessenger(console.print_dm))
-    try:
-        console.run()
-    finally:
-        services.stop()
-        runtime.close()
+    screen = Screen()
+
+    def console_dms(settings: Settings, store: Store) -> ConsoleMessenger:
+        return ConsoleMessenger(screen.print_dm)
+
+    with running(settings, _clock_choice(args, settings), messenger=console_dms) as runtime:
+        Console(runtime.core, runtime.clock, args.user, screen=screen).run()
     return 0
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     """Print one answer."""
-    from bot.render_text import render
+    from bot.console.render_text import render
 
-    runtime = _runtime(args, settings)
-    try:
+    with running(settings, _clock_choice(args, settings), background=False) as runtime:
         message = runtime.core.answer(args.text, args.user, runtime.clock.now())
-    finally:
-        runtime.close()
     if args.json:
         print(json.dumps(message.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -173,7 +168,6 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from bot.clock import make_clock
     from bot.commands.export import bookmarked_sessions, bookmarks_ics
     from bot.reload import serving_schedule
-    from bot.store import Store
 
     with Store.open(settings.database_url) as store:
         schedule = serving_schedule(settings, store)
@@ -197,9 +191,8 @@ def cmd_reload(args: argparse.Namespace, settings: Settings) -> int:
     import logging
 
     from bot.clock import make_clock
+    from bot.core.schedule_source import ScheduleSource
     from bot.reload import Reloader, Status, serving_schedule
-    from bot.schedule_source import ScheduleSource
-    from bot.store import Store
 
     # The refusal is this command's one line of error; the reloader's log would repeat it.
     logging.getLogger("bot.reload").setLevel(logging.ERROR)
@@ -221,28 +214,24 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     import aiohttp
     from slack_sdk.errors import SlackApiError
 
-    from bot.socket_mode import run_socket_mode
+    from bot.slack.socket_mode import run_socket_mode
 
     _require(settings.slack_bot_token, "SLACK_BOT_TOKEN", "the bot token, xoxb-…")
     _require(settings.slack_app_token, "SLACK_APP_TOKEN", "the app-level token, xapp-…")
     if not str(settings.slack_app_token).startswith("xapp-"):
         raise SettingsError("SLACK_APP_TOKEN must be an app-level token (it starts with xapp-)")
     _configure_logging(settings)
-    runtime = _runtime(args, settings)
-    services = _slack_services(runtime)
-    try:
-        asyncio.run(run_socket_mode(settings, runtime))
-    except (SlackApiError, aiohttp.ClientConnectionError) as exc:
-        raise SettingsError(f"could not connect to Slack: {_slack_reason(exc)}") from exc
-    finally:
-        services.stop()
-        runtime.close()
+    with running(settings, _clock_choice(args, settings), messenger=_slack_dms()) as runtime:
+        try:
+            asyncio.run(run_socket_mode(settings, runtime))
+        except (SlackApiError, aiohttp.ClientConnectionError) as exc:
+            raise SettingsError(f"could not connect to Slack: {_slack_reason(exc)}") from exc
     return 0
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Serve Slack over HTTP until interrupted."""
-    from bot.http_server import run_http
+    from bot.slack.http_server import run_http
 
     if not args.http:
         raise UsageError("serve needs --http (Socket Mode is `summit-bot run`)")
@@ -251,22 +240,16 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     _require(settings.slack_bot_token, "SLACK_BOT_TOKEN", "the bot token, xoxb-…")
     _require(settings.slack_signing_secret, "SLACK_SIGNING_SECRET", "the app's signing secret")
     _configure_logging(settings)
-    runtime = _runtime(args, settings)
-    services = _slack_services(runtime)
-    try:
+    with running(settings, _clock_choice(args, settings), messenger=_slack_dms()) as runtime:
         run_http(settings, runtime, host, port)
-    finally:
-        services.stop()
-        runtime.close()
     return 0
 
 
-def _slack_services(runtime: Runtime) -> Services:
-    from bot.services import start_services
-    from bot.slack_edge import SlackMessenger
+def _slack_dms() -> MessengerFactory:
+    """DMs through the Slack client edge."""
+    from bot.edge.slack import SlackMessenger
 
-    messenger = SlackMessenger.from_settings(runtime.settings, runtime.core.store)
-    return start_services(runtime, messenger)
+    return SlackMessenger.from_settings
 
 
 def _require(value: str | None, name: str, what: str) -> None:

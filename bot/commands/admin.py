@@ -6,10 +6,10 @@ import re
 
 from slack_sdk.models.blocks import Block
 
-from bot.commands.registry import Request, command
-from bot.message import Message, escape
-from bot.reload import Reloader, ReloadOutcome, Status, reloader_for
-from bot.render import header, note, section, time_range
+from bot.commands.registry import Registry, Request
+from bot.core.message import Message, escape
+from bot.reload import Reloader, ReloadOutcome, Status
+from bot.render.blocks import header, note, section, time_range
 from schedule.diff import describe_cancelled, describe_change
 
 #: How many changed sessions the answer lists one by one.
@@ -33,28 +33,22 @@ def source_argument(args: str) -> str | None:
     return match.group(1).strip() if match else text
 
 
-def reloader(req: Request) -> Reloader:
-    """The reloader of the schedule this request is served from."""
-    core = req.core
-    return reloader_for(core.settings, core.store, core.schedules)
-
-
-@command(
-    "reload",
-    "reload [force [notify]] [file or URL]",
-    "admins: load the schedule again, without a restart (`force`: past the guard)",
-)
-def reload_schedule(req: Request) -> Message:
+def reload_schedule(reloader: Reloader | None, req: Request) -> Message:
     """Reload the configured schedule (or the given one); refused for anyone but the admins.
 
+    `reloader` is the runtime's (the one that swaps this process's schedule and sends
+    the change DMs); a process built without one says so rather than make another.
     `reload force` applies a schedule the guard would refuse (a switch to another
     conference) and tells nobody of the changes unless `notify` follows it.
     """
     if not is_admin(req):
         text = "Only the summit's admins can reload the schedule."
         return Message(text=text, blocks=(section(text),))
+    if reloader is None:
+        text = "This process cannot reload the schedule; run `summit-bot reload` instead."
+        return Message(text=text, blocks=(section(text),))
     force, notify, rest = _force_words(req.args)
-    outcome = reloader(req).reload(
+    outcome = reloader.reload(
         source_argument(rest), req.at, force=force, notify=notify if force else None
     )
     return outcome_message(outcome)
@@ -98,3 +92,17 @@ def outcome_message(outcome: ReloadOutcome) -> Message:
             if len(lines) > LISTED:
                 blocks.append(note(f"… and {len(lines) - LISTED} more."))
     return Message(text=summary, blocks=tuple(blocks))
+
+
+def register(registry: Registry, reloader: Reloader | None) -> None:
+    """Add `reload`, carried out by `reloader`, to `registry`."""
+
+    def reload(req: Request) -> Message:
+        return reload_schedule(reloader, req)
+
+    registry.add_command(
+        "reload",
+        "reload [force [notify]] [file or URL]",
+        "admins: load the schedule again, without a restart (`force`: past the guard)",
+        reload,
+    )

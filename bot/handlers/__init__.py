@@ -4,5 +4,5 @@
 - `slash`: the slash command, answered at its response_url
 - `actions`: every button of the core's action registry
 - `home`: the App Home tab
-- `replies`: running the core off the event loop and posting to response URLs
+- `replies`: running the core off the event loop, and the answer when that fails
 """

@@ -22,10 +22,10 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.commands.registry import ACTIONS
 from bot.core import ActionResult
+from bot.edge.responses import ResponseSender
 from bot.handlers.home import publish_home
-from bot.handlers.replies import SORRY, ResponseSender, off_loop, sender_of
+from bot.handlers.replies import SORRY, off_loop
 from bot.handlers.zones import zone_ready
 from bot.runtime import Runtime
 
@@ -59,7 +59,7 @@ def private_message(body: dict[str, Any]) -> bool:
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
     """Dispatch every registered button's clicks to the core."""
-    sender = sender_of(app)
+    sender = runtime.responses
 
     @app.action(EVERY_ACTION)
     async def on_action(
@@ -72,7 +72,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
         user_id = str((body.get("user") or {}).get("id", ""))
         for action in body.get("actions") or []:
             action_id = str(action.get("action_id", ""))
-            if action_id not in ACTIONS:
+            if not runtime.core.commands.has_action(action_id):
                 log.debug("ignoring the unregistered action %r", action_id)
                 continue
             await zone_ready(context)

@@ -11,11 +11,11 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.commands.home import home_view
+from bot.core.message import Message
 from bot.handlers.replies import off_loop
 from bot.handlers.zones import zone_ready
-from bot.message import Message
 from bot.runtime import Runtime
+from bot.views.home import home_view
 
 log = logging.getLogger(__name__)
 

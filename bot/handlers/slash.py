@@ -18,9 +18,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.commands.export import upload_attachments
-from bot.handlers.replies import SORRY, off_loop, sender_of
+from bot.core.message import Message
+from bot.handlers.replies import SORRY, off_loop
 from bot.handlers.zones import zone_ready
-from bot.message import Message
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
     """Answer the configured slash command."""
-    sender = sender_of(app)
+    sender = runtime.responses
 
     @app.command(runtime.settings.command)
     async def on_command(

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from slack_sdk.models.blocks import Block, ButtonElement, PlainTextObject
 
 from bot.core import Core
-from bot.message import Message, encode_value
-from bot.render import (
+from bot.core.message import Message, encode_value
+from bot.render.blocks import (
     clock_time,
     duration_words,
     minutes_between,
@@ -17,6 +17,7 @@ from bot.render import (
     session_blocks,
     zone_label,
 )
+from bot.render.words import plural
 from schedule.model import Session
 
 REMOVE_BOOKMARK = "reminder_remove_bookmark"
@@ -58,7 +59,7 @@ def reminder_message(
     if session.links:
         blocks.append(note(" · ".join(f"<{link}>" for link in session.links[:10])))
     if due_at is not None and at - due_at >= LATE_AFTER:
-        in_words = f"{minutes} minute{'s' * (minutes != 1)}" if minutes < 60 else starts
+        in_words = plural(minutes, "minute") if minutes < 60 else starts
         blocks.append(
             note(
                 f"Sorry, this comes late (I was away at the reminder time): it starts in {in_words}."

@@ -7,18 +7,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.console.render_text import render
 from bot.core import Core
-from bot.render_text import render
-from bot.schedule_source import ScheduleSource
+from bot.core.schedule_source import ScheduleSource
 from bot.settings import Settings
 from bot.store import Store
 from schedule.model import Schedule, Session
 from tests.factories import local, schedule, session
+from tests.support.wiring import make_core
 
 
 def core_for(plan: Schedule, settings: Settings, store: Store) -> Core:
     """A core serving `plan`."""
-    return Core(settings=settings, store=store, schedules=ScheduleSource(plan))
+    return make_core(settings, store, ScheduleSource(plan))
 
 
 @pytest.fixture
@@ -138,6 +139,6 @@ def test_point_event_is_remindable_at_its_start(settings: Settings, sqlite_store
     boarding = core.index.get("boarding")
     assert boarding is not None
     core.set_bookmark("U1", boarding, True, clock.now())
-    [planned] = sqlite_store.deliveries_for("U1", [DeliveryStatus.PENDING])
+    [planned] = sqlite_store.deliveries.find(["U1"], statuses=[DeliveryStatus.PENDING])
     assert planned.session_id == "boarding"
     assert planned.due_at == local("2013-11-05 11:50")

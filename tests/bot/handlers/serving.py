@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.app import build_app
-from bot.http_server import http_server
 from bot.runtime import Runtime
 from bot.settings import Settings
+from bot.slack.app import build_app
+from bot.slack.http_server import http_server
 from tests.conftest import FAKE_USERS
 from tests.factories import local
 from tests.support.fake_slack import FakeSlack

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from bot.message import Message
+from bot.core.message import Message
 from bot.runtime import Runtime
 from tests.bot.handlers.serving import BotServer, texts
 from tests.support.fake_slack import FakeSlack
@@ -108,7 +108,7 @@ def test_slow_users_info_delays_neither_ack_nor_answer(
     assert "your time" not in texts(first)
     slack.wait_for("users.info")
     for _ in range(100):
-        if runtime.core.store.preferences("U123").timezone:
+        if runtime.core.store.people.preferences(["U123"])["U123"].timezone:
             break
         time.sleep(0.05)
     bot.command("now", slack.new_response_url())
@@ -120,7 +120,7 @@ def test_export_uploads_the_calendar_to_the_dm(
     bot: BotServer, slack: FakeSlack, runtime: Runtime
 ) -> None:
     """`/nova export` answers ephemerally and uploads the .ics file to the person's DM."""
-    runtime.core.store.add_bookmark("U123", "conductor-tasks-next-steps", runtime.clock.now())
+    runtime.core.store.bookmarks.add([("U123", "conductor-tasks-next-steps")], runtime.clock.now())
     bot.command("export", slack.new_response_url())
     [answer] = slack.wait_response()
     assert answer["response_type"] == "ephemeral"
@@ -135,7 +135,7 @@ def test_export_uploads_the_calendar_to_the_dm(
 
 def test_failed_upload_is_reported(bot: BotServer, slack: FakeSlack, runtime: Runtime) -> None:
     """When Slack refuses the upload the person is told, after the answer itself."""
-    runtime.core.store.add_bookmark("U123", "conductor-tasks-next-steps", runtime.clock.now())
+    runtime.core.store.bookmarks.add([("U123", "conductor-tasks-next-steps")], runtime.clock.now())
     slack.fail_always("files.getUploadURLExternal", "missing_scope")
     bot.command("export", slack.new_response_url())
     answer, sorry = slack.wait_response(count=2, timeout=10)

@@ -9,18 +9,18 @@ import pytest
 
 from bot.cli import main
 from bot.clock import fixed_clock
-from bot.core import Core
+from bot.core.schedule_source import ScheduleSource
 from bot.reload import Reloader, Status, serving_schedule
 from bot.reminders import install_planning
 from bot.reminders.messenger import PermanentError
 from bot.reminders.pacing import Pacer
-from bot.schedule_source import ScheduleSource
 from bot.settings import Settings
 from bot.store import DeliveryStatus, Store
 from schedule.importers import dump_schedule, load_bundled
 from schedule.model import Schedule
 from tests.bot.reload.conftest import RecordingNotifier
 from tests.factories import local, schedule, session
+from tests.support.wiring import make_core
 
 
 def icehouse() -> Schedule:
@@ -49,19 +49,21 @@ class Setup:
         """Serve Icehouse, bookmark its keynote for U1, write the other conference's file."""
         self.store = store
         self.clock = fixed_clock(local("2013-11-05 09:00"))
-        self.core = Core(settings=Settings(), store=store, schedules=ScheduleSource(icehouse()))
-        install_planning(self.core, self.clock)
+        admins = dataclasses.replace(Settings(), admin_user_ids=frozenset({"UADMIN"}))
+        schedules = ScheduleSource(icehouse())
         self.notifier = RecordingNotifier()
         self.reloader = Reloader(
-            Settings(),
+            admins,
             store,
-            self.core.schedules,
+            schedules,
             clock=self.clock,
             notifier=self.notifier,
             permanent=(PermanentError,),
             background=False,
             pacer=Pacer(10_000.0, capacity=100, per_channel_seconds=0.0),
         )
+        self.core = make_core(admins, store, schedules, reloader=self.reloader)
+        install_planning(self.core, self.clock)
         keynote = self.core.index.get("keynote")
         assert keynote is not None
         self.core.set_bookmark("U1", keynote, True, self.clock.now())
@@ -70,7 +72,10 @@ class Setup:
 
     def pending(self) -> list[str]:
         """The session ids of U1's pending reminders."""
-        return [d.session_id for d in self.store.deliveries_for("U1", [DeliveryStatus.PENDING])]
+        return [
+            d.session_id
+            for d in self.store.deliveries.find(["U1"], statuses=[DeliveryStatus.PENDING])
+        ]
 
 
 @pytest.fixture
@@ -114,8 +119,7 @@ def test_forced_reload_with_notify_tells_the_bookmarker(setup: Setup) -> None:
 
 def test_admin_reload_force_in_slack(setup: Setup) -> None:
     """`/nova reload force FILE` from an admin applies it; from anyone else it is refused."""
-    admin = dataclasses.replace(Settings(), admin_user_ids=frozenset({"UADMIN"}))
-    core = Core(settings=admin, store=setup.store, schedules=setup.core.schedules)
+    core = setup.core
     at = setup.clock.now()
     refused = core.answer(f"reload force {setup.path}", "U1", at)
     assert "Only the summit's admins" in refused.text
