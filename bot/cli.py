@@ -127,7 +127,7 @@ def _flag_time(flag: str, text: str, index: ScheduleIndex, now: datetime) -> dat
 def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     """Run the interactive console."""
     from bot.console.terminal import Console, Screen
-    from bot.reminders.messenger import ConsoleMessenger
+    from bot.outbox.messenger import ConsoleMessenger
 
     screen = Screen()
 

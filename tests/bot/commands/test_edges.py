@@ -127,7 +127,7 @@ def test_point_event_is_remindable_at_its_start(settings: Settings, sqlite_store
     """Bookmarking a zero-length event plans its reminder the lead time before its instant."""
     from bot.clock import fixed_clock
     from bot.reminders import install_planning
-    from bot.store import DeliveryStatus
+    from bot.storage.outbox import OutboxKind, OutboxStatus
 
     core = core_for(
         schedule(session("boarding", "2013-11-05 12:00", 0, title="Boarding begins")),
@@ -139,6 +139,8 @@ def test_point_event_is_remindable_at_its_start(settings: Settings, sqlite_store
     boarding = core.index.get("boarding")
     assert boarding is not None
     core.set_bookmark("U1", boarding, True, clock.now())
-    [planned] = sqlite_store.deliveries.find(["U1"], statuses=[DeliveryStatus.PENDING])
+    [planned] = sqlite_store.outbox.items(
+        OutboxKind.REMINDER, statuses=[OutboxStatus.PENDING], recipient="U1"
+    )
     assert planned.session_id == "boarding"
     assert planned.due_at == local("2013-11-05 11:50")

@@ -11,14 +11,14 @@ from bot.cli import main
 from bot.clock import fixed_clock
 from bot.core.schedule_source import ScheduleSource
 from bot.reload import Reloader, Status, serving_schedule
+from bot.reload.notices import WITHHELD
 from bot.reminders import install_planning
-from bot.reminders.messenger import PermanentError
-from bot.reminders.pacing import Pacer
 from bot.settings import Settings
-from bot.store import DeliveryStatus, Store
+from bot.storage.outbox import OutboxKind, OutboxStatus
+from bot.store import Store
 from schedule.importers import dump_schedule, load_bundled
 from schedule.model import Schedule
-from tests.bot.reload.conftest import RecordingNotifier
+from tests.bot.reload.conftest import RecordingNotifier, notice_sender
 from tests.factories import local, schedule, session
 from tests.support.wiring import make_core
 
@@ -57,10 +57,8 @@ class Setup:
             store,
             schedules,
             clock=self.clock,
-            notifier=self.notifier,
-            permanent=(PermanentError,),
+            sender=notice_sender(store, self.notifier, self.clock),
             background=False,
-            pacer=Pacer(10_000.0, capacity=100, per_channel_seconds=0.0),
         )
         self.core = make_core(admins, store, schedules, reloader=self.reloader)
         install_planning(self.core, self.clock)
@@ -72,10 +70,10 @@ class Setup:
 
     def pending(self) -> list[str]:
         """The session ids of U1's pending reminders."""
-        return [
-            d.session_id
-            for d in self.store.deliveries.find(["U1"], statuses=[DeliveryStatus.PENDING])
-        ]
+        pending = self.store.outbox.items(
+            OutboxKind.REMINDER, statuses=[OutboxStatus.PENDING], recipient="U1"
+        )
+        return [item.session_id or "" for item in pending]
 
 
 @pytest.fixture
@@ -103,6 +101,8 @@ def test_forced_reload_applies_cancels_reminders_and_tells_nobody(setup: Setup) 
     assert outcome.silenced == 1
     assert outcome.describe().startswith("Forced past the guard (would remove 4 of 4 sessions")
     assert "Nobody is told (1 change notice(s) withheld: no --notify)." in outcome.describe()
+    [withheld] = setup.store.outbox.items(OutboxKind.NOTICE, recipient="U1")
+    assert (withheld.status, withheld.error) == (OutboxStatus.CANCELLED, WITHHELD)
     # A replica or a restart announcing the last change sends nothing either.
     assert setup.reloader.announce_latest() == ()
     assert setup.notifier.sent == []
