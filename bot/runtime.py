@@ -14,11 +14,14 @@ from dataclasses import dataclass, field
 
 from apscheduler.schedulers.base import BaseScheduler
 
+from bot.board import install_board
+from bot.calendar_feed import install_calendar_tracking
 from bot.clock import Clock, make_clock
 from bot.commands import Registry, build_registry
 from bot.core import Core
 from bot.core.schedule_source import ScheduleSource
 from bot.edge.responses import ResponseSender
+from bot.metrics import Metrics
 from bot.outbox.messenger import Messenger
 from bot.reload import Reloader, Startup, schedule_before_start_up
 from bot.reminders.engine import (
@@ -53,6 +56,7 @@ class Runtime:
     reloader: Reloader
     scheduler: BaseScheduler
     responses: ResponseSender
+    metrics: Metrics
     startup: Startup | None = None
     engine: ReminderEngine | None = None
     """The reminder engine; None in a process that sends no DMs (`ask`)."""
@@ -111,9 +115,14 @@ def build_runtime(
         store.close()
         raise
     registry = build_registry(reloader)
-    core = Core(settings=settings, store=store, schedules=schedules, commands=registry)
+    metrics = Metrics(settings.metrics_multiprocess_dir)
+    core = Core(
+        settings=settings, store=store, schedules=schedules, commands=registry, metrics=metrics
+    )
     planner = ReminderPlanner(core, clock)
     planner.install()
+    install_calendar_tracking(core, startup, clock)
+    install_board(core, clock)
     engine = None
     if sends is not None:
         engine = ReminderEngine(
@@ -132,6 +141,7 @@ def build_runtime(
         reloader=reloader,
         scheduler=scheduler,
         responses=ResponseSender(),
+        metrics=metrics,
         startup=startup,
         engine=engine,
     )

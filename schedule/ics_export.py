@@ -29,9 +29,11 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _description(session: Session, venue: tzinfo) -> str:
-    """The description: the venue's time range, the text, a proposers line, other links."""
-    parts: list[str] = [f"When: {format_range(session.start, session.end, venue)}"]
+def _description(session: Session, venue: tzinfo | None) -> str:
+    """The description: the venue's time range (with `venue`), the text, proposers, links."""
+    parts: list[str] = []
+    if venue is not None:
+        parts.append(f"When: {format_range(session.start, session.end, venue)}")
     if session.description.strip():
         parts.append(session.description.strip())
     if session.proposers:
@@ -42,17 +44,24 @@ def _description(session: Session, venue: tzinfo) -> str:
     return "\n\n".join(parts)
 
 
-def _event(session: Session, stamp: datetime, venue: tzinfo) -> Event:
-    """One VEVENT for `session`, its instants in UTC."""
+def session_event(
+    session: Session, stamp: datetime, uid: str | None = None, venue: tzinfo | None = None
+) -> Event:
+    """One VEVENT for `session`, its instants in UTC; `uid` defaults to `event_uid`.
+
+    With `venue`, the description begins with the time range in the venue's zone.
+    """
     event = Event()
-    event.add("uid", event_uid(session))
+    event.add("uid", uid or event_uid(session))
     event.add("dtstamp", stamp)
     event.add("dtstart", session.start.astimezone(UTC))
     event.add("dtend", session.end.astimezone(UTC))
     event.add("summary", session.title)
     if session.room:
         event.add("location", session.room)
-    event.add("description", _description(session, venue))
+    description = _description(session, venue)
+    if description:
+        event.add("description", description)
     if session.links:
         event.add("url", session.links[0])
     if session.track:
@@ -97,6 +106,6 @@ def export_ics(
     calendar.add("x-wr-timezone", vText(timezone))
     stamp = at.astimezone(UTC)
     for session in ordered:
-        calendar.add_component(_event(session, stamp, ZoneInfo(timezone)))
+        calendar.add_component(session_event(session, stamp, venue=ZoneInfo(timezone)))
     data: bytes = calendar.to_ical()
     return data

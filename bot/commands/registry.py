@@ -10,6 +10,7 @@ from functools import cached_property
 from bot.core import ActionResult, Core
 from bot.core.message import Message, decode_value
 from schedule.index import ScheduleIndex
+from schedule.timeparse import resolve_day
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,16 @@ class Registry:
         if found is not None:
             return found.run(Request(core, user_id, at, args.strip(), words, page))
         return self._fallback(self, Request(core, user_id, at, words, words, page))
+
+    def label(self, core: Core, text: str, at: datetime) -> str:
+        """The subcommand `text` asks for, as a metrics label: a name, "day" or "unknown"."""
+        words = strip_command(text.strip(), core.settings.command) or "now"
+        found = self.find(words.partition(" ")[0])
+        if found is not None:
+            return found.name
+        index = core.index
+        today = at.astimezone(index.schedule.zone).date()
+        return "day" if resolve_day(words, index.days(), today) is not None else "unknown"
 
     def act(
         self, core: Core, action_id: str, value: str, user_id: str, at: datetime

@@ -2,7 +2,8 @@
 
 Every request is verified with the signing secret by Bolt (a bad or missing signature, or
 a timestamp more than five minutes off, gets 401). `GET /healthz` answers 200 when the
-database answers a trivial query, 503 otherwise. The process keeps no state of its own,
+database answers a trivial query, 503 otherwise. The pages of `bot.web` (calendar feeds,
+the hallway screen, metrics) are served beside them. The process keeps no state of its own,
 so any number of replicas can share one `DATABASE_URL` behind a load balancer.
 """
 
@@ -25,6 +26,7 @@ from starlette.routing import Route
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.slack.app import build_app
+from bot.web import page_routes
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,7 @@ def build_http_app(app: AsyncApp, runtime: Runtime) -> Starlette:
         routes=[
             Route(EVENTS_PATH, events, methods=["POST"]),
             Route(HEALTH_PATH, healthz, methods=["GET"]),
+            *page_routes(runtime),
         ],
     )
 
