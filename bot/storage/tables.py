@@ -150,7 +150,7 @@ class ScheduleSnapshotRow(Base):
 
 
 class OutboxRow(Base):
-    """One message to send (created by migration 0002_outbox; due index 0004_outbox_due_index)."""
+    """One message to send (created by migration 0002_outbox; due index 0003_outbox_due_index)."""
 
     __tablename__ = "outbox"
     __table_args__ = (

@@ -1,7 +1,7 @@
 """Calendar feeds: each person's hashed feed token and what feeds said about each session.
 
-Revision ID: 0003_calendar_feed
-Revises: 0004_outbox_due_index
+Revision ID: 0004_calendar_feed
+Revises: 0003_outbox_due_index
 Create Date: 2026-12-01 03:40:00+00:00
 
 """
@@ -13,11 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003_calendar_feed"
-
-# After 0004_outbox_due_index, which reached main first: a database already at 0004 then
-# only lacks this one (chaining 0004 after this instead would skip it there).
-down_revision: str | None = "0004_outbox_due_index"
+revision: str = "0004_calendar_feed"
+down_revision: str | None = "0003_outbox_due_index"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
