@@ -1,4 +1,4 @@
-"""A message as the core returns it: fallback text plus Block Kit blocks."""
+"""A message as the core returns it: fallback text plus Block Kit blocks (as Slack's JSON)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,20 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from slack_sdk.models.blocks import Block
+from bot.blocks import MAX_BLOCKS, MAX_BUTTON_TEXT, MAX_BUTTON_VALUE, MAX_SECTION_TEXT, Block
 
-MAX_BLOCKS = 50
-MAX_SECTION_TEXT = 3000
-MAX_BUTTON_TEXT = 75
-MAX_BUTTON_VALUE = 2000
+__all__ = [
+    "MAX_BLOCKS",
+    "MAX_BUTTON_TEXT",
+    "MAX_BUTTON_VALUE",
+    "MAX_SECTION_TEXT",
+    "Attachment",
+    "Block",
+    "Message",
+    "decode_value",
+    "encode_value",
+    "escape",
+]
 
 
 @dataclass(frozen=True)
@@ -29,12 +37,20 @@ class Message:
             raise ValueError(f"a message holds at most {MAX_BLOCKS} blocks, not {len(self.blocks)}")
 
     def block_dicts(self) -> list[dict[str, Any]]:
-        """The blocks as Slack's JSON, validated against Slack's limits by slack_sdk."""
-        return [block.to_dict() for block in self.blocks]
+        """The blocks as Slack's JSON (built as such: nothing is converted or validated here)."""
+        return list(self.blocks)
 
     def to_dict(self) -> dict[str, Any]:
         """The message as Slack's JSON (`text` and `blocks`)."""
         return {"text": self.text, "blocks": self.block_dicts()}
+
+    def payload(self, **extra: Any) -> dict[str, Any]:
+        """The body of a reply (in an acknowledgement or at a response_url): text, blocks, `extra`."""
+        body: dict[str, Any] = {"text": self.text}
+        if self.blocks:
+            body["blocks"] = list(self.blocks)
+        body.update({key: value for key, value in extra.items() if value is not None})
+        return body
 
 
 @dataclass(frozen=True)

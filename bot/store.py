@@ -47,14 +47,17 @@ from sqlalchemy import (
     func,
     inspect,
     literal,
+    null,
     or_,
     select,
     text,
     true,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping, make_url
+from sqlalchemy.sql.selectable import CompoundSelect
 from sqlalchemy.orm import DeclarativeBase, Mapped, aliased, mapped_column
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 from sqlalchemy.types import TypeDecorator
@@ -71,6 +74,7 @@ __all__ = [
     "Snapshot",
     "Store",
     "UTCDateTime",
+    "Viewer",
     "alembic_config",
 ]
 
@@ -275,6 +279,14 @@ class Preferences:
     reminders_enabled: bool = True
     timezone: str | None = None
     timezone_checked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """What an answer needs to know about the person it is for, read at once."""
+
+    preferences: Preferences
+    bookmarks: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -660,6 +672,42 @@ class Store:
             timezone=row.timezone,
             timezone_checked_at=row.timezone_checked_at,
         )
+
+    def viewer(self, user_id: str) -> Viewer:
+        """A person's settings and bookmarks in one query (one round trip to the database).
+
+        The settings row and the bookmark rows come back as one UNION ALL: the first
+        column tells them apart, the second holds the time zone or the session id.
+        """
+        pref, mark = PreferenceRow, BookmarkRow
+        stmt: CompoundSelect[Any] = union_all(
+            select(
+                literal(0).label("kind"),
+                pref.timezone.label("value"),
+                pref.lead_minutes,
+                pref.reminders_enabled,
+                pref.timezone_checked_at,
+            ).where(pref.user_id == user_id),
+            select(literal(1), mark.session_id, null(), null(), null()).where(
+                mark.user_id == user_id
+            ),
+        )
+        preferences = Preferences(user_id=user_id)
+        bookmarks: set[str] = set()
+        with self._read() as conn:
+            rows = conn.execute(stmt).all()
+        for kind, value, lead, enabled, checked in rows:
+            if kind == 1:
+                bookmarks.add(value)
+                continue
+            preferences = Preferences(
+                user_id=user_id,
+                lead_minutes=lead,
+                reminders_enabled=bool(enabled),
+                timezone=value,
+                timezone_checked_at=checked,
+            )
+        return Viewer(preferences=preferences, bookmarks=frozenset(bookmarks))
 
     def _set_preferences(self, user_id: str, values: Mapping[str, Any]) -> None:
         """Create or update a person's settings row with `values`."""

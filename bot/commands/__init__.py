@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import difflib
+from dataclasses import replace
 from datetime import datetime
-
-from slack_sdk.models.blocks import Block
 
 from bot.commands import admin, agenda, bookmarks, export, follow, home  # noqa: F401  (each registers its subcommands)
 from bot.commands import reminders as _reminders  # noqa: F401  (registers remind and reminders)
 from bot.commands.registry import ACTIONS, ALIASES, COMMANDS, Click, Request, command
 from bot.core import ActionResult, Core
-from bot.message import MAX_BLOCKS, Message, decode_value, escape
+from bot.message import MAX_BLOCKS, Block, Message, decode_value, escape
 from bot.render import header, note, section
 from schedule.timeparse import resolve_day
 
@@ -23,13 +22,27 @@ def dispatch(core: Core, text: str, user_id: str, at: datetime, page: int = 0) -
     key = ALIASES.get(name.casefold(), name.casefold())
     found = COMMANDS.get(key)
     if found is not None:
-        return found.run(Request(core, user_id, at, args.strip(), words, page))
+        req = Request(core, user_id, at, args.strip(), words, page)
+        return _with_state_note(req, found.run(req))
     index = core.index
     today = at.astimezone(index.schedule.zone).date()
     day = resolve_day(words, index.days(), today)
     if day is not None:
-        return agenda.day_message(Request(core, user_id, at, words, words, page), day)
+        req = Request(core, user_id, at, words, words, page)
+        return _with_state_note(req, agenda.day_message(req, day))
     return help_message(core, unknown=words)
+
+
+STATE_MISSING = "Your bookmarks are not shown: I cannot reach my database right now."
+"""The line an answer carries when it was made without the asker's state."""
+
+
+def _with_state_note(req: Request, message: Message) -> Message:
+    """`message`, with one line saying the bookmark state is left out when it is."""
+    if not req.state_missing or not message.blocks:
+        return message
+    blocks = (*message.blocks[: MAX_BLOCKS - 1], note(STATE_MISSING))
+    return replace(message, text=f"{message.text}\n({STATE_MISSING})", blocks=blocks)
 
 
 def handle_action(

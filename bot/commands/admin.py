@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import re
 
-from slack_sdk.models.blocks import Block
-
 from bot.commands.registry import Request, command
-from bot.message import Message, escape
+from bot.message import Block, Message, escape
 from bot.reload import Reloader, ReloadOutcome, Status, reloader_for
 from bot.render import header, note, section, time_range
 from schedule.diff import describe_cancelled, describe_change

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, PlainTextObject
-
+from bot import blocks as kit
 from bot.commands.registry import Request, command
-from bot.message import MAX_SECTION_TEXT, Message, encode_value, escape
+from bot.message import MAX_SECTION_TEXT, Block, Message, encode_value, escape
 from bot.render import (
     SHOW_MORE,
     clock_time,
@@ -47,11 +46,12 @@ def session_list(
             bookmarked=session.id in req.bookmarks,
             query=req.query,
             page=req.page,
+            cache=req.render_cache,
         )
     remaining = len(sessions) - first - len(shown)
     if remaining > 0:
         blocks.append(more_button(req.query, req.page + 1, f"More ({remaining})"))
-    fallback = "\n".join(plain_session(s, req.summit_zone, req.at) for s in shown)
+    fallback = "\n".join(plain_session(s, req.summit_zone, req.at, req.render_cache) for s in shown)
     return Message(text=f"{title}\n{fallback}".strip(), blocks=tuple(blocks))
 
 
@@ -175,6 +175,7 @@ def session_detail(req: Request, session: Session) -> Message:
         bookmarked=session.id in req.bookmarks,
         query=req.query,
         overlaps=overlapping if session.id in req.bookmarks else (),
+        cache=req.render_cache,
     )
     # A merged session's description is the text of its proposals, shown one by one below.
     if session.description.strip() and not session.proposals:
@@ -203,15 +204,7 @@ def session_detail(req: Request, session: Session) -> Message:
 
 
 def _show_more_button(session: Session) -> Block:
-    return ActionsBlock(
-        elements=[
-            ButtonElement(
-                text=PlainTextObject(text="Show more"),
-                action_id=SHOW_MORE,
-                value=encode_value(id=session.id),
-            )
-        ]
-    )
+    return kit.actions(kit.button("Show more", SHOW_MORE, encode_value(id=session.id)))
 
 
 def _starts_later(req: Request) -> Message:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from slack_sdk.models.blocks import Block, ButtonElement, PlainTextObject
-
+from bot import blocks as kit
 from bot.commands.registry import Click, Request, action, command
 from bot.core import ActionResult
-from bot.message import MAX_SECTION_TEXT, Message, encode_value, escape
+from bot.message import MAX_SECTION_TEXT, Block, Message, encode_value, escape
 from bot.render import (
     BOOKMARK,
     MORE,
@@ -30,6 +29,16 @@ MINE_PAGE_SIZE = 12
 @command("mine", "mine", "your bookmarks by day, with overlaps marked", ("bookmarks",))
 def mine(req: Request) -> Message:
     """The asker's bookmarked sessions, grouped by day, overlaps flagged, each removable."""
+    if req.viewer is None:
+        return Message(
+            text="I cannot reach my database right now, so I cannot show your bookmarks.",
+            blocks=(
+                section(
+                    "I cannot reach my database right now, so I cannot show your bookmarks. "
+                    "Please try again in a moment."
+                ),
+            ),
+        )
     ids = req.bookmarks
     sessions = [s for s in req.index.sessions if s.id in ids]
     gone = sorted(ids - {s.id for s in sessions})
@@ -61,6 +70,7 @@ def mine(req: Request) -> Message:
                 page=req.page,
                 overlaps=clashes,
                 accessory=remove_button(session, req.query, req.page),
+                cache=req.render_cache,
             )
     remaining = len(sessions) - first - len(shown)
     if remaining > 0:
@@ -68,17 +78,14 @@ def mine(req: Request) -> Message:
     if gone and req.page == 0:
         listed = ", ".join(f"`{escape(g)}`" for g in gone[:20])
         blocks.append(note(f"No longer in the schedule: {listed}"))
-    fallback = "\n".join(plain_session(s, zone, req.at) for s in shown)
+    fallback = "\n".join(plain_session(s, zone, req.at, req.render_cache) for s in shown)
     return Message(text=f"Your bookmarks ({len(sessions)})\n{fallback}", blocks=tuple(blocks))
 
 
-def remove_button(session: Session, query: str, page: int) -> ButtonElement:
+def remove_button(session: Session, query: str, page: int) -> kit.Element:
     """A button that removes the session from the person's bookmarks."""
-    return ButtonElement(
-        text=PlainTextObject(text="Remove"),
-        action_id=UNBOOKMARK,
-        value=encode_value(id=session.id, q=query[:500], p=page),
-        style="danger",
+    return kit.button(
+        "Remove", UNBOOKMARK, encode_value(id=session.id, q=query[:500], p=page), style="danger"
     )
 
 

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from functools import cached_property
 
-from bot.core import ActionResult, Core
+from bot.core import ActionResult, Core, zone_named
 from bot.message import Message
+from bot.render import RenderCache
+from bot.store import Viewer
 from schedule.index import ScheduleIndex
 
 
@@ -33,15 +35,32 @@ class Request:
         """The venue's time zone."""
         return self.core.index.schedule.zone
 
-    @cached_property
-    def viewer_zone(self) -> tzinfo | None:
-        """The asker's own zone, when known."""
-        return self.core.viewer_zone(self.user_id)
+    @property
+    def render_cache(self) -> RenderCache:
+        """The rendered parts of the schedule being served."""
+        return self.core.schedules.render_cache
 
     @cached_property
+    def viewer(self) -> Viewer | None:
+        """The asker's settings and bookmarks, read once; None when the database is down."""
+        return self.core.read_viewer(self.user_id)
+
+    @property
+    def state_missing(self) -> bool:
+        """Whether this answer was made without the asker's state (the database was down)."""
+        return "viewer" in self.__dict__ and self.viewer is None
+
+    @property
+    def viewer_zone(self) -> tzinfo | None:
+        """The asker's own zone, when known."""
+        viewer = self.viewer
+        return zone_named(viewer.preferences.timezone) if viewer is not None else None
+
+    @property
     def bookmarks(self) -> frozenset[str]:
-        """The ids the asker has bookmarked."""
-        return self.core.store.bookmarks(self.user_id)
+        """The ids the asker has bookmarked (none known while the database is down)."""
+        viewer = self.viewer
+        return viewer.bookmarks if viewer is not None else frozenset()
 
 
 @dataclass(frozen=True)

@@ -5,17 +5,10 @@ from __future__ import annotations
 import re
 from datetime import datetime, tzinfo
 
-from slack_sdk.models.blocks import (
-    Block,
-    ButtonElement,
-    MarkdownTextObject,
-    PlainTextObject,
-    SectionBlock,
-)
-
+from bot import blocks as kit
 from bot.commands.registry import Click, Request, action, command
 from bot.core import ActionResult, Core
-from bot.message import MAX_SECTION_TEXT, Message, encode_value, escape
+from bot.message import Block, Message, encode_value, escape
 from bot.reminders.message import REMOVE_BOOKMARK
 from bot.reminders.planner import PlanResult, lead_minutes, notify_planned, plan_reminders
 from bot.render import (
@@ -27,7 +20,6 @@ from bot.render import (
     more_button,
     note,
     section,
-    truncate,
     zone_label,
 )
 from bot.store import Delivery, DeliveryStatus
@@ -195,14 +187,10 @@ def _reminder_block(text: str, delivery: Delivery, req: Request) -> Block:
     """A reminder's line, with a Cancel button while it is still only planned."""
     if delivery.status is not DeliveryStatus.PENDING:
         return section(text)
-    button = ButtonElement(
-        text=PlainTextObject(text="Cancel"),
-        action_id=CANCEL_REMINDER,
-        value=encode_value(id=delivery.id, q=req.query[:500], p=req.page),
+    button = kit.button(
+        "Cancel", CANCEL_REMINDER, encode_value(id=delivery.id, q=req.query[:500], p=req.page)
     )
-    return SectionBlock(
-        text=MarkdownTextObject(text=truncate(text, MAX_SECTION_TEXT)), accessory=button
-    )
+    return kit.section(text, accessory=button)
 
 
 def _say(text: str) -> Message:

@@ -17,9 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Protocol
 
-from slack_sdk.models.blocks import Block
-
-from bot.message import Message, escape
+from bot.message import Block, Message, escape
 from bot.reminders.pacing import Pacer
 from bot.render import note, section, slack_date, time_range
 from bot.store import Store

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from slack_sdk.models.blocks import Block, ButtonElement, PlainTextObject
-
+from bot import blocks as kit
 from bot.core import Core
-from bot.message import Message, encode_value
+from bot.message import Block, Message, encode_value
 from bot.render import (
     clock_time,
     duration_words,
@@ -46,11 +45,7 @@ def reminder_message(
             when += f" ({local} your time)"
     room = f", {session.room}" if session.room else ""
     text = f"Starts in {starts}: {session.title} — {when}{room}"
-    button = ButtonElement(
-        text=PlainTextObject(text="Remove bookmark"),
-        action_id=REMOVE_BOOKMARK,
-        value=encode_value(id=session.id),
-    )
+    button = kit.button("Remove bookmark", REMOVE_BOOKMARK, encode_value(id=session.id))
     blocks: list[Block] = [section(f":bell: *Starts in {starts}*")]
     blocks += session_blocks(
         session, summit, viewer, at, bookmarked=True, query="", accessory=button
