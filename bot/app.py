@@ -14,6 +14,7 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.handlers import actions, home, slash, zones
+from bot.handlers.replies import Answering, attach_answering
 from bot.runtime import Runtime
 from bot.settings import Settings, SettingsError
 
@@ -51,12 +52,19 @@ def build_app(settings: Settings, runtime: Runtime) -> AsyncApp:
             logger=log,
             client=web_client(settings),
             signing_secret=settings.slack_signing_secret or "",
-            # Answers go to the response_url after the acknowledgement, so Bolt may
-            # acknowledge first and let the listener carry on.
-            process_before_response=False,
+            # A listener's own acknowledgement is the HTTP response (the answer goes in
+            # it); work after the ack is the listeners' own (`Answering.later`). This also
+            # spares every request Bolt's 10 ms polling for an ack from another task.
+            process_before_response=True,
         )
     finally:
         log.removeFilter(quiet)
+    attach_answering(
+        app,
+        Answering(
+            budget_seconds=settings.answer_budget_seconds, max_in_flight=settings.max_in_flight
+        ),
+    )
     zones.register(app, runtime)
     slash.register(app, runtime)
     actions.register(app, runtime)

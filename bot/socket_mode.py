@@ -15,20 +15,45 @@ import threading
 
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
+from slack_sdk.socket_mode.aiohttp import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.app import build_app
-from bot.handlers.replies import sender_of
+from bot.handlers.replies import BUSY, answering_of
 from bot.runtime import Runtime
 from bot.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
 
+class BoundedSocketModeHandler(AsyncSocketModeHandler):
+    """Bolt's Socket Mode handler, refusing envelopes while all places in flight are taken.
+
+    A slash command then gets the short "busy" answer in its ack; any other envelope is
+    left unacknowledged, which Slack shows the person as a failure to retry.
+    """
+
+    async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+        """Dispatch `req` to Bolt when there is room, else refuse it at once."""
+        answering = answering_of(self.app)
+        if not answering.admit():
+            if req.type == "slash_commands":
+                payload = BUSY.payload(response_type="ephemeral")
+                response = SocketModeResponse(envelope_id=req.envelope_id, payload=payload)
+                await client.send_socket_mode_response(response)
+            return
+        try:
+            await super().handle(client, req)
+        finally:
+            answering.release()
+
+
 def socket_mode_handler(settings: Settings, app: AsyncApp) -> AsyncSocketModeHandler:
     """The aiohttp Socket Mode handler of `app`; make it inside the running event loop."""
     if not settings.slack_app_token:
         raise SettingsError("SLACK_APP_TOKEN is not set (the app-level token, xapp-…)")
-    return AsyncSocketModeHandler(
+    return BoundedSocketModeHandler(
         app,
         app_token=settings.slack_app_token,
         web_client=app.client,
@@ -62,5 +87,5 @@ async def run_socket_mode(
         for sig in watched:
             loop.remove_signal_handler(sig)
         await handler.close_async()  # type: ignore[no-untyped-call]
-        await sender_of(app).close()
+        await answering_of(app).close()
         log.info("disconnected from Slack")

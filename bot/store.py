@@ -57,9 +57,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping, make_url
-from sqlalchemy.sql.selectable import CompoundSelect
 from sqlalchemy.orm import DeclarativeBase, Mapped, aliased, mapped_column
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
+from sqlalchemy.sql.selectable import CompoundSelect
 from sqlalchemy.types import TypeDecorator
 
 if TYPE_CHECKING:

@@ -1,10 +1,17 @@
-"""Running the core off the event loop and posting what it says to Slack's response URLs."""
+"""Answering Slack: the core off the event loop, answers in the ack or at the response_url.
+
+`Answering` is the one place a Slack front end keeps work it has accepted: the budget an
+answer has to make it into the acknowledgement, the background tasks that finish the
+rest (answers that missed the budget, button clicks, the App Home, file uploads), the
+bound on work in flight beyond which requests are refused, and the keep-alive session
+that posts to response URLs. Each app has one (`answering_of`).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
@@ -23,6 +30,12 @@ SORRY = Message(
     text="Sorry, something went wrong on my side. Please try again in a moment.",
     blocks=(section("Sorry, something went wrong on my side. Please try again in a moment."),),
 )
+
+BUSY = Message(
+    text="I am busy right now: please try again in a moment.",
+    blocks=(section("I am busy right now: please try again in a moment."),),
+)
+"""The answer to a slash command that comes while too much work is in flight."""
 
 TIMEOUT_SECONDS = 10
 
@@ -62,14 +75,7 @@ class ResponseSender:
         if not response_url:
             log.warning("no response_url to answer at")
             return False
-        body: dict[str, Any] = {"text": message.text}
-        blocks = message.block_dicts()
-        if blocks:
-            body["blocks"] = blocks
-        if response_type is not None:
-            body["response_type"] = response_type
-        if replace_original is not None:
-            body["replace_original"] = replace_original
+        body = message.payload(response_type=response_type, replace_original=replace_original)
         client = AsyncWebhookClient(
             url=response_url, session=self._session(), timeout=TIMEOUT_SECONDS, logger=log
         )
@@ -92,12 +98,81 @@ class ResponseSender:
         self._client = None
 
 
-_SENDERS: WeakKeyDictionary[AsyncApp, ResponseSender] = WeakKeyDictionary()
+class Answering:
+    """Work a front end has accepted: how much is in flight, and what runs after the ack.
+
+    `admit()` is asked when a request arrives (at the HTTP edge, or for a Socket Mode
+    envelope); a request admitted holds its place until it is acknowledged (`release()`).
+    Work carried on after the acknowledgement (`later()`) holds a place of its own until it
+    is done, so new requests are refused while accepted work is still pending; accepted
+    work itself is never refused nor dropped.
+    """
+
+    def __init__(self, budget_seconds: float = 1.5, max_in_flight: int = 100) -> None:
+        """Answers in the ack within `budget_seconds`; refuse beyond `max_in_flight`."""
+        self.budget_seconds = budget_seconds
+        self.max_in_flight = max_in_flight
+        self.sender = ResponseSender()
+        self.in_flight = 0
+        self.refused = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def admit(self) -> bool:
+        """Take a place for a new request; False (counted as refused) when all are taken."""
+        if self.in_flight >= self.max_in_flight:
+            self.refused += 1
+            return False
+        self.in_flight += 1
+        return True
+
+    def release(self) -> None:
+        """Give back the place an admitted request held."""
+        self.in_flight -= 1
+
+    def later(self, work: Awaitable[object], what: str) -> None:
+        """Carry on with `work` after the acknowledgement, holding a place until it is done."""
+        self.in_flight += 1
+
+        async def run() -> None:
+            try:
+                await work
+            except Exception:
+                log.exception("%s failed", what)
+            finally:
+                self.in_flight -= 1
+
+        task = asyncio.ensure_future(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @property
+    def pending(self) -> int:
+        """How many pieces of work carried on after their ack are not done yet."""
+        return len(self._tasks)
+
+    async def drain(self, timeout: float = TIMEOUT_SECONDS) -> None:
+        """Wait (at most `timeout` seconds) for the work carried on after acks to finish."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
+
+    async def close(self) -> None:
+        """Finish the pending work, then close the response session."""
+        await self.drain()
+        await self.sender.close()
 
 
-def sender_of(app: AsyncApp) -> ResponseSender:
-    """The response sender all of `app`'s listeners share."""
-    sender = _SENDERS.get(app)
-    if sender is None:
-        sender = _SENDERS[app] = ResponseSender()
-    return sender
+_ANSWERING: WeakKeyDictionary[AsyncApp, Answering] = WeakKeyDictionary()
+
+
+def attach_answering(app: AsyncApp, answering: Answering) -> Answering:
+    """Make `answering` the one `app`'s listeners and front end share."""
+    _ANSWERING[app] = answering
+    return answering
+
+
+def answering_of(app: AsyncApp) -> Answering:
+    """The `Answering` of `app` (one with the default settings when none was attached)."""
+    found = _ANSWERING.get(app)
+    if found is None:
+        found = attach_answering(app, Answering())
+    return found

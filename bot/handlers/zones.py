@@ -1,9 +1,9 @@
 """People's time zones: read from Slack's `users.info`, kept in the store, refreshed daily.
 
 This is the one place the bot learns a person's zone. A Bolt middleware starts the check
-for whoever sent a request without waiting for it, so the acknowledgement is never held
-up; a listener awaits the check (for a bounded time) after it has acknowledged, before
-it renders anything. Until a zone is known, answers use the summit's zone.
+for whoever sent a request and nothing ever waits for it: the answer uses the zone the
+database already holds (none at first: the summit's zone, and Slack's `<!date^…>` token
+shows each viewer their own time anyway). The zone read is used from the next answer on.
 """
 
 from __future__ import annotations
@@ -30,11 +30,6 @@ MAX_AGE = timedelta(days=1)
 
 RETRY_SECONDS = 300.0
 """After a failed `users.info`, how long this process waits before asking for that person again."""
-
-WAIT_SECONDS = 1.5
-"""How long a listener waits for a zone check before answering in the zone it already has."""
-
-_CONTEXT_KEY = "summit_bot_zone_check"
 
 
 class ZoneRefresher:
@@ -100,7 +95,7 @@ class ZoneRefresher:
 
 
 def register(app: AsyncApp, runtime: Runtime) -> ZoneRefresher:
-    """Start a zone check for the person behind every request, without waiting for it."""
+    """Start a zone check for the person behind every request; nothing waits for it."""
     refresher = ZoneRefresher(runtime)
 
     async def check_zone(
@@ -108,24 +103,11 @@ def register(app: AsyncApp, runtime: Runtime) -> ZoneRefresher:
     ) -> BoltResponse:
         user_id = context.user_id
         if user_id and context.client is not None and user_id != context.bot_user_id:
-            task = refresher.start(context.client, user_id)
-            if task is not None:
-                context[_CONTEXT_KEY] = task
+            refresher.start(context.client, user_id)
         return await next_()
 
     app.middleware(check_zone)
     return refresher
-
-
-async def zone_ready(context: AsyncBoltContext, timeout: float = WAIT_SECONDS) -> None:
-    """Wait (at most `timeout` seconds) for the zone check this request started, if any."""
-    task = context.get(_CONTEXT_KEY)
-    if not isinstance(task, asyncio.Task):
-        return
-    try:
-        await asyncio.wait_for(asyncio.shield(task), timeout)
-    except TimeoutError:
-        log.info("the time zone check of %s is slow; answering without waiting", context.user_id)
 
 
 def _known_zone(name: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -90,14 +91,17 @@ def test_connects_with_the_app_token_at_the_api_url(slack: FakeSlack, connected:
 def test_slash_command_envelope_is_acked_and_answered(
     slack: FakeSlack, connected: SocketBot
 ) -> None:
-    """A slash_commands envelope is acknowledged and answered ephemerally at its response_url."""
+    """A slash_commands envelope is answered ephemerally in its ack; the response_url gets nothing."""
     form = slash_command_form(text="next", response_url=slack.new_response_url())
     envelope = slack.send_envelope("slash_commands", form)
     ack = slack.wait_ack(envelope)
     assert ack["envelope_id"] == envelope
-    [answer] = slack.wait_response()
+    answer = ack["payload"]
     assert answer["response_type"] == "ephemeral"
     assert "Instance tasks in API" in json.dumps(answer)
+    assert answer["blocks"]
+    time.sleep(0.3)
+    assert slack.responses() == []
 
 
 def test_block_actions_envelope_bookmarks(

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import build_app
+from bot.handlers.replies import answering_of
 from bot.http_server import http_server
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -92,6 +93,15 @@ class BotServer:
         self._thread.join(timeout=10)
         self._sock.close()
 
+    def settle(self, timeout: float = 5.0) -> None:
+        """Wait until the bot has no request nor accepted work in flight."""
+        answering = answering_of(self.app)
+        deadline = time.monotonic() + timeout
+        while answering.in_flight or answering.pending:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{answering.in_flight} still in flight after {timeout}s")
+            time.sleep(0.01)
+
     def request(
         self, method: str, path: str, body: bytes = b"", headers: Mapping[str, str] | None = None
     ) -> Reply:
@@ -141,6 +151,22 @@ class BotServer:
     def open_home(self, user_id: str = "U123", tab: str = "home") -> Reply:
         """`app_home_opened` for `user_id`."""
         return self.event(app_home_opened_event(user_id, tab=tab))
+
+
+def ask_in_ack(
+    bot: BotServer, slack: FakeSlack, text: str, user_id: str = "U123", *, percent: bool = True
+) -> dict[str, Any]:
+    """`/nova <text>` answered in its acknowledgement: the ack's JSON body (checked non-empty)."""
+    reply = bot.command(text, slack.new_response_url(), user_id, percent=percent)
+    assert reply.status == 200
+    assert reply.body, f"no answer in the acknowledgement of {text!r}"
+    answer: dict[str, Any] = json.loads(reply.body)
+    return answer
+
+
+def url_number(response_url: str) -> int:
+    """The number of a response URL the fake Slack issued."""
+    return int(response_url.rsplit("/", 1)[1])
 
 
 def ephemeral_click(
