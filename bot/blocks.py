@@ -17,6 +17,8 @@ Element = dict[str, Any]
 """One interactive element (a button) as Slack's JSON."""
 
 MAX_BLOCKS = 50
+MAX_TEXT = 40_000
+"""Slack cuts a message's top-level (fallback) `text` beyond this many characters."""
 MAX_HEADER_TEXT = 150
 MAX_SECTION_TEXT = 3000
 MAX_BUTTON_TEXT = 75

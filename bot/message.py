@@ -6,7 +6,15 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.blocks import MAX_BLOCKS, MAX_BUTTON_TEXT, MAX_BUTTON_VALUE, MAX_SECTION_TEXT, Block
+from bot.blocks import (
+    MAX_BLOCKS,
+    MAX_BUTTON_TEXT,
+    MAX_BUTTON_VALUE,
+    MAX_SECTION_TEXT,
+    MAX_TEXT,
+    Block,
+    truncate,
+)
 
 __all__ = [
     "MAX_BLOCKS",
@@ -32,9 +40,11 @@ class Message:
     attachments: tuple[Attachment, ...] = field(default=())
 
     def __post_init__(self) -> None:
-        """Refuse a message Slack would reject for having too many blocks."""
+        """Refuse too many blocks for Slack; cut a fallback text longer than Slack keeps."""
         if len(self.blocks) > MAX_BLOCKS:
             raise ValueError(f"a message holds at most {MAX_BLOCKS} blocks, not {len(self.blocks)}")
+        if len(self.text) > MAX_TEXT:
+            object.__setattr__(self, "text", truncate(self.text, MAX_TEXT))
 
     def block_dicts(self) -> list[dict[str, Any]]:
         """The blocks as Slack's JSON (built as such: nothing is converted or validated here)."""

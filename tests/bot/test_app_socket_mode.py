@@ -141,3 +141,37 @@ def test_stop_disconnects(slack: FakeSlack, runtime: Runtime) -> None:
             break
         threading.Event().wait(0.05)
     assert slack.connections == 0
+
+
+def test_envelopes_beyond_the_bound_get_busy(
+    slack: FakeSlack, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over Socket Mode too: with every place taken a command's ack says busy; the accepted one is answered."""
+    from dataclasses import replace
+
+    from bot.handlers.replies import BUSY
+
+    real = runtime.core.answer
+
+    def slow(text: str, user_id: str, at: object, page: int = 0) -> object:
+        time.sleep(1.0)
+        return real(text, user_id, at, page)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runtime.core, "answer", slow)
+    settings = replace(runtime.settings, max_in_flight=1, answer_budget_seconds=0.1)
+    bot = SocketBot(settings, runtime).start()
+    try:
+        slack.wait_connected()
+        first = slack.send_envelope(
+            "slash_commands", slash_command_form(text="now", response_url=slack.new_response_url())
+        )
+        assert "payload" not in slack.wait_ack(first) or not slack.wait_ack(first)["payload"]
+        second = slack.send_envelope(
+            "slash_commands", slash_command_form(text="now", response_url=slack.new_response_url())
+        )
+        assert slack.wait_ack(second)["payload"] == BUSY.payload(response_type="ephemeral")
+        [answer] = slack.wait_response()
+        assert "Conductor Tasks Next Steps" in json.dumps(answer)
+    finally:
+        bot.stop()
+    assert bot.errors == []

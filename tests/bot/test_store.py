@@ -13,7 +13,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, create_engine, func, inspect, select, text
+from sqlalchemy import Connection, create_engine, event, func, inspect, select, text
 from sqlalchemy.pool import NullPool
 
 from bot.store import (
@@ -23,6 +23,7 @@ from bot.store import (
     Preferences,
     ScheduleSnapshotRow,
     Store,
+    Viewer,
     alembic_config,
 )
 
@@ -431,3 +432,33 @@ def test_store_works_as_a_context_manager(sqlite_url: str) -> None:
         assert store.dm_channel("U1") == "D1"
     with raw(sqlite_url) as conn:
         assert conn.scalar(select(func.count()).select_from(text("dm_channels"))) == 1
+
+
+def test_viewer_reads_settings_and_bookmarks_in_one_query(store: Store) -> None:
+    """`viewer` gives what `preferences` and `bookmarks` give, in one statement to the database."""
+    at = datetime(2013, 11, 5, 3, 0, tzinfo=UTC)
+    assert store.viewer("U1") == Viewer(Preferences("U1"), frozenset())
+    store.add_bookmark("U1", "a-session", at)
+    assert store.viewer("U1") == Viewer(Preferences("U1"), frozenset({"a-session"}))
+    store.set_timezone("U1", "Europe/Paris", at)
+    store.set_lead_minutes("U1", 5)
+    store.add_bookmark("U1", "x" * 200, at)
+    store.add_bookmark("U2", "someone-elses", at)
+    store.set_reminders_enabled("U3", False)
+    seen = store.viewer("U1")
+    assert seen.preferences == store.preferences("U1")
+    assert seen.bookmarks == store.bookmarks("U1") == {"a-session", "x" * 200}
+    assert store.viewer("U3") == Viewer(store.preferences("U3"), frozenset())
+    statements: list[str] = []
+    engine = store._engine
+
+    def count(conn: Connection, cursor: object, statement: str, *args: object) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA")):
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        store.viewer("U1")
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(statements) == 1, statements
