@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NoReturn
 
-from bot.clock import Clock, ReplayClock, fixed_clock
-from bot.runtime import Runtime, build_runtime, read_time
-from bot.settings import Settings, SettingsError, parse_clock_speed, parse_clock_start
-from schedule.index import ScheduleIndex
-from schedule.model import ScheduleError
-
+# Only what parsing the arguments needs is imported up front, so `--help` and argument
+# errors start fast; each subcommand imports what it uses (`python -X importtime`).
 if TYPE_CHECKING:
+    from bot.clock import Clock
+    from bot.runtime import Runtime
     from bot.services import Services
+    from bot.settings import Settings
+    from schedule.index import ScheduleIndex
 
 
 class UsageError(Exception):
@@ -80,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _runtime(args: argparse.Namespace, settings: Settings) -> Runtime:
+    from bot.clock import ReplayClock, fixed_clock
+    from bot.runtime import build_runtime, read_time
+    from bot.settings import parse_clock_speed, parse_clock_start
+
     start = parse_clock_start(args.start) if args.start else settings.clock_start
     speed = parse_clock_speed(args.speed) if args.speed else settings.clock_speed
 
@@ -112,6 +115,8 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     """Print one answer."""
+    import json
+
     from bot.render_text import render
 
     runtime = _runtime(args, settings)
@@ -189,6 +194,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     import aiohttp
     from slack_sdk.errors import SlackApiError
 
+    from bot.settings import SettingsError
     from bot.socket_mode import run_socket_mode
 
     _require(settings.slack_bot_token, "SLACK_BOT_TOKEN", "the bot token, xoxb-…")
@@ -238,6 +244,8 @@ def _slack_services(runtime: Runtime) -> Services:
 
 
 def _require(value: str | None, name: str, what: str) -> None:
+    from bot.settings import SettingsError
+
     if not value:
         raise SettingsError(f"{name} is not set ({what}); see docs/slack-setup.md")
 
@@ -250,6 +258,8 @@ def _port(text: str) -> int:
 
 def _configure_logging(settings: Settings) -> None:
     import logging
+
+    from bot.settings import SettingsError
 
     level = logging.getLevelName(settings.log_level)
     if not isinstance(level, int):
@@ -280,9 +290,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        if args.command is None:
-            parser.print_help()
-            return 2
+    except UsageError as exc:
+        print(f"summit-bot: {exc}", file=sys.stderr)
+        return 2
+    if args.command is None:
+        parser.print_help()
+        return 2
+    from bot.settings import Settings, SettingsError
+    from schedule.model import ScheduleError
+
+    try:
         settings = Settings.from_env()
         return COMMANDS[args.command](args, settings)
     except (UsageError, SettingsError, ScheduleError, ValueError) as exc:

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import parser as dateparser
 from dateutil.parser import ParserError
-from dotenv import dotenv_values
 
 
 class SettingsError(ValueError):
@@ -52,6 +51,8 @@ class Settings:
         """Read settings from `env_file` (if present) overridden by `environ`."""
         values: dict[str, str] = {}
         if env_file is not None and Path(env_file).is_file():
+            from dotenv import dotenv_values  # only when there is a file to read
+
             values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
         values.update(os.environ if environ is None else environ)
 

@@ -55,7 +55,6 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, aliased, mapped_column
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
@@ -64,6 +63,7 @@ from sqlalchemy.types import TypeDecorator
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy.dialects import postgresql, sqlite
 
 __all__ = [
     "DISMISSED",
@@ -547,9 +547,14 @@ class Store:
 
     def _insert(self, table: type[Base]) -> postgresql.Insert | sqlite.Insert:
         """The dialect's INSERT, which knows ON CONFLICT."""
+        # Each dialect's module is loaded on first use: a SQLite process never loads PostgreSQL's.
         if self._postgres:
-            return postgresql.insert(table)
-        return sqlite.insert(table)
+            from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+            return postgresql_insert(table)
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table)
 
     # -- bookmarks ----------------------------------------------------------------------
 
