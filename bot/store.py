@@ -40,6 +40,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -58,6 +59,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import RowMapping, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, aliased, mapped_column
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
+from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.selectable import CompoundSelect
 from sqlalchemy.types import TypeDecorator
 
@@ -268,6 +270,26 @@ class ChangeNoticeRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(16))
     message_ts: Mapped[str | None] = mapped_column(String(64))
+
+
+def _viewer_query() -> CompoundSelect[Any]:
+    """A person's settings row and bookmark rows as one UNION ALL, for `Store.viewer`."""
+    pref, mark = PreferenceRow, BookmarkRow
+    user_id: BindParameter[str] = bindparam("user_id")
+    return union_all(
+        select(
+            literal(0).label("kind"),
+            pref.timezone.label("value"),
+            pref.lead_minutes,
+            pref.reminders_enabled,
+            pref.timezone_checked_at,
+        ).where(pref.user_id == user_id),
+        select(literal(1), mark.session_id, null(), null(), null()).where(mark.user_id == user_id),
+    )
+
+
+# Built once: making the statement anew on every read costs more than running it.
+_VIEWER_QUERY: Final = _viewer_query()
 
 
 @dataclass(frozen=True, slots=True)
@@ -684,23 +706,10 @@ class Store:
         The settings row and the bookmark rows come back as one UNION ALL: the first
         column tells them apart, the second holds the time zone or the session id.
         """
-        pref, mark = PreferenceRow, BookmarkRow
-        stmt: CompoundSelect[Any] = union_all(
-            select(
-                literal(0).label("kind"),
-                pref.timezone.label("value"),
-                pref.lead_minutes,
-                pref.reminders_enabled,
-                pref.timezone_checked_at,
-            ).where(pref.user_id == user_id),
-            select(literal(1), mark.session_id, null(), null(), null()).where(
-                mark.user_id == user_id
-            ),
-        )
         preferences = Preferences(user_id=user_id)
         bookmarks: set[str] = set()
         with self._read() as conn:
-            rows = conn.execute(stmt).all()
+            rows = conn.execute(_VIEWER_QUERY, {"user_id": user_id}).all()
         for kind, value, lead, enabled, checked in rows:
             if kind == 1:
                 bookmarks.add(value)

@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiohttp
 from slack_bolt.app.async_app import AsyncApp
-from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -97,17 +98,30 @@ class ZoneRefresher:
 def register(app: AsyncApp, runtime: Runtime) -> ZoneRefresher:
     """Start a zone check for the person behind every request; nothing waits for it."""
     refresher = ZoneRefresher(runtime)
+    app.use(ZoneCheck(refresher))
+    return refresher
 
-    async def check_zone(
-        context: AsyncBoltContext, next_: Callable[[], Awaitable[BoltResponse]]
+
+class ZoneCheck(AsyncMiddleware):
+    """The middleware starting the zone check (a class: Bolt builds no arguments for it)."""
+
+    def __init__(self, refresher: ZoneRefresher) -> None:
+        """Start checks with `refresher`."""
+        self.refresher = refresher
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],
     ) -> BoltResponse:
+        """Start the check for the request's person (not the bot itself), then carry on."""
+        context = req.context
         user_id = context.user_id
         if user_id and context.client is not None and user_id != context.bot_user_id:
-            refresher.start(context.client, user_id)
-        return await next_()
-
-    app.middleware(check_zone)
-    return refresher
+            self.refresher.start(context.client, user_id)
+        return await next()
 
 
 def _known_zone(name: str) -> bool:
