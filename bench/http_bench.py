@@ -16,7 +16,7 @@ For each server and round: answers/s (answers delivered over the time from the f
 request to the last answer), p50/p99 latency to the answer, the drain (how long answers
 keep arriving after the last acknowledgement), refusals ("busy" answers and 503s), and
 lost answers: an acknowledgement after Slack's 3 s, or an empty acknowledgement whose
-answer never reached the response_url. After the levels, an overload run at 256
+answer never reached the response_url; and the server's CPU time per request. After the levels, an overload run at 256
 connections reports the same plus the servers' RSS before, at peak and after.
 
     python -m bench http
@@ -328,6 +328,15 @@ def round_of(
     return figures
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss(pid: int) -> int:
     """A process's resident set size in bytes (Linux /proc; 0 elsewhere)."""
     try:
@@ -399,6 +408,7 @@ def summarise(rounds: Sequence[dict[str, Any]]) -> dict[str, float]:
         "p99": percentile(latencies, 0.99),
         "mean": statistics.fmean(latencies) if latencies else 0.0,
         "drain": max(r["drain_s"] for r in rounds),
+        "cpu_ms": 1000 * sum(r.get("cpu", 0.0) for r in rounds) / max(total["requests"], 1),
     }
 
 
@@ -470,17 +480,20 @@ def main(argv: list[str]) -> None:
             for concurrency in args.concurrency:
                 results: dict[str, list[dict[str, Any]]] = {name: [] for name in servers}
                 for _ in range(args.rounds):
-                    for name in servers:
-                        results[name].append(
-                            round_of(ports[name], name, args.requests, concurrency)
-                        )
+                    for name, process in servers.items():
+                        cpu = cpu_seconds(process.pid)
+                        figures = round_of(ports[name], name, args.requests, concurrency)
+                        figures["cpu"] = cpu_seconds(process.pid) - cpu
+                        results[name].append(figures)
                 rows[concurrency] = {name: summarise(r) for name, r in results.items()}
             for name, process in servers.items():
                 before = rss(process.pid)
+                cpu = cpu_seconds(process.pid)
                 with PeakRss(process.pid) as peak:
                     figures = round_of(
                         ports[name], name, args.overload_requests, args.overload, max_wait=30
                     )
+                    figures["cpu"] = cpu_seconds(process.pid) - cpu
                     time.sleep(args.settle)
                 overload[name] = summarise([figures])
                 memory[name] = {"before": before, "peak": peak.peak, "after": rss(process.pid)}
@@ -506,7 +519,7 @@ def report(
     )
     head = (
         f"{'conn':>4}  {'server':<11}{'answers/s':>10}{'p50 ms':>8}{'p99 ms':>8}{'drain s':>8}"
-        f"{'in ack':>8}{'at url':>8}{'refused':>8}{'lost':>6}{'errors':>7}"
+        f"{'in ack':>8}{'at url':>8}{'refused':>8}{'lost':>6}{'errors':>7}{'CPU ms':>7}"
     )
     print(head)
     for concurrency, figures in rows.items():
@@ -545,7 +558,7 @@ def line(concurrency: int, name: str, f: dict[str, float]) -> str:
     return (
         f"{concurrency:>4}  {name:<11}{f['aps']:>10.0f}{f['p50']:>8.1f}{f['p99']:>8.1f}"
         f"{f['drain']:>8.2f}{f['in_ack']:>8.0f}{f['at_url']:>8.0f}{f['refused']:>8.0f}"
-        f"{f['lost']:>6.0f}{f['errors']:>7.0f}"
+        f"{f['lost']:>6.0f}{f['errors']:>7.0f}{f['cpu_ms']:>7.2f}"
     )
 
 

@@ -57,6 +57,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import RowMapping, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, aliased, mapped_column
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 from sqlalchemy.sql.elements import BindParameter
@@ -292,6 +293,51 @@ def _viewer_query() -> CompoundSelect[Any]:
 _VIEWER_QUERY: Final = _viewer_query()
 
 
+class _HotRead:
+    """One SELECT compiled once for an engine's dialect and run on a pooled DBAPI cursor.
+
+    For the read behind every answer (`Store.viewer`): SQLAlchemy's per-execution work
+    (transaction events, statement cache key, result objects) costs several times the
+    query itself, and a single SELECT needs none of it: it is atomic on its own. The
+    connection still comes from the engine's pool (with its pre-ping) and goes back to
+    it; DBAPI errors are raised as SQLAlchemy's, like every other read of the store.
+    """
+
+    def __init__(self, engine: Engine, statement: CompoundSelect[Any]) -> None:
+        """Compile `statement` for `engine`'s dialect."""
+        self._engine = engine
+        self._compiled = statement.compile(dialect=engine.dialect)
+        self._sql = str(self._compiled)
+        self._positions = self._compiled.positiontup
+
+    def rows(self, **params: Any) -> list[Any]:
+        """The rows of the statement with `params` bound."""
+        values = self._compiled.construct_params(params)
+        args: Any = tuple(values[name] for name in self._positions) if self._positions else values
+        dialect = self._engine.dialect
+        try:
+            conn = self._engine.raw_connection()
+        except dialect.loaded_dbapi.Error as exc:
+            raise DBAPIError.instance(
+                self._sql, args, exc, dialect.loaded_dbapi.Error, dialect=dialect
+            ) from exc
+        try:
+            cursor = conn.cursor()
+            try:
+                cursor.execute(self._sql, args)
+                return list(cursor.fetchall())
+            finally:
+                cursor.close()
+        except dialect.loaded_dbapi.Error as exc:
+            if dialect.is_disconnect(exc, conn, None):
+                conn.invalidate(exc)
+            raise DBAPIError.instance(
+                self._sql, args, exc, dialect.loaded_dbapi.Error, dialect=dialect
+            ) from exc
+        finally:
+            conn.close()
+
+
 @dataclass(frozen=True, slots=True)
 class Preferences:
     """A person's settings; `lead_minutes` None means the bot's default lead time."""
@@ -498,6 +544,10 @@ class Store:
             threading.RLock() if serialize else nullcontext()
         )
         self._postgres = engine.dialect.name == "postgresql"
+        self._viewer_read = _HotRead(engine, _VIEWER_QUERY)
+        self._to_utc = (
+            UTCDateTime().dialect_impl(engine.dialect).result_processor(engine.dialect, None)
+        )
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -708,8 +758,8 @@ class Store:
         """
         preferences = Preferences(user_id=user_id)
         bookmarks: set[str] = set()
-        with self._read() as conn:
-            rows = conn.execute(_VIEWER_QUERY, {"user_id": user_id}).all()
+        with self._lock:
+            rows = self._viewer_read.rows(user_id=user_id)
         for kind, value, lead, enabled, checked in rows:
             if kind == 1:
                 bookmarks.add(value)
@@ -719,7 +769,7 @@ class Store:
                 lead_minutes=lead,
                 reminders_enabled=bool(enabled),
                 timezone=value,
-                timezone_checked_at=checked,
+                timezone_checked_at=self._to_utc(checked) if self._to_utc else checked,
             )
         return Viewer(preferences=preferences, bookmarks=frozenset(bookmarks))
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -449,16 +449,25 @@ def test_viewer_reads_settings_and_bookmarks_in_one_query(store: Store) -> None:
     assert seen.preferences == store.preferences("U1")
     assert seen.bookmarks == store.bookmarks("U1") == {"a-session", "x" * 200}
     assert store.viewer("U3") == Viewer(store.preferences("U3"), frozenset())
+    checkouts: list[object] = []
     statements: list[str] = []
     engine = store._engine
 
-    def count(conn: Connection, cursor: object, statement: str, *args: object) -> None:
-        if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA")):
-            statements.append(statement)
+    def checkout(dbapi_connection: Any, record: object, proxy: object) -> None:
+        checkouts.append(dbapi_connection)
+        if hasattr(dbapi_connection, "set_trace_callback"):  # SQLite tells each statement run
+            dbapi_connection.set_trace_callback(statements.append)
 
-    event.listen(engine, "before_cursor_execute", count)
+    event.listen(engine.pool, "checkout", checkout)
     try:
-        store.viewer("U1")
+        seen = store.viewer("U1")
     finally:
-        event.remove(engine, "before_cursor_execute", count)
-    assert len(statements) == 1, statements
+        event.remove(engine.pool, "checkout", checkout)
+        for connection in checkouts:
+            if hasattr(connection, "set_trace_callback"):
+                connection.set_trace_callback(None)
+    assert seen.bookmarks == {"a-session", "x" * 200}
+    assert len(checkouts) == 1, "one connection from the pool"
+    if store.dialect_name == "sqlite":
+        assert len(statements) == 1, statements
+        assert statements[0].lstrip().upper().startswith("SELECT")
