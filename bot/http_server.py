@@ -30,7 +30,7 @@ from starlette.routing import Route
 
 from bot.app import build_app
 from bot.handlers.replies import BUSY, Answering, answering_of, off_loop
-from bot.runtime import Runtime
+from bot.runtime import Runtime, freeze_startup_heap
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -140,6 +140,7 @@ def run_http(settings: Settings, runtime: Runtime, host: str, port: int) -> None
         server.should_exit = True
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    freeze_startup_heap()
     try:
         server.run()
     finally:

@@ -21,7 +21,7 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.app import build_app
 from bot.handlers.replies import BUSY, answering_of
-from bot.runtime import Runtime
+from bot.runtime import Runtime, freeze_startup_heap
 from bot.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,7 @@ async def run_socket_mode(
     """Connect and serve until `stop` is set (or SIGINT/SIGTERM in the main thread)."""
     app = build_app(settings, runtime)
     handler = socket_mode_handler(settings, app)
+    freeze_startup_heap()
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     watched: list[signal.Signals] = []
