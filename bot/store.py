@@ -86,6 +86,9 @@ MIGRATIONS_DIR: Final = Path(__file__).resolve().parent / "migrations"
 SCHEMA_HEAD: Final = "0001_initial"
 """The newest migration; a database already there opens without loading alembic at all."""
 
+#: How long opening a PostgreSQL connection may take before it counts as failed, in seconds.
+POSTGRES_CONNECT_TIMEOUT_SECONDS: Final = 5
+
 #: How long a SQLite connection waits for another writer before giving up, in milliseconds.
 SQLITE_BUSY_TIMEOUT_MS: Final = 30_000
 
@@ -479,7 +482,10 @@ def _make_engine(url: str) -> tuple[Engine, bool]:
     if backend in ("postgresql", "postgres"):
         if parsed.drivername in ("postgresql", "postgres"):
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, pool_pre_ping=True), False
+        # An unreachable server fails a connection within seconds instead of the minutes
+        # TCP would take, so answers made without the database come out in time.
+        connect_args = {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS}
+        return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args), False
     if backend != "sqlite":
         raise ValueError(f"unsupported database (use sqlite or postgresql): {parsed!r}")
 
