@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -117,3 +118,24 @@ def test_core_answers_schedule_questions_without_state(
         assert message.block_dicts()[-1]["elements"][0]["text"] == STATE_MISSING, question
         assert STATE_MISSING in message.text
     assert STATE_MISSING not in core.answer("help", "U1", at).text
+
+
+def test_a_database_that_hangs_then_fails_still_gets_the_schedule_answered(
+    bot: BotServer, slack: FakeSlack, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read that hangs past the budget and then fails: an empty ack at once, then the schedule at the response_url."""
+    from tests.bot.handlers.serving import url_number
+
+    def hangs(user_id: str) -> None:
+        time.sleep(runtime.settings.answer_budget_seconds + 0.5)
+        raise OperationalError("SELECT", {}, Exception("connection timed out"))
+
+    monkeypatch.setattr(runtime.core.store, "viewer", hangs)
+    url = slack.new_response_url()
+    reply = bot.command("now", url)
+    assert reply.status == 200
+    assert reply.body == b""
+    assert reply.seconds < runtime.settings.answer_budget_seconds + 0.5
+    [answer] = slack.wait_response(url_number(url), timeout=10)
+    assert "Conductor Tasks Next Steps" in texts(answer)
+    assert STATE_MISSING in texts(answer)
