@@ -129,8 +129,7 @@ def seed(database_url: str) -> None:
 
     at = datetime.fromisoformat(CLOCK_START)
     with Store.open(database_url) as store:
-        for session_id in BOOKMARKS:
-            store.add_bookmark(USER, session_id, at)
+        store.bookmarks.add([(USER, session_id) for session_id in BOOKMARKS], at)
 
 
 # ---------------------------------------------------------------------- load + receiver

@@ -21,15 +21,16 @@ from pathlib import Path
 
 from bench.query_bench import synthetic
 from bot.clock import fixed_clock
+from bot.commands import build_registry
 from bot.core import Core
+from bot.core.schedule_source import ScheduleSource
+from bot.edge.slack import SlackMessenger, make_client
 from bot.reload import NoticeSender, Reloader, plan_notices, schedule_digest
 from bot.reload.reloader import SEND_WORKERS
 from bot.reminders import install_planning
 from bot.reminders.messenger import PermanentError
 from bot.reminders.pacing import Pacer
-from bot.schedule_source import ScheduleSource
 from bot.settings import Settings
-from bot.slack_edge import SlackMessenger, make_client
 from bot.store import DeliveryStatus, Store
 from schedule.diff import ReloadGuard, diff_schedules
 from schedule.importers import dump_schedule
@@ -71,7 +72,7 @@ def _sqlite(instant: datetime) -> str:
 
 
 def seed(store: Store, path: Path, schedule: Schedule, people: int, bookmarks: int) -> float:
-    """Bookmarks (store.add_bookmarks) and their pending reminders; returns seconds taken."""
+    """Bookmarks (store.bookmarks.add) and their pending reminders; returns seconds taken."""
     rng = random.Random(1)
     ids = [s.id for s in schedule.sessions]
     per_person = max(bookmarks // people, 1)
@@ -82,7 +83,7 @@ def seed(store: Store, path: Path, schedule: Schedule, people: int, bookmarks: i
     ]
     at = schedule.sessions[0].start - timedelta(days=1)
     began = time.perf_counter()
-    store.add_bookmarks(pairs, at)
+    store.bookmarks.add(pairs, at)
     starts = {s.id: s.start for s in schedule.sessions}
     stamp = _sqlite(at)
     rows = [
@@ -124,12 +125,16 @@ def main(argv: list[str]) -> None:
         old = summit(args.sessions)
         seconds = seed(store, path, old, args.people, args.bookmarks)
         print(
-            f"seeded {store.bookmark_count()} bookmarks of {args.people} people on "
+            f"seeded {store.bookmarks.count()} bookmarks of {args.people} people on "
             f"{len(old.sessions)} sessions (with their reminders) in {seconds:.1f} s"
         )
         at = old.sessions[0].start - timedelta(hours=12)
-        store.advance_schedule_snapshot(
-            None, "bench", schedule_digest(old), dump_schedule(old), at - timedelta(hours=1)
+        store.snapshots.save(
+            "bench",
+            schedule_digest(old),
+            dump_schedule(old),
+            at - timedelta(hours=1),
+            previous_digest=None,
         )
         new = moved(old, args.moved)
 
@@ -143,10 +148,12 @@ def main(argv: list[str]) -> None:
         source = ScheduleSource(old)
         marks: dict[str, float] = {}
         source.subscribe(lambda _old, _new: marks.__setitem__("replan", time.perf_counter()))
-        core = Core(settings=settings, store=store, schedules=source)
+        reloader = Reloader(settings, store, source, clock=clock)  # no notifier: plan only
+        core = Core(
+            settings=settings, store=store, schedules=source, commands=build_registry(reloader)
+        )
         install_planning(core, clock)
         source.subscribe(lambda _old, _new: marks.__setitem__("replanned", time.perf_counter()))
-        reloader = Reloader(settings, store, source, clock=clock)  # no notifier: plan only
         began = time.perf_counter()
         outcome = reloader.apply(new, "bench", at)
         applied = time.perf_counter() - began
@@ -156,7 +163,7 @@ def main(argv: list[str]) -> None:
         who = time.perf_counter() - began
         moved_reminders = sum(
             1
-            for d in store.deliveries_in(sessions={c.new.id for c in diff.changed})
+            for d in store.deliveries.find(sessions={c.new.id for c in diff.changed})
             if d.status is DeliveryStatus.PENDING and d.start_at != d.due_at + LEAD
         )
         print(f"reload: {diff.summary()}; {len(outcome.notices)} DMs to {outcome.people} people")

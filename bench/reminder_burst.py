@@ -71,7 +71,7 @@ def main(argv: list[str]) -> None:
             print(f"engine process failed ({process.returncode}):\n{out}\n{err[-4000:]}")
             sys.exit(1)
         with Store.open(url) as store:
-            counts = store.delivery_counts()
+            counts = store.deliveries.counts()
 
     # The engine's clock runs `behind` seconds after the wall clock the fake noted arrivals in.
     behind = timedelta(seconds=float(ready[1]))

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, NoReturn
 # errors start fast; each subcommand imports what it uses (`python -X importtime`).
 if TYPE_CHECKING:
     from bot.clock import Clock
-    from bot.runtime import Runtime
-    from bot.services import Services
+    from bot.runtime import ClockChoice, MessengerFactory
     from bot.settings import Settings
+    from bot.store import Store
     from schedule.index import ScheduleIndex
 
 
@@ -78,9 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _runtime(args: argparse.Namespace, settings: Settings) -> Runtime:
+def _clock_choice(args: argparse.Namespace, settings: Settings) -> ClockChoice:
+    """The clock `--at`, `--start` and `--speed` ask for, once the schedule is known."""
     from bot.clock import ReplayClock, fixed_clock
-    from bot.runtime import build_runtime, read_time
+    from bot.core.times import read_time
     from bot.settings import parse_clock_speed, parse_clock_start
 
     start = parse_clock_start(args.start) if args.start else settings.clock_start
@@ -93,23 +94,22 @@ def _runtime(args: argparse.Namespace, settings: Settings) -> Runtime:
             return ReplayClock(start, speed)
         return clock
 
-    return build_runtime(settings, choose)
+    return choose
 
 
 def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     """Run the interactive console."""
-    from bot.console import Console
+    from bot.console.terminal import Console, Screen
     from bot.reminders.messenger import ConsoleMessenger
-    from bot.services import start_services
+    from bot.runtime import running
 
-    runtime = _runtime(args, settings)
-    console = Console(runtime.core, runtime.clock, args.user)
-    services = start_services(runtime, ConsoleMessenger(console.print_dm))
-    try:
-        console.run()
-    finally:
-        services.stop()
-        runtime.close()
+    screen = Screen()
+
+    def console_dms(settings: Settings, store: Store) -> ConsoleMessenger:
+        return ConsoleMessenger(screen.print_dm)
+
+    with running(settings, _clock_choice(args, settings), messenger=console_dms) as runtime:
+        Console(runtime.core, runtime.clock, args.user, screen=screen).run()
     return 0
 
 
@@ -117,13 +117,11 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     """Print one answer."""
     import json
 
-    from bot.render_text import render
+    from bot.console.render_text import render
+    from bot.runtime import running
 
-    runtime = _runtime(args, settings)
-    try:
+    with running(settings, _clock_choice(args, settings), background=False) as runtime:
         message = runtime.core.answer(args.text, args.user, runtime.clock.now())
-    finally:
-        runtime.close()
     if args.json:
         print(json.dumps(message.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -171,8 +169,8 @@ def cmd_reload(args: argparse.Namespace, settings: Settings) -> int:
     import logging
 
     from bot.clock import make_clock
+    from bot.core.schedule_source import ScheduleSource
     from bot.reload import Reloader, Status, serving_schedule
-    from bot.schedule_source import ScheduleSource
     from bot.store import Store
 
     # The refusal is this command's one line of error; the reloader's log would repeat it.
@@ -194,29 +192,27 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     import aiohttp
     from slack_sdk.errors import SlackApiError
 
+    from bot.runtime import running
     from bot.settings import SettingsError
-    from bot.socket_mode import run_socket_mode
+    from bot.slack.socket_mode import run_socket_mode
 
     _require(settings.slack_bot_token, "SLACK_BOT_TOKEN", "the bot token, xoxb-…")
     _require(settings.slack_app_token, "SLACK_APP_TOKEN", "the app-level token, xapp-…")
     if not str(settings.slack_app_token).startswith("xapp-"):
         raise SettingsError("SLACK_APP_TOKEN must be an app-level token (it starts with xapp-)")
     _configure_logging(settings)
-    runtime = _runtime(args, settings)
-    services = _slack_services(runtime)
-    try:
-        asyncio.run(run_socket_mode(settings, runtime))
-    except (SlackApiError, aiohttp.ClientConnectionError) as exc:
-        raise SettingsError(f"could not connect to Slack: {_slack_reason(exc)}") from exc
-    finally:
-        services.stop()
-        runtime.close()
+    with running(settings, _clock_choice(args, settings), messenger=_slack_dms()) as runtime:
+        try:
+            asyncio.run(run_socket_mode(settings, runtime))
+        except (SlackApiError, aiohttp.ClientConnectionError) as exc:
+            raise SettingsError(f"could not connect to Slack: {_slack_reason(exc)}") from exc
     return 0
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Serve Slack over HTTP until interrupted."""
-    from bot.http_server import run_http
+    from bot.runtime import running
+    from bot.slack.http_server import run_http
 
     if not args.http:
         raise UsageError("serve needs --http (Socket Mode is `summit-bot run`)")
@@ -225,22 +221,16 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     _require(settings.slack_bot_token, "SLACK_BOT_TOKEN", "the bot token, xoxb-…")
     _require(settings.slack_signing_secret, "SLACK_SIGNING_SECRET", "the app's signing secret")
     _configure_logging(settings)
-    runtime = _runtime(args, settings)
-    services = _slack_services(runtime)
-    try:
+    with running(settings, _clock_choice(args, settings), messenger=_slack_dms()) as runtime:
         run_http(settings, runtime, host, port)
-    finally:
-        services.stop()
-        runtime.close()
     return 0
 
 
-def _slack_services(runtime: Runtime) -> Services:
-    from bot.services import start_services
-    from bot.slack_edge import SlackMessenger
+def _slack_dms() -> MessengerFactory:
+    """DMs through the Slack client edge."""
+    from bot.edge.slack import SlackMessenger
 
-    messenger = SlackMessenger.from_settings(runtime.settings, runtime.core.store)
-    return start_services(runtime, messenger)
+    return SlackMessenger.from_settings
 
 
 def _require(value: str | None, name: str, what: str) -> None:

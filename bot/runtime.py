@@ -1,73 +1,184 @@
-"""Putting the bot together from settings: schedule, store, clock and core."""
+"""Putting the bot together: one function builds every long-lived part, one context runs it.
+
+`build_runtime` opens the store, decides the schedule, and builds the clock, the command
+registry, the core, the reminder planner and engine, the reloader, the one scheduler of
+the process and the Slack response sender, each given what it needs. `running` is the
+one start/stop path of `run`, `serve`, `console` and `ask`.
+"""
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from apscheduler.schedulers.base import BaseScheduler
 
 from bot.clock import Clock, make_clock
+from bot.commands import Registry, build_registry
 from bot.core import Core
-from bot.reload import Startup, start_schedule
-from bot.reminders.planner import install_planning
-from bot.schedule_source import ScheduleSource
+from bot.core.schedule_source import ScheduleSource
+from bot.edge.answering import Answering
+from bot.edge.responses import ResponseSender
+from bot.reload import Reloader, Startup, schedule_before_start_up
+from bot.reminders.engine import (
+    ReminderEngine,
+    default_worker_id,
+    new_scheduler,
+    quiet_scheduler_logs,
+)
+from bot.reminders.messenger import Messenger, PermanentError
+from bot.reminders.pacing import Pacer
+from bot.reminders.planner import ReminderPlanner
 from bot.settings import Settings
 from bot.store import Store
-from schedule.importers import load_bundled, load_schedule
 from schedule.index import ScheduleIndex
-from schedule.model import Schedule
-from schedule.timeparse import parse_instant
 
 ClockChoice = Callable[[ScheduleIndex, Clock], Clock]
 """Picks the process's clock once the schedule is known (`--at` is read in its zone)."""
 
+MessengerFactory = Callable[[Settings, Store], Messenger]
+"""Makes how this process sends DMs (Slack's client edge, the console's screen)."""
+
 
 @dataclass
 class Runtime:
-    """The parts one bot process runs with."""
+    """Every long-lived part of one bot process; `start` runs the background ones."""
 
     settings: Settings
     clock: Clock
+    store: Store
+    schedules: ScheduleSource
+    registry: Registry
     core: Core
+    planner: ReminderPlanner
+    reloader: Reloader
+    scheduler: BaseScheduler
+    responses: ResponseSender
+    answering: Answering
+    """The Slack front end's accepted work: answer budget, work after the ack, bound in flight."""
     startup: Startup | None = None
+    engine: ReminderEngine | None = None
+    """The reminder engine; None in a process that sends no DMs (`ask`)."""
+    _started: bool = field(default=False, repr=False)
+
+    def start(self) -> None:
+        """Start the scheduler, then the reminder engine and the reloader's jobs."""
+        quiet_scheduler_logs()
+        self.scheduler.start()
+        self._started = True
+        if self.engine is not None:
+            self.engine.start()
+        self.reloader.start(self.startup)
 
     def close(self) -> None:
-        """Release the database."""
-        self.core.store.close()
-
-
-def load_configured_schedule(settings: Settings) -> Schedule:
-    """The schedule file the settings name, or the bundled Icehouse Nova schedule."""
-    if settings.schedule_path:
-        return load_schedule(
-            settings.schedule_path,
-            timezone=settings.schedule_timezone,
-            track=settings.schedule_track,
-        )
-    return load_bundled()
+        """Stop what `start` started (the engine, the reloader, the scheduler), then the store."""
+        try:
+            if self._started:
+                if self.engine is not None:
+                    self.engine.stop()
+                self.reloader.stop()
+                self.scheduler.shutdown(wait=True)
+                self._started = False
+        finally:
+            self.store.close()
 
 
 def build_runtime(
-    settings: Settings, choose_clock: ClockChoice | None = None, *, clock: Clock | None = None
+    settings: Settings,
+    choose_clock: ClockChoice | None = None,
+    *,
+    clock: Clock | None = None,
+    messenger: MessengerFactory | None = None,
 ) -> Runtime:
-    """Open the store, decide the schedule (the last good one if the file is refused), plan.
+    """Open the store, decide the schedule (the last good one if the file is refused), wire.
 
     The clock is `clock`, else the settings' one, then `choose_clock` may replace it.
+    With a `messenger` the process sends DMs: the reminder engine is built and the
+    reloader tells people about changes; without one (`ask`) change notices wait for a
+    process that can send them. Nothing runs until `Runtime.start`.
     """
     store = Store.open(settings.database_url)
     try:
         clock = clock or make_clock(settings.clock_start, settings.clock_speed)
-        startup = start_schedule(settings, store, clock.now())
-        schedules = ScheduleSource(startup.schedule)
+        started_at = clock.now()
+        serving, loaded = schedule_before_start_up(settings, store)
+        schedules = ScheduleSource(serving)
         if choose_clock is not None:
             clock = choose_clock(schedules.index, clock)
+        sends = None if messenger is None else messenger(settings, store)
+        scheduler = new_scheduler()
+        pacer = Pacer(settings.slack_messages_per_second, per_channel_seconds=1.0)
+        reloader = Reloader(
+            settings,
+            store,
+            schedules,
+            clock=clock,
+            notifier=sends,
+            permanent=(PermanentError,),
+            pacer=pacer,
+            scheduler=scheduler,
+        )
+        # The configured schedule goes in as a reload would: the same path, the same guard.
+        startup = reloader.start_up(started_at, loaded=loaded)
     except BaseException:
         store.close()
         raise
-    core = Core(settings=settings, store=store, schedules=schedules)
-    install_planning(core, clock)
-    return Runtime(settings=settings, clock=clock, core=core, startup=startup)
+    registry = build_registry(reloader)
+    core = Core(settings=settings, store=store, schedules=schedules, commands=registry)
+    planner = ReminderPlanner(core, clock)
+    planner.install()
+    engine = None
+    if sends is not None:
+        engine = ReminderEngine(
+            core,
+            clock,
+            sends,
+            settings,
+            default_worker_id(),
+            scheduler=scheduler,
+            pacer=pacer,
+        )
+    responses = ResponseSender()
+    return Runtime(
+        settings=settings,
+        clock=clock,
+        store=store,
+        schedules=schedules,
+        registry=registry,
+        core=core,
+        planner=planner,
+        reloader=reloader,
+        scheduler=scheduler,
+        responses=responses,
+        answering=Answering(
+            responses,
+            budget_seconds=settings.answer_budget_seconds,
+            max_in_flight=settings.max_in_flight,
+        ),
+        startup=startup,
+        engine=engine,
+    )
+
+
+@contextmanager
+def running(
+    settings: Settings,
+    choose_clock: ClockChoice | None = None,
+    *,
+    clock: Clock | None = None,
+    messenger: MessengerFactory | None = None,
+    background: bool = True,
+) -> Iterator[Runtime]:
+    """The runtime, started (unless `background` is False) for the `with` block, then closed."""
+    runtime = build_runtime(settings, choose_clock, clock=clock, messenger=messenger)
+    try:
+        if background:
+            runtime.start()
+        yield runtime
+    finally:
+        runtime.close()
 
 
 def freeze_startup_heap() -> None:
@@ -78,12 +189,3 @@ def freeze_startup_heap() -> None:
     """
     gc.collect()
     gc.freeze()
-
-
-def read_time(text: str, index: ScheduleIndex, now: datetime) -> datetime:
-    """A human time read in the summit's zone; days default to the summit's when outside it."""
-    reference = now
-    first, ends = index.first, index.ends_at
-    if first is not None and ends is not None and not first.start <= now < ends:
-        reference = first.start
-    return parse_instant(text, index.schedule.zone, reference)

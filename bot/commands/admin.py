@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from bot.commands.registry import Request, command
-from bot.message import Block, Message, escape
-from bot.reload import Reloader, ReloadOutcome, Status, reloader_for
-from bot.render import header, note, section, time_range
+from bot.commands.registry import Registry, Request
+from bot.core.message import Block, Message, escape
+from bot.reload import Reloader, ReloadOutcome, Status
+from bot.render.blocks import header, note, section, time_range
 from schedule.diff import describe_cancelled, describe_change
 
 #: How many changed sessions the answer lists one by one.
@@ -31,19 +31,19 @@ def source_argument(args: str) -> str | None:
     return match.group(1).strip() if match else text
 
 
-def reloader(req: Request) -> Reloader:
-    """The reloader of the schedule this request is served from."""
-    core = req.core
-    return reloader_for(core.settings, core.store, core.schedules)
+def reload_schedule(reloader: Reloader | None, req: Request) -> Message:
+    """Reload the configured schedule (or the given one); refused for anyone but the admins.
 
-
-@command("reload", "reload [file or URL]", "admins: load the schedule again, without a restart")
-def reload_schedule(req: Request) -> Message:
-    """Reload the configured schedule (or the given one); refused for anyone but the admins."""
+    `reloader` is the runtime's (the one that swaps this process's schedule and sends
+    the change DMs); a process built without one says so rather than make another.
+    """
     if not is_admin(req):
         text = "Only the summit's admins can reload the schedule."
         return Message(text=text, blocks=(section(text),))
-    outcome = reloader(req).reload(source_argument(req.args), req.at)
+    if reloader is None:
+        text = "This process cannot reload the schedule; run `summit-bot reload` instead."
+        return Message(text=text, blocks=(section(text),))
+    outcome = reloader.reload(source_argument(req.args), req.at)
     return outcome_message(outcome)
 
 
@@ -73,3 +73,17 @@ def outcome_message(outcome: ReloadOutcome) -> Message:
             if len(lines) > LISTED:
                 blocks.append(note(f"… and {len(lines) - LISTED} more."))
     return Message(text=summary, blocks=tuple(blocks))
+
+
+def register(registry: Registry, reloader: Reloader | None) -> None:
+    """Add `reload`, carried out by `reloader`, to `registry`."""
+
+    def reload(req: Request) -> Message:
+        return reload_schedule(reloader, req)
+
+    registry.add_command(
+        "reload",
+        "reload [file or URL]",
+        "admins: load the schedule again, without a restart",
+        reload,
+    )

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
-from bot import blocks as kit
-from bot.commands.registry import Request, command
-from bot.message import MAX_SECTION_TEXT, Block, Message, encode_value, escape
-from bot.render import (
+from bot.commands.registry import Registry, Request
+from bot.core import block_kit as kit
+from bot.core.message import MAX_SECTION_TEXT, Block, Message, encode_value, escape
+from bot.render.blocks import (
     SHOW_MORE,
-    clock_time,
     day_label,
     duration_words,
     header,
@@ -21,8 +20,8 @@ from bot.render import (
     section,
     session_blocks,
     truncate,
-    zone_label,
 )
+from bot.render.words import clock_label, page_of, plural, when
 from schedule.model import Session
 from schedule.timeparse import resolve_day
 
@@ -34,8 +33,7 @@ def session_list(
     req: Request, title: str, sessions: Sequence[Session], *, intro: Sequence[Block] = ()
 ) -> Message:
     """A page of sessions under a header, each with its bookmark button, and "More" if needed."""
-    first = req.page * PAGE_SIZE
-    shown = sessions[first : first + PAGE_SIZE]
+    shown, remaining = page_of(sessions, req.page, PAGE_SIZE)
     blocks: list[Block] = [header(title), *intro]
     for session in shown:
         blocks += session_blocks(
@@ -48,7 +46,6 @@ def session_list(
             page=req.page,
             cache=req.render_cache,
         )
-    remaining = len(sessions) - first - len(shown)
     if remaining > 0:
         blocks.append(more_button(req.query, req.page + 1, f"More ({remaining})"))
     fallback = "\n".join(plain_session(s, req.summit_zone, req.at, req.render_cache) for s in shown)
@@ -60,7 +57,6 @@ def notice(text: str, *extra: Block) -> Message:
     return Message(text=text, blocks=(section(text), *extra))
 
 
-@command("now", "now", "what is on right now, where, and until when")
 def now(req: Request) -> Message:
     """What is in progress; before the summit, when it starts; after it, that it is over."""
     index, at = req.index, req.at
@@ -70,7 +66,7 @@ def now(req: Request) -> Message:
     upcoming = index.next(at)
     if on:
         intro: list[Block] = []
-        message = session_list(req, f"On now · {len(on)} session{'s' * (len(on) != 1)}", on)
+        message = session_list(req, f"On now · {plural(len(on), 'session')}", on)
         if upcoming is not None and req.page == 0:
             titles = ", ".join(escape(s.title) for s in upcoming.sessions[:3])
             when = f"{_clock(upcoming.start, req)} (in {duration_words(upcoming.minutes_until)})"
@@ -89,7 +85,6 @@ def now(req: Request) -> Message:
     )
 
 
-@command("next", "next", "the sessions that start next, and in how long")
 def next_(req: Request) -> Message:
     """The sessions of the next start time after now."""
     index = req.index
@@ -104,19 +99,16 @@ def next_(req: Request) -> Message:
     return session_list(req, title, upcoming.sessions)
 
 
-@command("today", "today", "the agenda of today")
 def today(req: Request) -> Message:
     """The agenda of the summit's current local day."""
     return day_message(req, req.at.astimezone(req.summit_zone).date())
 
 
-@command("tomorrow", "tomorrow", "the agenda of tomorrow")
 def tomorrow(req: Request) -> Message:
     """The agenda of the next local day."""
     return day_message(req, req.at.astimezone(req.summit_zone).date() + timedelta(days=1))
 
 
-@command("day", "day <weekday or date>", "the agenda of a day (e.g. `day thursday`)")
 def day(req: Request) -> Message:
     """The agenda of a named weekday or a date."""
     today_ = req.at.astimezone(req.summit_zone).date()
@@ -136,7 +128,6 @@ def day_message(req: Request, which: date) -> Message:
     return session_list(req, f"{title} · {len(sessions)} sessions", sessions)
 
 
-@command("search", "search <words>", "find sessions by title, description or proposer", ("find",))
 def search(req: Request) -> Message:
     """Sessions matching all the words; title matches first."""
     if not req.args:
@@ -145,11 +136,10 @@ def search(req: Request) -> Message:
     words = escape(req.args[:200])
     if not found:
         return notice(f"Nothing matches “{words}”.")
-    count = f"{len(found)} session{'s' * (len(found) != 1)}"
+    count = plural(len(found), "session")
     return session_list(req, f"{count} match “{req.args[:100]}”", found)
 
 
-@command("show", "show <id>", "everything about one session", ("info",))
 def show(req: Request) -> Message:
     """One session in full: times, room, proposers, description, merged proposals, links."""
     session = req.index.get(req.args) if req.args else None
@@ -220,10 +210,27 @@ def _starts_later(req: Request) -> Message:
 
 
 def _clock(instant: datetime, req: Request) -> str:
-    return f"{clock_time(instant, req.summit_zone)} {zone_label(instant, req.summit_zone)}"
+    return clock_label(instant, req.summit_zone)
 
 
 def _when(instant: datetime | None, req: Request) -> str:
-    if instant is None:
-        return "long ago"
-    return f"{day_label(instant, req.summit_zone)} at {_clock(instant, req)}"
+    return "long ago" if instant is None else when(instant, req.summit_zone)
+
+
+def register(registry: Registry) -> None:
+    """Add this module's subcommands and buttons to `registry`."""
+    registry.add_command("now", "now", "what is on right now, where, and until when", now)
+    registry.add_command("next", "next", "the sessions that start next, and in how long", next_)
+    registry.add_command("today", "today", "the agenda of today", today)
+    registry.add_command("tomorrow", "tomorrow", "the agenda of tomorrow", tomorrow)
+    registry.add_command(
+        "day", "day <weekday or date>", "the agenda of a day (e.g. `day thursday`)", day
+    )
+    registry.add_command(
+        "search",
+        "search <words>",
+        "find sessions by title, description or proposer",
+        search,
+        ("find",),
+    )
+    registry.add_command("show", "show <id>", "everything about one session", show, ("info",))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import groupby
 
-from bot import blocks as kit
-from bot.commands.registry import Click, Request, action, command
+from bot.commands.registry import Click, Registry, Request
 from bot.core import ActionResult
-from bot.message import MAX_SECTION_TEXT, Block, Message, encode_value, escape
-from bot.render import (
+from bot.core import block_kit as kit
+from bot.core.message import MAX_SECTION_TEXT, Block, Message, encode_value, escape
+from bot.render.blocks import (
     BOOKMARK,
     MORE,
     SHOW_MORE,
@@ -21,12 +22,12 @@ from bot.render import (
     session_blocks,
     time_range,
 )
+from bot.render.words import page_of
 from schedule.model import Session
 
 MINE_PAGE_SIZE = 12
 
 
-@command("mine", "mine", "your bookmarks by day, with overlaps marked", ("bookmarks",))
 def mine(req: Request) -> Message:
     """The asker's bookmarked sessions, grouped by day, overlaps flagged, each removable."""
     if req.viewer is None:
@@ -50,15 +51,27 @@ def mine(req: Request) -> Message:
                 section(f"You have no bookmarks yet. Try `{cmd} today` and press *Bookmark*."),
             ),
         )
-    first = req.page * MINE_PAGE_SIZE
-    shown = sessions[first : first + MINE_PAGE_SIZE]
+    shown, remaining = page_of(sessions, req.page, MINE_PAGE_SIZE)
     blocks: list[Block] = [header(f"Your bookmarks · {len(sessions)}")]
+    blocks += _days(req, shown, sessions)
+    if remaining > 0:
+        blocks.append(more_button(req.query, req.page + 1, f"More ({remaining})"))
+    if gone and req.page == 0:
+        listed = ", ".join(f"`{escape(g)}`" for g in gone[:20])
+        blocks.append(note(f"No longer in the schedule: {listed}"))
+    fallback = "\n".join(plain_session(s, req.summit_zone, req.at, req.render_cache) for s in shown)
+    return Message(text=f"Your bookmarks ({len(sessions)})\n{fallback}", blocks=tuple(blocks))
+
+
+def _days(req: Request, shown: Sequence[Session], bookmarked: Sequence[Session]) -> list[Block]:
+    """The `shown` bookmarks under a line per day, each with its clashes among `bookmarked`."""
     zone = req.summit_zone
+    blocks: list[Block] = []
     for day, group in groupby(shown, key=lambda s: s.start.astimezone(zone).date()):
         blocks.append(note(f"*{day:%A} {day.day} {day:%B}*"))
         for session in group:
             clashes = [
-                other for other in sessions if other.id != session.id and other.overlaps(session)
+                other for other in bookmarked if other.id != session.id and other.overlaps(session)
             ]
             blocks += session_blocks(
                 session,
@@ -72,14 +85,7 @@ def mine(req: Request) -> Message:
                 accessory=remove_button(session, req.query, req.page),
                 cache=req.render_cache,
             )
-    remaining = len(sessions) - first - len(shown)
-    if remaining > 0:
-        blocks.append(more_button(req.query, req.page + 1, f"More ({remaining})"))
-    if gone and req.page == 0:
-        listed = ", ".join(f"`{escape(g)}`" for g in gone[:20])
-        blocks.append(note(f"No longer in the schedule: {listed}"))
-    fallback = "\n".join(plain_session(s, zone, req.at, req.render_cache) for s in shown)
-    return Message(text=f"Your bookmarks ({len(sessions)})\n{fallback}", blocks=tuple(blocks))
+    return blocks
 
 
 def remove_button(session: Session, query: str, page: int) -> kit.Element:
@@ -89,14 +95,13 @@ def remove_button(session: Session, query: str, page: int) -> kit.Element:
     )
 
 
-@action(BOOKMARK, UNBOOKMARK)
 def toggle_bookmark(click: Click) -> ActionResult:
     """Store the new bookmark state, re-render the message, and confirm with any overlaps."""
     core = click.core
     session = core.index.get(str(click.value.get("id", "")))
     if session is None:
         if click.action_id == UNBOOKMARK:
-            core.store.remove_bookmark(click.user_id, str(click.value.get("id", "")))
+            core.store.bookmarks.remove(click.user_id, str(click.value.get("id", "")))
         return ActionResult(notice=Message(text="That session is no longer in the schedule."))
     wanted = click.action_id == BOOKMARK
     lines = core.set_bookmark(click.user_id, session, wanted, click.at)
@@ -118,7 +123,6 @@ def toggle_bookmark(click: Click) -> ActionResult:
     return ActionResult(update=update, notice=Message(text=_plain(body), blocks=(section(body),)))
 
 
-@action(MORE)
 def more(click: Click) -> ActionResult:
     """Show the next page of the answer the button sits under."""
     query = str(click.value.get("q", "now"))
@@ -126,7 +130,6 @@ def more(click: Click) -> ActionResult:
     return ActionResult(update=click.core.answer(query, click.user_id, click.at, page))
 
 
-@action(SHOW_MORE)
 def show_more(click: Click) -> ActionResult:
     """Send the whole description of a session, in as many sections as it needs."""
     session = click.core.index.get(str(click.value.get("id", "")))
@@ -142,7 +145,7 @@ def show_more(click: Click) -> ActionResult:
 
 
 def _bookmarked_overlaps(click: Click, session: Session) -> list[Session]:
-    ids = click.core.store.bookmarks(click.user_id)
+    ids = click.core.store.bookmarks.sessions_of(click.user_id)
     return [s for s in click.core.index.overlaps(session) if s.id in ids]
 
 
@@ -155,3 +158,13 @@ def _int(value: object) -> int:
 
 def _plain(mrkdwn: str) -> str:
     return mrkdwn.replace("*", "").replace(":warning: ", "⚠ ")
+
+
+def register(registry: Registry) -> None:
+    """Add this module's subcommands and buttons to `registry`."""
+    registry.add_command(
+        "mine", "mine", "your bookmarks by day, with overlaps marked", mine, ("bookmarks",)
+    )
+    registry.add_action(toggle_bookmark, BOOKMARK, UNBOOKMARK)
+    registry.add_action(more, MORE)
+    registry.add_action(show_more, SHOW_MORE)

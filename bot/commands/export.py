@@ -13,16 +13,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.commands.registry import Request, command
-from bot.message import Attachment, Message, escape
-from bot.render import note, section
+from bot.commands.registry import Registry, Request
+from bot.core.message import Attachment, Message, escape
+from bot.render.blocks import note, section
+from bot.render.words import plural
 from bot.store import Store
 from schedule.model import Schedule, Session, slugify
 
 
 def bookmarked_sessions(store: Store, schedule: Schedule, user_id: str) -> list[Session]:
     """The sessions of `schedule` that `user_id` bookmarked, in schedule order."""
-    ids = store.bookmarks(user_id)
+    ids = store.bookmarks.sessions_of(user_id)
     return [s for s in schedule.sessions if s.id in ids]
 
 
@@ -43,7 +44,6 @@ def bookmarks_ics(schedule: Schedule, sessions: Sequence[Session], at: datetime)
     )
 
 
-@command("export", "export", "your bookmarks as a calendar file (.ics)", ("ics", "calendar"))
 def export(req: Request) -> Message:
     """The asker's bookmarks as an attached .ics file, or a hint when there are none."""
     schedule = req.index.schedule
@@ -53,7 +53,7 @@ def export(req: Request) -> Message:
         text = f"You have no bookmarks to export yet. Try `{cmd} today` and press *Bookmark*."
         return Message(text=text.replace("*", ""), blocks=(section(text),))
     name = calendar_filename(schedule)
-    count = f"{len(sessions)} session{'s' * (len(sessions) != 1)}"
+    count = plural(len(sessions), "session")
     body = (
         f":calendar: Your bookmarks as a calendar: *{escape(name)}* ({count}). "
         "Open it with your calendar app to add them."
@@ -112,3 +112,10 @@ async def upload_attachments(client: Any, user_id: str, message: Message) -> lis
         )
         ids.extend(str(f["id"]) for f in response.get("files") or ())
     return ids
+
+
+def register(registry: Registry) -> None:
+    """Add this module's subcommands and buttons to `registry`."""
+    registry.add_command(
+        "export", "export", "your bookmarks as a calendar file (.ics)", export, ("ics", "calendar")
+    )

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from bot.commands.registry import Request, command
+from bot.commands.registry import Registry, Request
 from bot.core import Core
-from bot.message import Message, escape
-from bot.render import note, section
+from bot.core.message import Message, escape
+from bot.render.blocks import note, section
 from schedule.model import fold
 
 
@@ -57,7 +57,7 @@ def _choose(req: Request, verb: str) -> str | Message:
         return found
     chosen = default_track(req)
     if chosen is None:
-        following = req.core.store.follows(req.user_id)
+        following = req.core.store.follows.tracks_of(req.user_id)
         mine = ", ".join(f"*{escape(t)}*" for t in sorted(following)) or "none"
         return _say(
             f"Which track? `{cmd} {verb} <track>` with one of: {listed}. You follow: {mine}."
@@ -65,7 +65,6 @@ def _choose(req: Request, verb: str) -> str | Message:
     return chosen
 
 
-@command("follow", "follow [track]", "reminders for every session of a track, new ones included")
 def follow(req: Request) -> Message:
     """Follow a track (the schedule's own by default) and plan its reminders."""
     chosen = _choose(req, "follow")
@@ -73,7 +72,7 @@ def follow(req: Request) -> Message:
         return chosen
     core = req.core
     cmd = core.settings.command
-    added = core.store.follow(req.user_id, chosen, req.at)
+    added = core.store.follows.follow(req.user_id, chosen, req.at)
     count = sum(1 for s in req.index.sessions if s.track == chosen)
     if not added:
         return _say(
@@ -81,7 +80,7 @@ def follow(req: Request) -> Message:
             f"`{cmd} unfollow {escape(chosen)}` stops its reminders."
         )
     replan(core, req.user_id, chosen, req.at)
-    prefs = core.store.preferences(req.user_id)
+    prefs = core.store.people.preferences([req.user_id])[req.user_id]
     lead = (
         prefs.lead_minutes
         if prefs.lead_minutes is not None
@@ -98,17 +97,16 @@ def follow(req: Request) -> Message:
     return _say(text, " ".join(extra))
 
 
-@command("unfollow", "unfollow [track]", "stop the reminders of a track you follow")
 def unfollow(req: Request) -> Message:
     """Stop following a track; the reminders of its sessions go, bookmarked ones stay."""
-    following = req.core.store.follows(req.user_id)
+    following = req.core.store.follows.tracks_of(req.user_id)
     if not req.args and len(following) == 1:
         chosen: str | Message = next(iter(following))
     else:
         chosen = _choose(req, "unfollow")
     if isinstance(chosen, Message):
         return chosen
-    if not req.core.store.unfollow(req.user_id, chosen):
+    if not req.core.store.follows.unfollow(req.user_id, chosen):
         return _say(f"You do not follow the *{escape(chosen)}* track.")
     replan(req.core, req.user_id, chosen, req.at)
     return _say(
@@ -130,3 +128,16 @@ def _say(text: str, footnote: str | None = None) -> Message:
     blocks = (section(text),) if footnote is None else (section(text), note(footnote))
     plain = text.replace("*", "").replace("`", "")
     return Message(text=plain, blocks=blocks)
+
+
+def register(registry: Registry) -> None:
+    """Add this module's subcommands and buttons to `registry`."""
+    registry.add_command(
+        "follow",
+        "follow [track]",
+        "reminders for every session of a track, new ones included",
+        follow,
+    )
+    registry.add_command(
+        "unfollow", "unfollow [track]", "stop the reminders of a track you follow", unfollow
+    )

@@ -1,15 +1,17 @@
-"""The `/nova` subcommands and the button actions, registered by the modules that define them."""
+"""The command registry: the `/nova` subcommands and the buttons, and how a request finds them."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from functools import cached_property
 
-from bot.core import ActionResult, Core, zone_named
-from bot.message import Message
-from bot.render import RenderCache
+from bot.core import ActionResult, Core
+from bot.core.block_kit import MAX_BLOCKS, context
+from bot.core.core import zone_named
+from bot.core.message import Message, decode_value
+from bot.render.blocks import RenderCache
 from bot.store import Viewer
 from schedule.index import ScheduleIndex
 
@@ -38,7 +40,7 @@ class Request:
     @property
     def render_cache(self) -> RenderCache:
         """The rendered parts of the schedule being served."""
-        return self.core.schedules.render_cache
+        return self.core.schedules.derived(RenderCache)
 
     @cached_property
     def viewer(self) -> Viewer | None:
@@ -85,37 +87,113 @@ class Click:
     value: dict[str, object]
 
 
-COMMANDS: dict[str, Command] = {}
-ALIASES: dict[str, str] = {}
-ACTIONS: dict[str, Callable[[Click], ActionResult]] = {}
+Fallback = Callable[["Registry", Request], Message]
+"""Answers words that name no subcommand (a day's agenda, else help); gets the whole text."""
 
 
-def command(
-    name: str, usage: str, summary: str, aliases: tuple[str, ...] = ()
-) -> Callable[[Callable[[Request], Message]], Callable[[Request], Message]]:
-    """Register a subcommand under `name` (and `aliases`)."""
+class Registry:
+    """The subcommands (with their aliases) and the button handlers of one process.
 
-    def register(run: Callable[[Request], Message]) -> Callable[[Request], Message]:
-        if name in COMMANDS or name in ALIASES:
-            raise ValueError(f"subcommand {name!r} registered twice")
-        COMMANDS[name] = Command(name, usage, summary, run, aliases)
+    Built once by the runtime (`bot.commands.build_registry`) and handed to the `Core`,
+    which asks it to `answer` text and `act` on clicks.
+    """
+
+    def __init__(self, fallback: Fallback) -> None:
+        """Start empty; `fallback` answers text that names no subcommand."""
+        self._commands: dict[str, Command] = {}
+        self._aliases: dict[str, str] = {}
+        self._actions: dict[str, Callable[[Click], ActionResult]] = {}
+        self._fallback = fallback
+
+    def add_command(
+        self,
+        name: str,
+        usage: str,
+        summary: str,
+        run: Callable[[Request], Message],
+        aliases: tuple[str, ...] = (),
+    ) -> None:
+        """Add the subcommand `name` (and its `aliases`)."""
+        for word in (name, *aliases):
+            if word in self._commands or word in self._aliases:
+                raise ValueError(f"subcommand {word!r} registered twice")
+        self._commands[name] = Command(name, usage, summary, run, aliases)
         for alias in aliases:
-            ALIASES[alias] = name
-        return run
+            self._aliases[alias] = name
 
-    return register
-
-
-def action(
-    *action_ids: str,
-) -> Callable[[Callable[[Click], ActionResult]], Callable[[Click], ActionResult]]:
-    """Register a button handler for `action_ids`."""
-
-    def register(run: Callable[[Click], ActionResult]) -> Callable[[Click], ActionResult]:
+    def add_action(self, run: Callable[[Click], ActionResult], *action_ids: str) -> None:
+        """Add `run` as the handler of the buttons `action_ids`."""
         for action_id in action_ids:
-            if action_id in ACTIONS:
+            if action_id in self._actions:
                 raise ValueError(f"action {action_id!r} registered twice")
-            ACTIONS[action_id] = run
-        return run
+            self._actions[action_id] = run
 
-    return register
+    @property
+    def commands(self) -> tuple[Command, ...]:
+        """Every subcommand, in the order they were added."""
+        return tuple(self._commands.values())
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """Every subcommand name and alias."""
+        return (*self._commands, *self._aliases)
+
+    def find(self, word: str) -> Command | None:
+        """The subcommand `word` names (case-insensitive, aliases included), if any."""
+        key = word.casefold()
+        return self._commands.get(self._aliases.get(key, key))
+
+    def canonical(self, word: str) -> str:
+        """The subcommand name `word` stands for (an alias's command; else `word`)."""
+        return self._aliases.get(word, word)
+
+    def usage(self, name: str) -> str | None:
+        """How to call the subcommand `name`, when there is one."""
+        found = self._commands.get(name)
+        return None if found is None else found.usage
+
+    def has_action(self, action_id: str) -> bool:
+        """Whether a button with `action_id` has a handler."""
+        return action_id in self._actions
+
+    def answer(self, core: Core, text: str, user_id: str, at: datetime, page: int = 0) -> Message:
+        """Answer `/nova <text>`; empty text means `now`, unknown text goes to the fallback."""
+        words = strip_command(text.strip(), core.settings.command) or "now"
+        name, _, args = words.partition(" ")
+        found = self.find(name)
+        if found is not None:
+            req = Request(core, user_id, at, args.strip(), words, page)
+            return with_state_note(req, found.run(req))
+        req = Request(core, user_id, at, words, words, page)
+        return with_state_note(req, self._fallback(self, req))
+
+    def act(
+        self, core: Core, action_id: str, value: str, user_id: str, at: datetime
+    ) -> ActionResult:
+        """Carry out the button `action_id` with its `value`."""
+        run = self._actions.get(action_id)
+        if run is None:
+            return ActionResult(notice=Message(text=f"Unknown button {action_id!r}."))
+        return run(Click(core, user_id, at, action_id, decode_value(value)))
+
+
+STATE_MISSING = "Your bookmarks are not shown: I cannot reach my database right now."
+"""The line an answer carries when it was made without the asker's state."""
+
+
+def with_state_note(req: Request, message: Message) -> Message:
+    """`message`, with one line saying the bookmark state is left out when it is."""
+    if not req.state_missing or not message.blocks:
+        return message
+    blocks = (*message.blocks[: MAX_BLOCKS - 1], context(STATE_MISSING))
+    return replace(message, text=f"{message.text}\n({STATE_MISSING})", blocks=blocks)
+
+
+def strip_command(text: str, command: str) -> str:
+    """`text` without a leading slash command (`/nova now` and `nova now` give `now`)."""
+    for prefix in (command, command.lstrip("/")):
+        if text == prefix:
+            return ""
+        if text.startswith(prefix + " "):
+            return text[len(prefix) + 1 :].strip()
+    return text

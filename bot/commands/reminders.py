@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, tzinfo
 
-from bot import blocks as kit
-from bot.commands.registry import Click, Request, action, command
+from bot.commands.registry import Click, Registry, Request
 from bot.core import ActionResult, Core
-from bot.message import Block, Message, encode_value, escape
+from bot.core import block_kit as kit
+from bot.core.message import Block, Message, encode_value, escape
 from bot.reminders.message import REMOVE_BOOKMARK
 from bot.reminders.planner import PlanResult, lead_minutes, notify_planned, plan_reminders
-from bot.render import (
-    clock_time,
+from bot.render.blocks import (
     day_label,
     duration_words,
     header,
@@ -20,8 +18,8 @@ from bot.render import (
     more_button,
     note,
     section,
-    zone_label,
 )
+from bot.render.words import clock_label, page_of, plural
 from bot.store import Delivery, DeliveryStatus
 
 CANCEL_REMINDER = "reminder_cancel"
@@ -32,11 +30,6 @@ _OFF = {"off", "stop", "no", "none", "disable"}
 _ON = {"on", "start", "yes", "enable"}
 
 
-@command(
-    "remind",
-    "remind [5|15|off|on]",
-    "how many minutes before your bookmarked sessions I DM you, or turn reminders off/on",
-)
 def remind(req: Request) -> Message:
     """Show the person's reminder setting, or change it and re-plan their reminders."""
     core, user_id, at = req.core, req.user_id, req.at
@@ -46,16 +39,16 @@ def remind(req: Request) -> Message:
     if not word:
         return _status(core, user_id)
     if word in _OFF:
-        store.set_reminders_enabled(user_id, False)
+        store.people.set_reminders_enabled(user_id, False)
         result = plan_reminders(core, at, users={user_id})
-        cancelled = f" {_count(result.cancelled, 'coming reminder')} cancelled." * bool(
+        cancelled = f" {plural(result.cancelled, 'coming reminder')} cancelled." * bool(
             result.cancelled
         )
         return _say(f"Reminders are off.{cancelled} `{cmd} remind on` turns them back on.")
     if word in _ON:
-        store.set_reminders_enabled(user_id, True)
+        store.people.set_reminders_enabled(user_id, True)
         result = plan_reminders(core, at, users={user_id})
-        return _say(f"Reminders are on: {_when(core, user_id)}.{_planned(result)}")
+        return _say(f"Reminders are on: {_lead_sentence(core, user_id)}.{_planned(result)}")
     match = _MINUTES.fullmatch(word)
     if match is None or int(match.group(1)) > MAX_LEAD_MINUTES:
         return _say(
@@ -63,32 +56,30 @@ def remind(req: Request) -> Message:
             f"e.g. `{cmd} remind 5` or `{cmd} remind 15`, or `{cmd} remind off`."
         )
     minutes = int(match.group(1))
-    store.set_lead_minutes(user_id, minutes)
-    store.set_reminders_enabled(user_id, True)
+    store.people.set_lead_minutes(user_id, minutes)
+    store.people.set_reminders_enabled(user_id, True)
     result = plan_reminders(core, at, users={user_id})
-    moved = f" {_count(len(result.planned), 'coming reminder')} re-timed." * bool(result.planned)
-    return _say(f"Got it: {_when(core, user_id)}.{moved}")
+    moved = f" {plural(len(result.planned), 'coming reminder')} re-timed." * bool(result.planned)
+    return _say(f"Got it: {_lead_sentence(core, user_id)}.{moved}")
 
 
-@command("reminders", "reminders", "your coming reminders, each with a Cancel button")
 def reminders(req: Request) -> Message:
     """The person's reminders still to come, soonest first, each cancellable."""
     core, at = req.core, req.at
     cmd = core.settings.command
-    coming = core.store.deliveries_for(
-        req.user_id, [DeliveryStatus.PENDING, DeliveryStatus.CLAIMED]
+    coming = core.store.deliveries.find(
+        [req.user_id], statuses=[DeliveryStatus.PENDING, DeliveryStatus.CLAIMED]
     )
     if not coming:
-        prefs = core.store.preferences(req.user_id)
+        prefs = core.store.people.preferences([req.user_id])[req.user_id]
         hint = (
             f"Reminders are off; `{cmd} remind on` turns them on."
             if not prefs.reminders_enabled
-            else f"Bookmark sessions: {_when(core, req.user_id)}."
+            else f"Bookmark sessions: {_lead_sentence(core, req.user_id)}."
         )
         return _say(f"No reminders coming. {hint}")
     zone = core.index.schedule.zone
-    first = req.page * PAGE_SIZE
-    shown = coming[first : first + PAGE_SIZE]
+    shown, remaining = page_of(coming, req.page, PAGE_SIZE)
     blocks: list[Block] = [header(f"Your reminders · {len(coming)}")]
     lines: list[str] = []
     for delivery in shown:
@@ -99,30 +90,28 @@ def reminders(req: Request) -> Message:
         when = (
             "being sent now"
             if delivery.status is DeliveryStatus.CLAIMED
-            else f"at {_clock(due, zone)} (in {duration_words(minutes_between(at, due))})"
+            else f"at {clock_label(due, zone)} (in {duration_words(minutes_between(at, due))})"
         )
-        starts = f"{day_label(delivery.start_at, zone)} {_clock(delivery.start_at, zone)}"
+        starts = f"{day_label(delivery.start_at, zone)} {clock_label(delivery.start_at, zone)}"
         text = f"*{escape(title)}*\n:bell: reminder {when} · starts {starts}{escape(room)}"
         lines.append(f"{title} — reminder {when}, starts {starts}{room}")
         blocks.append(_reminder_block(text, delivery, req))
-    remaining = len(coming) - first - len(shown)
     if remaining > 0:
         blocks.append(more_button(req.query, req.page + 1, f"More ({remaining})"))
     blocks.append(note(f"Cancelling keeps the bookmark. `{cmd} remind` changes the lead time."))
     return Message(text="Your reminders\n" + "\n".join(lines), blocks=tuple(blocks))
 
 
-@action(CANCEL_REMINDER)
 def cancel_reminder(click: Click) -> ActionResult:
     """Cancel one coming reminder; the session stays bookmarked."""
     core = click.core
     delivery_id = _int(click.value.get("id"))
-    delivery = core.store.delivery(delivery_id) if delivery_id is not None else None
+    delivery = core.store.deliveries.get(delivery_id) if delivery_id is not None else None
     if delivery is None or delivery.user_id != click.user_id:
         return ActionResult(notice=_say("That reminder no longer exists."))
     session = core.index.get(delivery.session_id)
     title = session.title if session is not None else delivery.session_id
-    if core.store.dismiss_delivery(delivery.id, click.user_id, click.at):
+    if core.store.deliveries.cancel(delivery.id, click.user_id, at=click.at, dismissed=True):
         notify_planned(core)
         notice = _say(f"Cancelled the reminder for *{escape(title)}*; it stays in your bookmarks.")
     else:
@@ -132,18 +121,17 @@ def cancel_reminder(click: Click) -> ActionResult:
     return ActionResult(update=core.answer(query, click.user_id, click.at, page), notice=notice)
 
 
-@action(REMOVE_BOOKMARK)
 def remove_bookmark(click: Click) -> ActionResult:
     """The reminder's button: drop the bookmark and any reminder still coming for it."""
     core = click.core
     session_id = str(click.value.get("id", ""))
     session = core.index.get(session_id)
     title = session.title if session is not None else session_id
-    had = core.store.is_bookmarked(click.user_id, session_id)
+    had = session_id in core.store.bookmarks.sessions_of(click.user_id)
     if session is not None:
         core.set_bookmark(click.user_id, session, False, click.at)
     else:
-        core.store.remove_bookmark(click.user_id, session_id)
+        core.store.bookmarks.remove(click.user_id, session_id)
     plan_reminders(core, click.at, users={click.user_id}, sessions={session_id})
     if not had:
         return ActionResult(notice=_say(f"*{escape(title)}* is not in your bookmarks."))
@@ -152,17 +140,19 @@ def remove_bookmark(click: Click) -> ActionResult:
 
 def _status(core: Core, user_id: str) -> Message:
     cmd = core.settings.command
-    prefs = core.store.preferences(user_id)
+    prefs = core.store.people.preferences([user_id])[user_id]
     coming = len(
-        core.store.deliveries_for(user_id, [DeliveryStatus.PENDING, DeliveryStatus.CLAIMED])
+        core.store.deliveries.find(
+            [user_id], statuses=[DeliveryStatus.PENDING, DeliveryStatus.CLAIMED]
+        )
     )
     if not prefs.reminders_enabled:
         text = f"Reminders are off. `{cmd} remind on` turns them back on."
     else:
         default = " (the default)" * (prefs.lead_minutes is None)
-        listed = f" {_count(coming, 'reminder')} coming: `{cmd} reminders` lists them."
+        listed = f" {plural(coming, 'reminder')} coming: `{cmd} reminders` lists them."
         text = (
-            f"Reminders are on: {_when(core, user_id)}{default}.{listed} "
+            f"Reminders are on: {_lead_sentence(core, user_id)}{default}.{listed} "
             f"Change with `{cmd} remind 5`, `{cmd} remind 15` or `{cmd} remind off`."
         )
     if not core.settings.reminders_enabled:
@@ -170,9 +160,9 @@ def _status(core: Core, user_id: str) -> Message:
     return _say(text)
 
 
-def _when(core: Core, user_id: str) -> str:
+def _lead_sentence(core: Core, user_id: str) -> str:
     """The lead time in words: 'I DM you 10 min before each bookmarked session starts'."""
-    lead = lead_minutes(core.settings, core.store.preferences(user_id))
+    lead = lead_minutes(core.settings, core.store.people.preferences([user_id])[user_id])
     before = "as" if lead == 0 else f"{duration_words(lead)} before"
     return f"I DM you {before} each bookmarked session starts"
 
@@ -180,7 +170,7 @@ def _when(core: Core, user_id: str) -> str:
 def _planned(result: PlanResult) -> str:
     if not result.planned:
         return ""
-    return f" {_count(len(result.planned), 'reminder')} planned."
+    return f" {plural(len(result.planned), 'reminder')} planned."
 
 
 def _reminder_block(text: str, delivery: Delivery, req: Request) -> Block:
@@ -197,16 +187,23 @@ def _say(text: str) -> Message:
     return Message(text=text.replace("*", "").replace("`", ""), blocks=(section(text),))
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'s' * (n != 1)}"
-
-
-def _clock(instant: datetime, zone: tzinfo) -> str:
-    return f"{clock_time(instant, zone)} {zone_label(instant, zone)}"
-
-
 def _int(value: object) -> int | None:
     try:
         return int(str(value))
     except ValueError:
         return None
+
+
+def register(registry: Registry) -> None:
+    """Add this module's subcommands and buttons to `registry`."""
+    registry.add_command(
+        "remind",
+        "remind [5|15|off|on]",
+        "how many minutes before your bookmarked sessions I DM you, or turn reminders off/on",
+        remind,
+    )
+    registry.add_command(
+        "reminders", "reminders", "your coming reminders, each with a Cancel button", reminders
+    )
+    registry.add_action(cancel_reminder, CANCEL_REMINDER)
+    registry.add_action(remove_bookmark, REMOVE_BOOKMARK)

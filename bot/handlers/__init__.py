@@ -4,5 +4,8 @@
 - `slash`: the slash command, answered in the ack (or at its response_url when slow)
 - `actions`: every button of the core's action registry, carried out after the ack
 - `home`: the App Home tab
-- `replies`: the core off the event loop, work after the ack, the bound on work in flight
+- `replies`: running the core off the event loop, and the answer when that fails
+
+Work carried on after an acknowledgement, and the bound on work in flight, are the
+runtime's `Answering` (`bot.edge.answering`).
 """

@@ -22,10 +22,10 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.commands.registry import ACTIONS
 from bot.core import ActionResult
+from bot.edge.responses import ResponseSender
 from bot.handlers.home import publish_home
-from bot.handlers.replies import SORRY, ResponseSender, answering_of, off_loop
+from bot.handlers.replies import SORRY, off_loop
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -58,8 +58,8 @@ def private_message(body: dict[str, Any]) -> bool:
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
     """Dispatch every registered button's clicks to the core."""
-    answering = answering_of(app)
-    sender = answering.sender
+    answering = runtime.answering
+    sender = runtime.responses
 
     @app.action(EVERY_ACTION)
     async def on_action(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -70,7 +70,7 @@ def register(app: AsyncApp, runtime: Runtime) -> None:
     async def carry_out(body: dict[str, Any], user_id: str, client: AsyncWebClient) -> None:
         for action in body.get("actions") or []:
             action_id = str(action.get("action_id", ""))
-            if action_id not in ACTIONS:
+            if not runtime.core.commands.has_action(action_id):
                 log.debug("ignoring the unregistered action %r", action_id)
                 continue
             try:

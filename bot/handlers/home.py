@@ -10,10 +10,10 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.commands.home import home_view
-from bot.handlers.replies import answering_of, off_loop
-from bot.message import Message
+from bot.core.message import Message
+from bot.handlers.replies import off_loop
 from bot.runtime import Runtime
+from bot.views.home import home_view
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ async def publish_home(
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
     """Publish the page on `app_home_opened` for the Home tab, after the event's ack."""
-    answering = answering_of(app)
+    answering = runtime.answering
 
     @app.event("app_home_opened")
     async def on_home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:

@@ -23,8 +23,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.commands.export import upload_attachments
-from bot.handlers.replies import SORRY, Answering, answering_of
-from bot.message import Message
+from bot.core.message import Message
+from bot.edge.answering import Answering
+from bot.handlers.replies import SORRY
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ UPLOAD_FAILED = Message(text="Sorry, I could not send you the file. Please try a
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
     """Answer the configured slash command."""
-    answering = answering_of(app)
+    answering = runtime.answering
 
     @app.command(runtime.settings.command)
     async def on_command(ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient) -> None:

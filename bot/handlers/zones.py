@@ -70,7 +70,8 @@ class ZoneRefresher:
         store = self.runtime.core.store
         loop = asyncio.get_running_loop()
         try:
-            prefs = await asyncio.to_thread(store.preferences, user_id)
+            found = await asyncio.to_thread(store.people.preferences, [user_id])
+            prefs = found[user_id]
             now = self.runtime.clock.now()
             checked = prefs.timezone_checked_at
             if checked is not None and timedelta(0) <= now - checked < MAX_AGE:
@@ -82,7 +83,7 @@ class ZoneRefresher:
             user = response.get("user")
             name = user.get("tz") if isinstance(user, dict) else None
             zone = name if isinstance(name, str) and _known_zone(name) else None
-            await asyncio.to_thread(store.set_timezone, user_id, zone or prefs.timezone, now)
+            await asyncio.to_thread(store.people.set_timezone, user_id, zone or prefs.timezone, now)
             self._fresh_until[user_id] = now + MAX_AGE
             self._retry_at.pop(user_id, None)
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:

@@ -13,7 +13,7 @@ from alembic import context
 from sqlalchemy import Connection, create_engine
 from sqlalchemy.pool import NullPool
 
-from bot.store import Base
+from bot.storage.tables import Base
 
 config = context.config
 target_metadata = Base.metadata

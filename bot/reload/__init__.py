@@ -1,32 +1,24 @@
 """Schedule changes while the summit runs: reload, guard, replicas and change notices.
 
-- `start_schedule` / `initial_schedule`: the schedule to serve at startup (the configured
-  one applied as a reload over the last good one saved, or that one kept).
+- `Reloader.start_up` (`start_schedule` without a runtime): the schedule to serve at startup,
+  the configured one applied as a reload over the last good one saved, with the same guard.
 - `Reloader`: `/nova reload`, the timed URL fetch, the replica sync and the change DMs;
-  `start_reloader(runtime, messenger)` starts one for a bot process.
+  the runtime builds one per process.
 - `plan_notices` / `NoticeSender`: who is told what about a change, each person once.
 """
 
 from bot.reload.fetch import UrlFetcher, is_url
 from bot.reload.notices import Notice, NoticeSender, Notifier, SendReport, plan_notices
-from bot.reload.reloader import (
-    Reloader,
-    ReloadOutcome,
-    Status,
-    attach,
-    reloader_for,
-    start_reloader,
-)
+from bot.reload.reloader import Reloader, ReloadOutcome, Status, start_schedule
 from bot.reload.sources import (
     Startup,
     carry_renames,
     configured_source,
-    initial_schedule,
     load_source,
+    schedule_before_start_up,
     schedule_digest,
     serving_schedule,
     snapshot_schedule,
-    start_schedule,
 )
 
 __all__ = [
@@ -39,17 +31,14 @@ __all__ = [
     "Startup",
     "Status",
     "UrlFetcher",
-    "attach",
     "carry_renames",
     "configured_source",
-    "initial_schedule",
     "is_url",
     "load_source",
     "plan_notices",
-    "reloader_for",
+    "schedule_before_start_up",
     "schedule_digest",
     "serving_schedule",
     "snapshot_schedule",
-    "start_reloader",
     "start_schedule",
 ]

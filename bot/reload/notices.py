@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Protocol
 
-from bot.message import Block, Message, escape
+from bot.core.message import Block, Message, escape
 from bot.reminders.pacing import Pacer
-from bot.render import note, section, slack_date, time_range
+from bot.render.blocks import note, section, slack_date, time_range
 from bot.store import Store
 from schedule.diff import (
     ScheduleDiff,
@@ -97,14 +97,14 @@ def plan_notices(
         return []
     ids = {i.old.id for i in items} | {i.new.id for i in items if i.new is not None}
     tracks = {s.track for i in items for s in (i.old, i.new) if s is not None and s.track}
-    bookmarkers = store.bookmarkers_of(ids, before=before)
-    followers = store.followers_of(tracks, before=before)
+    bookmarkers = store.bookmarks.bookmarkers(ids, before=before)
+    followers = store.follows.followers(tracks, before=before)
     overlapping = {
         i.key: new.overlaps(i.new) for i in items if i.new is not None and i.change is not None
     }
     neighbour_ids = {s.id for sessions in overlapping.values() for s in sessions}
-    neighbour_fans = {k: set(v) for k, v in store.bookmarkers_of(neighbour_ids).items()}
-    done = store.claimed_change_notices(i.key for i in items)
+    neighbour_fans = {k: set(v) for k, v in store.bookmarks.bookmarkers(neighbour_ids).items()}
+    done = store.notices.claimed(i.key for i in items)
     zone = new.schedule.zone
 
     notices: list[Notice] = []
@@ -249,7 +249,7 @@ class NoticeSender:
                     notice = next(pending, None)
                 if notice is None:
                     break
-                if self.store.claim_change_notice(notice.user_id, notice.key, at):
+                if self.store.notices.claim(notice.user_id, notice.key, at):
                     self._deliver(notice, report, stop)
                 else:
                     report.skipped += 1
@@ -284,7 +284,7 @@ class NoticeSender:
         """Send one claimed notice, retrying transient failures, and record the outcome."""
         for attempt in range(1, self.attempts + 1):
             if not self._slot(notice.user_id, stop):
-                self.store.release_change_notice(notice.user_id, notice.key)
+                self.store.notices.release(notice.user_id, notice.key)
                 return
             try:
                 _channel, ts = self.notifier.send_dm(notice.user_id, notice.message)
@@ -301,12 +301,12 @@ class NoticeSender:
                     _wait(asked, self.retry_seconds * attempt)
                 ):
                     log.warning("change notice to %s failed, given back: %s", notice.user_id, exc)
-                    self.store.release_change_notice(notice.user_id, notice.key)
+                    self.store.notices.release(notice.user_id, notice.key)
                     report.retry += 1
                     report.errors.append(f"{notice.user_id}: {exc}")
                     return
                 continue
-            self.store.mark_change_notice_sent(notice.user_id, notice.key, ts)
+            self.store.notices.mark_sent(notice.user_id, notice.key, ts)
             report.sent += 1
             return
 

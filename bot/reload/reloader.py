@@ -8,28 +8,33 @@ renamed ids over, swaps the schedule this process serves and sends change notice
 The database decides which schedule is current: a reload only saves its schedule while
 the latest snapshot is still the one it compared against, so replicas applying the same
 reload at the same moment agree, and every replica picks up a schedule another one saved
-(`sync`, run every few seconds by `start`). Notices are claimed per person and change, so
-a person is told once however many replicas announce the change.
+(`sync`, a job of the process's scheduler every few seconds). Notices are claimed per
+person and change, so a person is told once however many replicas announce the change.
+Start-up is a reload too (`start_up`): the same path, the same guard.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import threading
-import weakref
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.clock import Clock, SystemClock
-from bot.message import Message, escape
+from bot.core.message import Message, escape
+from bot.core.schedule_source import ScheduleSource
 from bot.reload.fetch import UrlFetcher
 from bot.reload.notices import Notice, NoticeSender, Notifier, SendReport, plan_notices
 from bot.reload.sources import (
@@ -37,22 +42,19 @@ from bot.reload.sources import (
     carry_renames,
     configured_source,
     load_source,
+    schedule_before_start_up,
     schedule_digest,
     snapshot_schedule,
 )
-from bot.reminders.messenger import PermanentError
 from bot.reminders.pacing import Pacer
-from bot.render import note, section
-from bot.schedule_source import ScheduleSource
+from bot.render.blocks import note, section
+from bot.render.words import plural
 from bot.settings import Settings
 from bot.store import Snapshot, Store
 from schedule.diff import ReloadGuard, ScheduleDiff, diff_schedules
 from schedule.importers import dump_schedule
 from schedule.index import ScheduleIndex
 from schedule.model import Schedule, ScheduleError
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +110,7 @@ class ReloadOutcome:
             return f"No changes: {self.source} holds the schedule already in service, {serving}."
         assert self.diff is not None
         changes = len({n.key for n in self.notices})
-        who = f"{self.people} {'person' if self.people == 1 else 'people'}"
+        who = plural(self.people, "person", "people")
         if not self.notices:
             told = " Nobody needs to be told."
         elif self.deferred:
@@ -136,6 +138,7 @@ class Reloader:
         background: bool = True,
         retry_seconds: float = 2.0,
         pacer: Pacer | None = None,
+        scheduler: BaseScheduler | None = None,
     ) -> None:
         """Reload into `schedules`, saving in `store`, telling people through `notifier`.
 
@@ -145,7 +148,8 @@ class Reloader:
         after `retry_seconds` (times the attempt) unless they carry a `retry_after`.
         With `background` False, notices are sent before a reload returns (for tests).
         DMs are paced by `pacer` (pass the reminder engine's to share the workspace's
-        rate), by default one of `slack_messages_per_second`.
+        rate), by default one of `slack_messages_per_second`. `start` puts the replica
+        sync and the URL poll on `scheduler`, the process's one.
         """
         self.settings = settings
         self.store = store
@@ -174,10 +178,10 @@ class Reloader:
         self._stop = threading.Event()
         self._executor: ThreadPoolExecutor | None = None
         self._futures: list[Future[SendReport]] = []
-        self._threads: list[threading.Thread] = []
+        self.scheduler = scheduler
+        self._jobs: list[str] = []
         self.reports: list[SendReport] = []
         """What each round of sending did, oldest first."""
-        attach(self)
 
     # -- the schedule in service ---------------------------------------------------------
 
@@ -197,13 +201,18 @@ class Reloader:
     # -- reloading -----------------------------------------------------------------------
 
     def reload(
-        self, source: str | None = None, at: datetime | None = None, *, timed: bool = False
+        self,
+        source: str | None = None,
+        at: datetime | None = None,
+        *,
+        timed: bool = False,
+        starting: bool = False,
     ) -> ReloadOutcome:
         """Reload from `source` (a path or an http(s) URL; None: the configured source).
 
         A timed reload (the URL poll) fetches conditionally and tells the admins by DM,
         once per distinct failure, when it is refused; otherwise the caller tells them
-        (the outcome's `describe`).
+        (the outcome's `describe`). A `starting` reload is the start-up one (`start_up`).
         """
         at = at or self.clock.now()
         chosen = source or configured_source(self.settings)
@@ -216,7 +225,7 @@ class Reloader:
             if new is None:
                 return ReloadOutcome(Status.UNCHANGED, chosen, self.schedules.schedule)
             try:
-                outcome = self.apply(new, chosen, at)
+                outcome = self.apply(new, chosen, at, starting=starting)
             except Exception:
                 if fetcher is not None:
                     fetcher.forget()  # the body was not dealt with: take it again next time
@@ -225,30 +234,32 @@ class Reloader:
             self.alert_admins(outcome, at)
         return outcome
 
-    def apply(self, new: Schedule, source: str, at: datetime) -> ReloadOutcome:
-        """Put `new` in service unless it matches the current schedule or the guard refuses it."""
+    def apply(
+        self, new: Schedule, source: str, at: datetime, *, starting: bool = False
+    ) -> ReloadOutcome:
+        """Put `new` in service unless it matches the current schedule or the guard refuses it.
+
+        At start-up (`starting`) the change is announced later, by `start`, and a schedule
+        identical to the one served is still saved when the database has no copy of it.
+        """
         digest = schedule_digest(new)
         with self._lock:
             for _ in range(_ATTEMPTS):
                 latest, _ = self._catch_up(at)
                 base = self.schedules.schedule
                 base_digest = self.digest()
-                if digest == base_digest:
+                if digest == base_digest and not (starting and latest != digest):
                     return ReloadOutcome(Status.UNCHANGED, source, base)
                 reason = self.guard.check(base, new)
                 if reason is not None:
                     return self._refused(source, reason)
-                snap = self.store.advance_schedule_snapshot(
-                    latest,
-                    source,
-                    digest,
-                    dump_schedule(new),
-                    at,
+                snap = self.store.snapshots.save(
+                    source, digest, dump_schedule(new), at, previous_digest=latest
                 )
                 if snap is None:
                     continue  # another replica saved a schedule meanwhile: compare with it
                 diff = diff_schedules(base, new)
-                notices = self._take_up(diff, new, digest, snap, at)
+                notices = self._take_up(diff, new, digest, snap, at, announce=not starting)
                 log.info("schedule reloaded from %s: %s", source, diff.summary())
                 return ReloadOutcome(
                     Status.APPLIED,
@@ -266,13 +277,42 @@ class Reloader:
         return ReloadOutcome(Status.REFUSED, source, self.schedules.schedule, reason=reason)
 
     def _take_up(
-        self, diff: ScheduleDiff, new: Schedule, digest: str, snap: Snapshot, at: datetime
+        self,
+        diff: ScheduleDiff,
+        new: Schedule,
+        digest: str,
+        snap: Snapshot,
+        at: datetime,
+        *,
+        announce: bool = True,
     ) -> tuple[Notice, ...]:
         """Carry renamed ids over, serve `new`, and announce what `diff` changed."""
         carry_renames(self.store, diff, at)
         self._refresh_statistics(diff)
         self._serve(new, digest)
-        return self._announce(diff, snap.loaded_at, at)
+        return self._announce(diff, snap.loaded_at, at) if announce else ()
+
+    def start_up(self, at: datetime | None = None, *, loaded: Schedule | None = None) -> Startup:
+        """Apply the configured schedule as a reload over the one served (the last good one).
+
+        The same path and guard as `/nova reload`: a schedule that fails to load or that
+        the guard refuses leaves the saved one in service (`refused` says why, and `start`
+        tells the admins). The change is announced when the reloader starts. `loaded` is
+        the configured schedule when the caller loaded it already (nothing was saved).
+        """
+        at = at or self.clock.now()
+        source = configured_source(self.settings)
+        if loaded is not None:
+            outcome = self.apply(loaded, source, at, starting=True)
+        else:
+            outcome = self.reload(source, at, starting=True)
+        return Startup(
+            schedule=outcome.schedule,
+            source=source,
+            applied=outcome.status is Status.APPLIED,
+            refused=outcome.reason if outcome.status is Status.REFUSED else None,
+            diff=outcome.diff,
+        )
 
     def _refresh_statistics(self, diff: ScheduleDiff) -> None:
         """Refresh the database's statistics before many reminders are re-planned."""
@@ -310,10 +350,10 @@ class Reloader:
         Returns the latest digest (None: nothing saved yet) and, when a schedule was
         taken up, its source, what it changed and the notices it called for.
         """
-        digest = self.store.latest_schedule_digest()
+        digest = self.store.snapshots.latest_digest()
         if digest is None or digest == self.digest():
             return digest, None
-        latest = self.store.latest_schedule_snapshot()
+        latest = self.store.snapshots.latest()
         if latest is None:
             return None, None
         try:
@@ -323,7 +363,7 @@ class Reloader:
             return latest.digest, None
         # Only a change from a schedule that was saved (so announced as it came) is
         # announced here: one this process loaded on its own never reached anybody.
-        was_saved = self.digest() in {s.digest for s in self.store.schedule_snapshots()}
+        was_saved = self.digest() in {s.digest for s in self.store.snapshots.recent()}
         diff = diff_schedules(self.schedules.schedule, saved)
         carry_renames(self.store, diff, at)
         self._refresh_statistics(diff)
@@ -341,7 +381,7 @@ class Reloader:
         unfinished, or one applied where no DMs could be sent.
         """
         at = at or self.clock.now()
-        kept = self.store.schedule_snapshots(2)
+        kept = self.store.snapshots.recent(2)
         if len(kept) < 2 or kept[0].digest == kept[1].digest:
             return ()
         try:
@@ -373,7 +413,7 @@ class Reloader:
         """DM the admins why a reload was refused, once per distinct failure; returns DMs queued."""
         if outcome.reason is None or not self.settings.admin_user_ids:
             return 0
-        latest = self.store.latest_schedule_digest() or ""
+        latest = self.store.snapshots.latest_digest() or ""
         key = (
             "reload-refused:"
             + hashlib.sha256(
@@ -437,12 +477,15 @@ class Reloader:
     # -- running -------------------------------------------------------------------------
 
     def start(self, startup: Startup | None = None) -> None:
-        """Take up the saved schedule, finish the last announcement and start the timers.
+        """Take up the saved schedule, finish the last announcement and add the timed jobs.
 
         Every `sync_seconds` the replica looks for a schedule saved elsewhere; with a
-        schedule URL configured it is fetched every `schedule_refresh_seconds`. A
-        configured schedule refused at startup (`startup.refused`) is told to the admins.
+        schedule URL configured it is fetched every `schedule_refresh_seconds`. Both are
+        jobs of `scheduler`, which must be given. A configured schedule refused at
+        startup (`startup.refused`) is told to the admins.
         """
+        if self.scheduler is None:
+            raise RuntimeError("a reloader needs the process's scheduler to start")
         at = self.clock.now()
         self.sync(at)
         self.announce_latest(at)
@@ -453,84 +496,60 @@ class Reloader:
                 ),
                 at,
             )
-        self._every("schedule-sync", self.sync_seconds, lambda: self.sync(), 0.0)
+        self._every("schedule-sync", self.sync_seconds, self._timed_sync)
         if self.settings.schedule_url:
             self._every(
-                "schedule-fetch",
-                float(self.settings.schedule_refresh_seconds),
-                lambda: self.reload(self.settings.schedule_url, timed=True),
-                0.0,
+                "schedule-fetch", float(self.settings.schedule_refresh_seconds), self._timed_fetch
             )
 
-    def _every(self, name: str, seconds: float, action: Callable[[], object], first: float) -> None:
-        """Run `action` every `seconds` in a daemon thread until `stop`; errors are logged."""
+    def _timed_sync(self) -> None:
+        if not self._stop.is_set():
+            self.sync()
 
-        def loop() -> None:
-            wait = first
-            while not self._stop.wait(wait):
-                try:
-                    action()
-                except Exception:
-                    log.exception("%s failed", name)
-                wait = seconds
+    def _timed_fetch(self) -> None:
+        if not self._stop.is_set():
+            self.reload(self.settings.schedule_url, timed=True)
 
-        thread = threading.Thread(target=loop, name=name, daemon=True)
-        self._threads.append(thread)
-        thread.start()
+    def _every(self, name: str, seconds: float, action: Callable[[], None]) -> None:
+        """Run `action` now and every `seconds` on the scheduler; errors are logged."""
+
+        def run() -> None:
+            try:
+                action()
+            except Exception:
+                log.exception("%s failed", name)
+
+        assert self.scheduler is not None
+        self.scheduler.add_job(
+            run,
+            IntervalTrigger(seconds=seconds, timezone=UTC),
+            id=name,
+            name=name,
+            replace_existing=True,
+            next_run_time=datetime.now(UTC),
+            max_instances=1,
+        )
+        self._jobs.append(name)
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop the timers and the sender (a notice being sent finishes first)."""
+        """Remove the timed jobs and stop the sender (a notice being sent finishes first)."""
         self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout)
-        self._threads.clear()
+        if self.scheduler is not None:
+            for job_id in self._jobs:
+                with contextlib.suppress(JobLookupError):
+                    self.scheduler.remove_job(job_id)
+        self._jobs.clear()
         with self._lock:
             executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
 
 
-def start_reloader(
-    runtime: Runtime,
-    notifier: Notifier | None,
-    *,
-    pacer: Pacer | None = None,
-    startup: Startup | None = None,
-) -> Reloader:
-    """Start reloading for a bot process: `/nova reload`, the URL poll and the replica sync.
+def start_schedule(settings: Settings, store: Store, at: datetime) -> Startup:
+    """What a process starting at `at` serves: `Reloader.start_up` over the saved schedule.
 
-    `notifier` sends the change DMs (a `SlackMessenger`, a `ConsoleMessenger`; None: this
-    process sends none); `pacer` is best the reminder engine's, so both share one rate;
-    `startup` is what `start_schedule` decided (a refused file is told to the admins).
-    Call `stop()` on the result when the process ends.
+    For tools and tests that need the start-up decision without a whole runtime.
     """
-    reloader = Reloader(
-        runtime.settings,
-        runtime.core.store,
-        runtime.core.schedules,
-        clock=runtime.clock,
-        notifier=notifier,
-        permanent=(PermanentError,),
-        pacer=pacer,
-    )
-    reloader.start(startup)
-    return reloader
-
-
-_attached: weakref.WeakKeyDictionary[ScheduleSource, Reloader] = weakref.WeakKeyDictionary()
-_attached_lock = threading.Lock()
-
-
-def attach(reloader: Reloader) -> None:
-    """Make `reloader` the one `/nova reload` uses for its schedule source."""
-    with _attached_lock:
-        _attached[reloader.schedules] = reloader
-
-
-def reloader_for(settings: Settings, store: Store, schedules: ScheduleSource) -> Reloader:
-    """The reloader attached to `schedules`, or a new one that sends no DMs (then attached)."""
-    with _attached_lock:
-        found = _attached.get(schedules)
-    if found is not None:
-        return found
-    return Reloader(settings, store, schedules, background=False)
+    serving, loaded = schedule_before_start_up(settings, store)
+    reloader = Reloader(settings, store, ScheduleSource(serving), background=False)
+    return reloader.start_up(at, loaded=loaded)

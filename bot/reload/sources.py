@@ -10,7 +10,7 @@ from datetime import datetime
 from bot.reload.fetch import UrlFetcher, is_url
 from bot.settings import Settings
 from bot.store import Snapshot, Store
-from schedule.diff import ScheduleDiff, check_reload, diff_schedules
+from schedule.diff import ScheduleDiff
 from schedule.importers import BUNDLED_SCHEDULE, dump_schedule, load_schedule, load_schedule_bytes
 from schedule.importers.native import parse_native
 from schedule.model import Schedule, ScheduleError
@@ -59,20 +59,45 @@ def carry_renames(store: Store, diff: ScheduleDiff, at: datetime) -> int:
     return sum(store.rename_session(old, new, at=at) for old, new in diff.id_changes.items())
 
 
+def saved_schedule(store: Store) -> Schedule | None:
+    """The last good schedule saved in the database; None when there is none (or unreadable)."""
+    latest = store.snapshots.latest()
+    if latest is None:
+        return None
+    try:
+        return snapshot_schedule(latest)
+    except ScheduleError as exc:
+        log.error("the saved schedule is unreadable, using the configured one: %s", exc)
+        return None
+
+
+def configured_schedule(settings: Settings) -> Schedule:
+    """The configured schedule, loaded afresh; raises ScheduleError."""
+    loaded = load_source(configured_source(settings), settings)
+    assert loaded is not None  # a fresh fetch always returns the body
+    return loaded
+
+
+def schedule_before_start_up(settings: Settings, store: Store) -> tuple[Schedule, Schedule | None]:
+    """The schedule to serve until the start-up reload, and the configured one if it was loaded.
+
+    The last good schedule saved, when there is one (the start-up reload loads the
+    configured one over it); else the configured one, loaded now (ScheduleError if it
+    cannot be: there is nothing to fall back to) and returned twice.
+    """
+    saved = saved_schedule(store)
+    if saved is not None:
+        return saved, None
+    loaded = configured_schedule(settings)
+    return loaded, loaded
+
+
 def serving_schedule(settings: Settings, store: Store) -> Schedule:
     """The schedule in service, read-only: the last good one saved, else the configured one.
 
     Nothing is written; for tools (such as `summit-bot export`) that must not apply a reload.
     """
-    latest = store.latest_schedule_snapshot()
-    if latest is not None:
-        try:
-            return snapshot_schedule(latest)
-        except ScheduleError as exc:
-            log.error("the saved schedule is unreadable, using the configured one: %s", exc)
-    fallback = load_source(configured_source(settings), settings)
-    assert fallback is not None  # a fresh fetch always returns the body
-    return fallback
+    return saved_schedule(store) or configured_schedule(settings)
 
 
 @dataclass(frozen=True)
@@ -87,60 +112,3 @@ class Startup:
     """Why the configured schedule was not used, when it was not."""
     diff: ScheduleDiff | None = None
     """What the configured schedule changed, when it was applied over a saved one."""
-
-
-def start_schedule(
-    settings: Settings, store: Store, at: datetime, *, max_removed_fraction: float = 1 / 3
-) -> Startup:
-    """Decide the schedule to serve at startup, applying the configured one as a reload.
-
-    With no saved schedule the configured one is loaded (a failure is raised) and saved.
-    Otherwise the configured one is compared with the saved one: if it loads and passes
-    the guard (no more than `max_removed_fraction` of the sessions removed) and differs,
-    it is saved and renamed ids carry their bookmarks and reminders over; else the saved
-    one stays. Change notices are not sent here: a `Reloader` sends them when it starts.
-    """
-    source = configured_source(settings)
-    latest = store.latest_schedule_snapshot()
-    saved: Schedule | None = None
-    if latest is not None:
-        try:
-            saved = snapshot_schedule(latest)
-        except ScheduleError as exc:
-            log.error("the saved schedule is unreadable; loading %s: %s", source, exc)
-    if saved is None or latest is None:
-        new = load_source(source, settings)
-        assert new is not None  # a fresh fetch always returns the body
-        snap = store.advance_schedule_snapshot(
-            latest.digest if latest else None,
-            source,
-            schedule_digest(new),
-            dump_schedule(new),
-            at,
-        )
-        if snap is None:  # another replica saved one meanwhile: start again from it
-            return start_schedule(settings, store, at, max_removed_fraction=max_removed_fraction)
-        return Startup(schedule=new, source=source, applied=True)
-    try:
-        new = load_source(source, settings)
-    except ScheduleError as exc:
-        log.warning("keeping the saved schedule: %s", exc)
-        return Startup(schedule=saved, source=source, applied=False, refused=str(exc))
-    assert new is not None
-    digest = schedule_digest(new)
-    if digest == latest.digest:
-        return Startup(schedule=saved, source=source, applied=False)
-    reason = check_reload(saved, new, max_removed_fraction=max_removed_fraction)
-    if reason is not None:
-        log.warning("keeping the saved schedule: %s: %s", source, reason)
-        return Startup(schedule=saved, source=source, applied=False, refused=reason)
-    if store.advance_schedule_snapshot(latest.digest, source, digest, dump_schedule(new), at):
-        diff = diff_schedules(saved, new)
-        carry_renames(store, diff, at)
-        return Startup(schedule=new, source=source, applied=True, diff=diff)
-    return start_schedule(settings, store, at, max_removed_fraction=max_removed_fraction)
-
-
-def initial_schedule(settings: Settings, store: Store, at: datetime) -> Schedule:
-    """The schedule to serve at startup (see `start_schedule`); for `build_runtime`."""
-    return start_schedule(settings, store, at).schedule

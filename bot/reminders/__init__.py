@@ -2,16 +2,17 @@
 
 `planner` keeps the deliveries in the store in line with what people want, `engine`
 sends them (APScheduler triggers; the database decides), `message` is the DM itself and
-`messenger` how it travels (Slack's is `bot.slack_edge.SlackMessenger`).
+`messenger` how it travels (Slack's is `bot.edge.slack.SlackMessenger`).
 """
 
 from __future__ import annotations
 
-from bot.reminders.engine import ReminderEngine, default_worker_id, start_engine
+from bot.reminders.engine import ReminderEngine, default_worker_id, new_scheduler
 from bot.reminders.message import REMOVE_BOOKMARK, reminder_message
 from bot.reminders.messenger import ConsoleMessenger, Messenger, PermanentError, TransientError
 from bot.reminders.planner import (
     PlanResult,
+    ReminderPlanner,
     bookmarked,
     followed,
     install_planning,
@@ -25,12 +26,13 @@ __all__ = [
     "PermanentError",
     "PlanResult",
     "ReminderEngine",
+    "ReminderPlanner",
     "TransientError",
     "bookmarked",
     "default_worker_id",
     "followed",
     "install_planning",
+    "new_scheduler",
     "plan_reminders",
     "reminder_message",
-    "start_engine",
 ]

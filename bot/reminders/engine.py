@@ -1,19 +1,20 @@
 """The reminder engine: sends each planned reminder once, on time, within Slack's limits.
 
 It runs inside every bot process. The database decides what is due and what was sent:
-the engine claims due deliveries with a lease (`Store.claim_due`), sends them, and marks
+the engine claims due deliveries with a lease (`Deliveries.claim_due`), sends them, and marks
 them sent with Slack's timestamp. A process that dies between sending and marking leaves
 a claim whose lease runs out; whoever claims it next sends it again, so a crash costs at
 most the messages in flight, and several replicas never send the same reminder twice.
 
 APScheduler only triggers the work: a one-shot job is set for the next due instant
-(`Store.next_due_at`, turned into real seconds by the clock, which may be replaying
+(`Deliveries.next_due_at`, turned into real seconds by the clock, which may be replaying
 time at another speed), moved whenever the plan or the clock changes, and a slow
 periodic re-check picks up what other replicas planned.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -26,9 +27,10 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -37,12 +39,9 @@ from bot.core import Core
 from bot.reminders.message import reminder_message
 from bot.reminders.messenger import Messenger, PermanentError, TransientError
 from bot.reminders.pacing import Pacer
-from bot.reminders.planner import install_planning, on_planned, plan_reminders
+from bot.reminders.planner import on_planned, plan_reminders
 from bot.settings import Settings
-from bot.store import Delivery
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
+from bot.store import Delivery, DeliveryStatus
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +79,16 @@ class ReminderEngine:
         retry_seconds: float = 1.0,
         max_retry_seconds: float = 30.0,
         per_channel_seconds: float = 1.0,
+        scheduler: BaseScheduler | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
-        """Prepare the engine; nothing runs until `start`."""
+        """Prepare the engine; nothing runs until `start`.
+
+        Its jobs run on `scheduler`, the process's one (started and shut down by its
+        owner, the runtime); without one the engine runs a scheduler of its own. Sends
+        are paced by `pacer` (the runtime shares one with the change notices), by
+        default one of `slack_messages_per_second` and `per_channel_seconds`.
+        """
         if workers < 1:
             raise ValueError("workers must be at least 1")
         if lease_seconds <= 0:
@@ -96,7 +103,7 @@ class ReminderEngine:
         self.recheck_seconds = recheck_seconds
         self.retry_seconds = retry_seconds
         self.max_retry_seconds = max_retry_seconds
-        self.pacer = Pacer(
+        self.pacer = pacer or Pacer(
             settings.slack_messages_per_second, per_channel_seconds=per_channel_seconds
         )
         # Claim about two seconds of sending at a time: enough to keep the senders busy,
@@ -114,7 +121,8 @@ class ReminderEngine:
         self._state = threading.Lock()
         self._ticking = False
         self._rerun = False
-        self._scheduler: BackgroundScheduler | None = None
+        self._shared = scheduler
+        self._scheduler: BaseScheduler | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._dispatcher: threading.Thread | None = None
         self._forget_planning: Callable[[], None] = _nothing
@@ -130,7 +138,6 @@ class ReminderEngine:
         """Plan everything once, then start sending; does nothing when already running."""
         if self._running or self._stopping:
             return
-        install_planning(self.core, self.clock)
         if not self.settings.reminders_enabled:
             log.info("reminders are turned off (SUMMIT_BOT_REMINDERS); none will be sent")
             return
@@ -144,11 +151,9 @@ class ReminderEngine:
             target=self._dispatch_loop, name="reminder-dispatch", daemon=True
         )
         self._dispatcher.start()
-        scheduler = BackgroundScheduler(
-            timezone=UTC,
-            job_defaults={"coalesce": True, "max_instances": 4, "misfire_grace_time": None},
-        )
-        scheduler.start()
+        scheduler = self._shared or new_scheduler()
+        if scheduler is not self._shared:
+            scheduler.start()
         self._scheduler = scheduler
         scheduler.add_job(
             self._tick,
@@ -168,7 +173,11 @@ class ReminderEngine:
             self._cond.notify_all()
         self._stop.set()
         self._forget_planning()
-        if self._scheduler is not None:
+        if self._scheduler is self._shared and self._scheduler is not None:
+            for job_id in (_DUE_JOB, _RECHECK_JOB):
+                with contextlib.suppress(JobLookupError):
+                    self._scheduler.remove_job(job_id)
+        elif self._scheduler is not None:
             self._scheduler.shutdown(wait=True)
         if self._dispatcher is not None:
             self._dispatcher.join()
@@ -253,7 +262,7 @@ class ReminderEngine:
         if room <= 0:
             self._more = True
             return
-        claimed = self.core.store.claim_due(
+        claimed = self.core.store.deliveries.claim_due(
             self.clock.now(),
             worker_id=self.worker_id,
             limit=room,
@@ -268,7 +277,7 @@ class ReminderEngine:
     def _schedule_next(self) -> None:
         if self._more:
             return  # the dispatcher asks for more as its queue empties
-        upcoming = self.core.store.next_due_at()
+        upcoming = self.core.store.deliveries.next_due_at()
         if upcoming is None:
             self._schedule_in(None)
             return
@@ -335,10 +344,16 @@ class ReminderEngine:
                 self.wake()
 
     def _send(self, delivery: Delivery) -> None:
-        store = self.core.store
+        deliveries = self.core.store.deliveries
         now = self.clock.now()
         if now >= delivery.start_at:
-            store.mark_missed(delivery.id, self.worker_id, now, "the session had started")
+            deliveries.give_up(
+                delivery.id,
+                self.worker_id,
+                now,
+                "the session had started",
+                status=DeliveryStatus.MISSED,
+            )
             return
         if not self._lease_holds(delivery, now):
             self._release(delivery, now, None)
@@ -356,7 +371,13 @@ class ReminderEngine:
                 return
             now = self.clock.now()
             if now >= delivery.start_at:
-                store.mark_missed(delivery.id, self.worker_id, now, "the session had started")
+                deliveries.give_up(
+                    delivery.id,
+                    self.worker_id,
+                    now,
+                    "the session had started",
+                    status=DeliveryStatus.MISSED,
+                )
                 return
             if not self._lease_holds(delivery, now):
                 self._release(delivery, now, None)  # a long pause: another may take it
@@ -370,9 +391,15 @@ class ReminderEngine:
             return
         except PermanentError as exc:
             log.warning("reminder %d to %s failed: %s", delivery.id, delivery.user_id, exc.reason)
-            store.mark_failed(delivery.id, self.worker_id, self.clock.now(), exc.reason)
+            deliveries.give_up(
+                delivery.id,
+                self.worker_id,
+                self.clock.now(),
+                exc.reason,
+                status=DeliveryStatus.FAILED,
+            )
             return
-        if not store.mark_sent(delivery.id, self.worker_id, channel, ts, self.clock.now()):
+        if not deliveries.mark_sent(delivery.id, self.worker_id, channel, ts, self.clock.now()):
             log.warning("reminder %d was sent after its claim ran out", delivery.id)
 
     def _retry_later(self, delivery: Delivery, retry_after: float | None, error: str) -> None:
@@ -400,7 +427,9 @@ class ReminderEngine:
         retry_at: datetime | None = None,
     ) -> None:
         try:
-            self.core.store.release(delivery.id, self.worker_id, retry_at or now, error, at=now)
+            self.core.store.deliveries.release(
+                delivery.id, self.worker_id, retry_at or now, error, at=now
+            )
         except Exception:
             log.exception(
                 "reminder %d could not be handed back; its lease will run out", delivery.id
@@ -424,6 +453,14 @@ class ReminderEngine:
         return real_seconds * 3600.0 / wall
 
 
+def new_scheduler() -> BackgroundScheduler:
+    """A scheduler as a process needs one: UTC, runs coalesced, late runs never dropped."""
+    return BackgroundScheduler(
+        timezone=UTC,
+        job_defaults={"coalesce": True, "max_instances": 4, "misfire_grace_time": None},
+    )
+
+
 def quiet_scheduler_logs() -> None:
     """Keep APScheduler's line per job run out of the logs, unless configured otherwise."""
     scheduler_log = logging.getLogger("apscheduler")
@@ -433,12 +470,3 @@ def quiet_scheduler_logs() -> None:
 
 def _nothing() -> None:
     """Nothing to undo."""
-
-
-def start_engine(runtime: Runtime, messenger: Messenger) -> ReminderEngine:
-    """Start the reminder engine of this process over `runtime`, sending through `messenger`."""
-    engine = ReminderEngine(
-        runtime.core, runtime.clock, messenger, runtime.settings, default_worker_id()
-    )
-    engine.start()
-    return engine

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot import blocks as kit
 from bot.core import Core
-from bot.message import Block, Message, encode_value
-from bot.render import (
+from bot.core import block_kit as kit
+from bot.core.message import Block, Message, encode_value
+from bot.render.blocks import (
     clock_time,
     duration_words,
     minutes_between,
@@ -16,6 +16,7 @@ from bot.render import (
     session_blocks,
     zone_label,
 )
+from bot.render.words import plural
 from schedule.model import Session
 
 REMOVE_BOOKMARK = "reminder_remove_bookmark"
@@ -53,7 +54,7 @@ def reminder_message(
     if session.links:
         blocks.append(note(" · ".join(f"<{link}>" for link in session.links[:10])))
     if due_at is not None and at - due_at >= LATE_AFTER:
-        in_words = f"{minutes} minute{'s' * (minutes != 1)}" if minutes < 60 else starts
+        in_words = plural(minutes, "minute") if minutes < 60 else starts
         blocks.append(
             note(
                 f"Sorry, this comes late (I was away at the reminder time): it starts in {in_words}."

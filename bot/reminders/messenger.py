@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from typing import Protocol
 
-from bot.message import Message
+from bot.core.message import Message
 
 
 class TransientError(Exception):

@@ -13,7 +13,6 @@ time, reminders turned on or off, a schedule replaced, the engine starting.
 from __future__ import annotations
 
 import threading
-import weakref
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.core import Core
-from bot.render import duration_words, minutes_between
+from bot.render.blocks import duration_words, minutes_between
 from bot.settings import Settings
 from bot.store import DISMISSED, Delivery, DeliveryStatus, Preferences
 from schedule.index import ScheduleIndex
@@ -59,7 +58,10 @@ class PlanResult:
 
 def bookmarked(core: Core, users: Scope, sessions: Scope) -> Iterable[Pair]:
     """Every bookmark is a wish for a reminder."""
-    return core.store.bookmark_pairs(users, sessions)
+    bookmarkers = core.store.bookmarks.bookmarkers(sessions, users=users)
+    return sorted(
+        (user_id, session_id) for session_id, people in bookmarkers.items() for user_id in people
+    )
 
 
 def followed(core: Core, users: Scope, sessions: Scope) -> Iterator[Pair]:
@@ -69,12 +71,13 @@ def followed(core: Core, users: Scope, sessions: Scope) -> Iterator[Pair]:
         if session.track and (sessions is None or session.id in sessions):
             by_track[session.track].append(session.id)
     if users is None:
+        followers = core.store.follows.followers(by_track)
         for track, ids in by_track.items():
-            for user_id in core.store.followers(track):
+            for user_id in followers.get(track, ()):
                 yield from ((user_id, session_id) for session_id in ids)
         return
     for user_id in sorted(users):
-        for track in core.store.follows(user_id):
+        for track in core.store.follows.tracks_of(user_id):
             yield from ((user_id, session_id) for session_id in by_track.get(track, ()))
 
 
@@ -125,9 +128,9 @@ def plan_reminders(
             and (session_scope is None or session_id in session_scope)
         )
     rows: dict[Pair, list[Delivery]] = defaultdict(list)
-    for delivery in store.deliveries_in(user_scope, session_scope):
+    for delivery in store.deliveries.find(user_scope, session_scope):
         rows[(delivery.user_id, delivery.session_id)].append(delivery)
-    preferences = store.preferences_of(user_id for user_id, _ in wanted)
+    preferences = store.people.preferences(user_id for user_id, _ in wanted)
 
     planned: list[Pair] = []
     too_late: list[Pair] = []
@@ -148,19 +151,19 @@ def plan_reminders(
             if _wanted_but_late(session, at, current, existing, renew):
                 too_late.append(pair)
             continue
-        store.plan_delivery(user_id, session_id, session.start, due, at)
+        store.deliveries.plan(user_id, session_id, session.start, due, at)
         planned.append(pair)
         settled.add(pair)
 
     cancelled = 0
     for pair, deliveries in rows.items():
         if pair in settled:
-            continue  # plan_delivery cancelled the reminders of the old start instants
+            continue  # planning cancelled the reminders of the old start instants
         for delivery in deliveries:
             if (
                 delivery.status is DeliveryStatus.PENDING
                 and delivery.id not in keep
-                and store.cancel_delivery(delivery.id, delivery.user_id, at=at)
+                and store.deliveries.cancel(delivery.id, delivery.user_id, at=at)
             ):
                 cancelled += 1
     result = PlanResult(tuple(planned), cancelled, tuple(too_late))
@@ -225,63 +228,72 @@ def changed_sessions(old: ScheduleIndex, new: ScheduleIndex) -> frozenset[str]:
 
 # -- who hears about planning ------------------------------------------------------------
 
-_lock = threading.Lock()
-_wakers: list[tuple[weakref.ref[Core], Callable[[], None]]] = []
-_installed: list[weakref.ref[Core]] = []
-
 
 def on_planned(core: Core, callback: Callable[[], None]) -> Callable[[], None]:
     """Call `callback` after planning changes `core`'s reminders; returns the way to stop."""
-    entry = (weakref.ref(core), callback)
-    with _lock:
-        _wakers.append(entry)
+    core.plan_listeners.append(callback)
 
     def stop() -> None:
-        with _lock:
-            if entry in _wakers:
-                _wakers.remove(entry)
+        if callback in core.plan_listeners:
+            core.plan_listeners.remove(callback)
 
     return stop
 
 
 def notify_planned(core: Core) -> None:
-    """Tell whoever listens on `core` (its running engines) that the plan changed."""
-    with _lock:
-        _wakers[:] = [(ref, cb) for ref, cb in _wakers if ref() is not None]
-        callbacks = [cb for ref, cb in _wakers if ref() is core]
-    for callback in callbacks:
+    """Tell whoever listens on `core` (its running engine) that the plan changed."""
+    for callback in list(core.plan_listeners):
         callback()
 
 
-def install_planning(core: Core, clock: Clock) -> bool:
-    """Keep `core`'s reminders planned: on bookmark changes and schedule replacements.
+class ReminderPlanner:
+    """Keeps one core's reminders planned: on bookmark changes and schedule replacements.
 
-    Adds a bookmark listener (whose line tells the person when a session starts within
-    their lead time) and subscribes to the schedule source. Once per core; returns
-    whether it was installed now.
+    The runtime builds one per process and `install`s it once; the bookmark listener's
+    line tells the person when a session starts within their lead time.
     """
-    with _lock:
-        _installed[:] = [ref for ref in _installed if ref() is not None]
-        if any(ref() is core for ref in _installed):
-            return False
-        _installed.append(weakref.ref(core))
 
-    def on_bookmark(user_id: str, session: Session, added: bool, at: datetime) -> str | None:
+    def __init__(self, core: Core, clock: Clock) -> None:
+        """Plan `core`'s reminders, reading the time from `clock` on schedule replacements."""
+        self.core = core
+        self.clock = clock
+        self._installed = False
+        self._lock = threading.Lock()
+
+    def install(self) -> bool:
+        """Listen to `core`'s bookmarks and schedule source; False when already installed."""
+        with self._lock:
+            if self._installed:
+                return False
+            self._installed = True
+        self.core.bookmark_listeners.append(self._on_bookmark)
+        self.core.schedules.subscribe(self._on_replace)
+        return True
+
+    def plan(self, at: datetime) -> PlanResult:
+        """Plan every reminder at `at` (e.g. when the engine starts)."""
+        return plan_reminders(self.core, at)
+
+    def _on_bookmark(self, user_id: str, session: Session, added: bool, at: datetime) -> str | None:
+        core = self.core
         result = plan_reminders(core, at, users={user_id}, sessions={session.id}, renew=added)
         if not added or not result.too_late:
             return None
-        lead = lead_minutes(core.settings, core.store.preferences(user_id))
+        lead = lead_minutes(core.settings, core.store.people.preferences([user_id])[user_id])
         starts = duration_words(minutes_between(at, session.start))
         return (
             f":bell: It starts in {starts}, within your {lead}-minute reminder time, "
             "so no reminder will come for it."
         )
 
-    def on_replace(old: ScheduleIndex, new: ScheduleIndex) -> None:
+    def _on_replace(self, old: ScheduleIndex, new: ScheduleIndex) -> None:
         affected = changed_sessions(old, new)
         if affected:
-            plan_reminders(core, clock.now(), sessions=affected)
+            plan_reminders(self.core, self.clock.now(), sessions=affected)
 
-    core.bookmark_listeners.append(on_bookmark)
-    core.schedules.subscribe(on_replace)
-    return True
+
+def install_planning(core: Core, clock: Clock) -> ReminderPlanner:
+    """A `ReminderPlanner` for `core`, installed (for tests and tools built without a runtime)."""
+    planner = ReminderPlanner(core, clock)
+    planner.install()
+    return planner

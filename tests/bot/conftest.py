@@ -7,14 +7,15 @@ import pytest
 
 from bot.clock import fixed_clock
 from bot.core import Core
+from bot.core.schedule_source import ScheduleSource
 from bot.runtime import Runtime, build_runtime
-from bot.schedule_source import ScheduleSource
 from bot.settings import Settings
 from bot.store import Store
 from schedule.importers import load_bundled
 from tests.bot.handlers.serving import AT, BotServer, make_settings
 from tests.support.fake_slack import FakeSlack
 from tests.support.schedule_server import Server
+from tests.support.wiring import make_core
 
 
 @pytest.fixture
@@ -34,7 +35,7 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
 @pytest.fixture
 def core(settings: Settings, sqlite_store: Store) -> Core:
     """The core serving the bundled Icehouse Nova schedule on SQLite."""
-    return Core(settings=settings, store=sqlite_store, schedules=ScheduleSource(load_bundled()))
+    return make_core(settings, sqlite_store, ScheduleSource(load_bundled()))
 
 
 @pytest.fixture

@@ -8,20 +8,22 @@ from pathlib import Path
 
 import pytest
 
-from bot import blocks as kit
 from bot.commands.bookmarks import toggle_bookmark
-from bot.commands.home import home_view
 from bot.commands.registry import Click
 from bot.core import Core
-from bot.handlers.replies import BUSY, SORRY
+from bot.core import block_kit as kit
+from bot.core.schedule_source import ScheduleSource
+from bot.edge.answering import BUSY
+from bot.handlers.replies import SORRY
 from bot.reminders.message import reminder_message
-from bot.render import UNBOOKMARK
-from bot.schedule_source import ScheduleSource
+from bot.render.blocks import UNBOOKMARK
 from bot.settings import Settings
 from bot.store import Store
+from bot.views.home import home_view
 from schedule.importers import load_bundled
 from tests.factories import local, schedule, session
 from tests.support.block_kit import assert_block_kit, assert_valid_message
+from tests.support.wiring import make_core
 
 QUESTIONS = [
     "now",
@@ -56,9 +58,9 @@ def bookmarked(core: Core) -> Core:
     """The core, with U1 holding a dozen bookmarks (several pages, overlaps) and a zone."""
     at = local("2013-11-04 09:00")
     for found in core.index.sessions[:14]:
-        core.store.add_bookmark("U1", found.id, at)
-    core.store.add_bookmark("U1", "gone-from-the-schedule", at)
-    core.store.set_timezone("U1", "America/Los_Angeles", at)
+        core.store.bookmarks.add([("U1", found.id)], at)
+    core.store.bookmarks.add([("U1", "gone-from-the-schedule")], at)
+    core.store.people.set_timezone("U1", "America/Los_Angeles", at)
     return core
 
 
@@ -116,7 +118,7 @@ def outsized(tmp_path: Path) -> Iterator[Core]:
     ]
     store = Store.open(f"sqlite:///{tmp_path / 'big.db'}")
     settings = Settings.from_env({}, env_file=None)
-    yield Core(settings=settings, store=store, schedules=ScheduleSource(schedule(*sessions)))
+    yield make_core(settings, store, ScheduleSource(schedule(*sessions)))
     store.close()
 
 
@@ -125,14 +127,14 @@ def test_outsized_texts_are_cut_to_the_limits(outsized: Core) -> None:
     at = local("2013-11-05 11:20")
     first = outsized.index.sessions[0]
     for sid in [s.id for s in outsized.index.sessions[:20]]:
-        outsized.store.add_bookmark("U1", sid, at)
+        outsized.store.bookmarks.add([("U1", sid)], at)
     for question in ["now", "next", "today", "search unicode", f"show {first.id}", "mine"]:
         assert_valid_message(outsized.answer(question, "U1", at), context=question)
     assert_valid_message(home_view(outsized, "U1", at), context="home")
 
 
 def test_builders_are_the_models_own_json() -> None:
-    """Each builder of `bot.blocks` gives exactly what slack_sdk's model of it gives."""
+    """Each builder of `bot.core.block_kit` gives exactly what slack_sdk's model of it gives."""
     assert_block_kit(
         [
             kit.header("h" * 400),

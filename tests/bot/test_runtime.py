@@ -5,10 +5,9 @@ import time
 from pathlib import Path
 
 from bot.clock import ReplayClock, fixed_clock
-from bot.console import Console
+from bot.console.terminal import Console, Screen
 from bot.reminders.messenger import ConsoleMessenger
-from bot.runtime import build_runtime
-from bot.services import start_services
+from bot.runtime import build_runtime, running
 from bot.settings import Settings
 from tests.factories import local
 
@@ -27,7 +26,7 @@ def test_runtime_plans_reminders_for_bookmarks(tmp_path: Path) -> None:
         session = runtime.core.index.get("conductor-tasks-next-steps")
         assert session is not None
         runtime.core.set_bookmark("U1", session, True, runtime.clock.now())
-        pending = runtime.core.store.deliveries_for("U1")
+        pending = runtime.core.store.deliveries.find(["U1"])
         assert [(d.session_id, d.due_at) for d in pending] == [
             ("conductor-tasks-next-steps", local("2013-11-05 11:05"))
         ]
@@ -39,11 +38,11 @@ def test_runtime_keeps_the_saved_schedule_across_restarts(tmp_path: Path) -> Non
     """A second start on the same database serves the schedule saved by the first."""
     settings = settings_for(tmp_path)
     first = build_runtime(settings)
-    digest = first.core.store.latest_schedule_snapshot()
+    digest = first.core.store.snapshots.latest()
     first.close()
     second = build_runtime(settings)
     try:
-        assert second.core.store.latest_schedule_snapshot() == digest
+        assert second.core.store.snapshots.latest() == digest
         assert len(second.core.index.sessions) == 31
     finally:
         second.close()
@@ -52,11 +51,15 @@ def test_runtime_keeps_the_saved_schedule_across_restarts(tmp_path: Path) -> Non
 def test_console_prints_a_reminder_dm(tmp_path: Path) -> None:
     """In the console, a bookmarked session's reminder arrives as a printed DM at lead time."""
     clock = ReplayClock(local("2013-11-05 11:04:58"), speed=1.0)
-    runtime = build_runtime(settings_for(tmp_path), lambda index, _: clock)
-    out = io.StringIO()
-    console = Console(runtime.core, runtime.clock, "U5", out)
-    services = start_services(runtime, ConsoleMessenger(console.print_dm))
-    try:
+    screen = Screen(io.StringIO())
+    with running(
+        settings_for(tmp_path),
+        lambda index, _: clock,
+        messenger=lambda settings, store: ConsoleMessenger(screen.print_dm),
+    ) as runtime:
+        console = Console(runtime.core, runtime.clock, "U5", screen=screen)
+        out = screen.out
+        assert isinstance(out, io.StringIO)
         console.exec_command("show conductor-tasks-next-steps")
         console.exec_command(":click 1")
         deadline = time.monotonic() + 10
@@ -66,6 +69,3 @@ def test_console_prints_a_reminder_dm(tmp_path: Path) -> None:
         assert "[DM to U5]" in printed
         assert "Conductor Tasks Next Steps" in printed
         assert clock.now() < local("2013-11-05 11:05:06")
-    finally:
-        services.stop()
-        runtime.close()

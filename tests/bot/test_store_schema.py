@@ -36,6 +36,6 @@ def test_emptied_database_is_migrated_again(tmp_path: Path) -> None:
     store = Store.open(url)
     try:
         assert store.schema_revision() == SCHEMA_HEAD
-        assert store.add_bookmark("U1", "s1", datetime.now(UTC))
+        assert store.bookmarks.add([("U1", "s1")], datetime.now(UTC)) == 1
     finally:
         store.close()

@@ -1,6 +1,6 @@
 """Checking messages against Slack's Block Kit models and limits, with slack_sdk's models.
 
-The bot builds blocks straight as JSON (`bot.blocks`) and never validates them while it
+The bot builds blocks straight as JSON (`bot.core.block_kit`) and never validates them while it
 answers; these checks do it in tests instead: every block must parse as slack_sdk's
 model of its type, pass that model's limits (`validate_json`), and come back from the
 model unchanged, so the JSON is exactly what the model would have produced.
@@ -13,7 +13,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block
 
-from bot.message import Message
+from bot.core.message import Message
 
 MAX_BLOCKS = 50
 MAX_TEXT = 40_000

@@ -8,8 +8,8 @@ import pytest
 
 from bot.commands.admin import source_argument
 from bot.core import Core
+from bot.core.schedule_source import ScheduleSource
 from bot.reload import Reloader
-from bot.schedule_source import ScheduleSource
 from bot.settings import Settings
 from bot.store import Store
 from schedule.importers import dump_schedule, load_bundled
@@ -18,6 +18,7 @@ from tests.bot.commands.test_agenda import blob
 from tests.bot.reload.conftest import RecordingNotifier
 from tests.factories import local
 from tests.support.schedule_server import Server
+from tests.support.wiring import make_core
 
 AT = local("2013-11-04 09:00")
 FIRST = "conductor-tasks-next-steps"
@@ -26,10 +27,10 @@ FIRST = "conductor-tasks-next-steps"
 @pytest.fixture
 def admin_core(settings: Settings, sqlite_store: Store) -> Core:
     """The core serving the bundled schedule, with UADMIN as the one admin."""
-    return Core(
-        settings=dataclasses.replace(settings, admin_user_ids=frozenset({"UADMIN"})),
-        store=sqlite_store,
-        schedules=ScheduleSource(load_bundled()),
+    return make_core(
+        dataclasses.replace(settings, admin_user_ids=frozenset({"UADMIN"})),
+        sqlite_store,
+        ScheduleSource(load_bundled()),
     )
 
 
@@ -48,7 +49,7 @@ def test_reload_by_anyone_else_is_refused(core: Core) -> None:
     message = core.answer("/nova reload", "U1", AT)
     assert message.text == "Only the summit's admins can reload the schedule."
     assert core.index.schedule is before
-    assert core.store.latest_schedule_snapshot() is None
+    assert core.store.snapshots.latest() is None
 
 
 def test_admin_reload_of_the_configured_schedule_changes_nothing(admin_core: Core) -> None:
@@ -62,7 +63,7 @@ def test_admin_reload_of_a_file_lists_the_move(admin_core: Core, tmp_path: Path)
     """An admin's reload of another file applies it and lists what moved."""
     path = tmp_path / "moved.json"
     path.write_text(dump_schedule(first_moved_an_hour()), encoding="utf-8")
-    admin_core.store.add_bookmark("U1", FIRST, AT)
+    admin_core.store.bookmarks.add([("U1", FIRST)], AT)
     message = admin_core.answer(f"/nova reload {path}", "UADMIN", AT)
     assert message.text.startswith(f"Reloaded {path}: 1 moved.")
     assert "1 person will be told about 1 change(s) once the bot can send DMs." in message.text
@@ -89,14 +90,17 @@ def test_admin_reload_from_a_url_in_slack_link_markup(admin_core: Core, server: 
     """A URL as Slack sends it (<url|label>) is fetched from the loopback server and applied."""
     server.publish(dump_schedule(first_moved_an_hour()).encode("utf-8"), etag='"1"')
     notifier = RecordingNotifier()
-    Reloader(
+    reloader = Reloader(
         admin_core.settings,
         admin_core.store,
         admin_core.schedules,
         notifier=notifier,
         background=False,
     )
-    admin_core.store.add_bookmark("U1", FIRST, AT)
+    admin_core = make_core(
+        admin_core.settings, admin_core.store, admin_core.schedules, reloader=reloader
+    )
+    admin_core.store.bookmarks.add([("U1", FIRST)], AT)
     label = server.url.removeprefix("http://")
     message = admin_core.answer(f"/nova reload <{server.url}|{label}>", "UADMIN", AT)
     assert message.text.startswith(f"Reloaded {server.url}: 1 moved.")

@@ -5,9 +5,9 @@ from typing import Any
 
 import pytest
 
+from bot.console.render_text import render
 from bot.core import Core
-from bot.message import Message
-from bot.render_text import render
+from bot.core.message import Message
 from tests.factories import local
 
 
@@ -57,7 +57,7 @@ def test_slack_date_token_for_viewers_own_time(core: Core) -> None:
 
 def test_viewer_zone_shown_when_known(core: Core) -> None:
     """A person in Paris also sees the start in their own zone."""
-    core.store.set_timezone("U1", "Europe/Paris", local("2013-11-05 11:00"))
+    core.store.people.set_timezone("U1", "Europe/Paris", local("2013-11-05 11:00"))
     text = render(core.answer("now", "U1", local("2013-11-05 11:20")))[0]
     assert "your time 04:15 CET" in text
 
@@ -142,10 +142,13 @@ def test_show(core: Core) -> None:
 
 def test_help_lists_every_subcommand(core: Core) -> None:
     """Help names every registered subcommand with a line of help."""
-    from bot.commands.registry import COMMANDS
+    from bot.commands.registry import Registry
 
+    assert isinstance(core.commands, Registry)
     text = blob(core.answer("help", "U1", local("2013-11-05 11:20")))
-    for name, command in COMMANDS.items():
+    assert len(core.commands.commands) == 16
+    for command in core.commands.commands:
+        name = command.name
         assert f"`/nova {command.usage}`" in text, name
         assert command.summary.strip(), name
 

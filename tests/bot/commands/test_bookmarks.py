@@ -1,7 +1,7 @@
 from __future__ import annotations
 
+from bot.console.render_text import render
 from bot.core import Core
-from bot.render_text import render
 from tests.bot.commands.test_agenda import blob, buttons
 from tests.factories import local
 
@@ -13,14 +13,14 @@ def test_bookmark_button_toggles_state(core: Core) -> None:
     message = core.answer("now", "U1", AT)
     button = buttons(message)[0]
     result = core.act(button["action_id"], button["value"], "U1", AT)
-    assert core.store.bookmarks("U1") == {"conductor-tasks-next-steps"}
+    assert core.store.bookmarks.sessions_of("U1") == {"conductor-tasks-next-steps"}
     assert result.update is not None
     assert [b["text"]["text"] for b in buttons(result.update)] == ["Bookmarked ✓"]
     assert result.notice is not None
     assert "Bookmarked" in result.notice.text
     again = buttons(result.update)[0]
     core.act(again["action_id"], again["value"], "U1", AT)
-    assert core.store.bookmarks("U1") == frozenset()
+    assert core.store.bookmarks.sessions_of("U1") == frozenset()
 
 
 def test_double_click_leaves_one_bookmark(core: Core) -> None:
@@ -28,7 +28,7 @@ def test_double_click_leaves_one_bookmark(core: Core) -> None:
     button = buttons(core.answer("now", "U1", AT))[0]
     core.act(button["action_id"], button["value"], "U1", AT)
     core.act(button["action_id"], button["value"], "U1", AT)
-    assert core.store.bookmarks("U1") == {"conductor-tasks-next-steps"}
+    assert core.store.bookmarks.sessions_of("U1") == {"conductor-tasks-next-steps"}
 
 
 def test_bookmarks_are_per_person(core: Core) -> None:
@@ -40,13 +40,13 @@ def test_bookmarks_are_per_person(core: Core) -> None:
 
 def test_overlap_is_reported(core: Core) -> None:
     """Bookmarking a session that overlaps another bookmark names the other one."""
-    from bot.schedule_source import ScheduleSource
+    from bot.core.schedule_source import ScheduleSource
     from tests.factories import schedule, session
 
     core.schedules = ScheduleSource(
         schedule(session("a", "2013-11-05 11:00", 60), session("b", "2013-11-05 11:30", 60))
     )
-    core.store.add_bookmark("U1", "a", AT)
+    core.store.bookmarks.add([("U1", "a")], AT)
     button = next(
         b for b in buttons(core.answer("show b", "U1", AT)) if b["action_id"] == "bookmark"
     )
@@ -57,7 +57,7 @@ def test_overlap_is_reported(core: Core) -> None:
 
 def test_mine_groups_by_day_and_flags_overlaps(core: Core) -> None:
     """`mine` lists bookmarks by day with remove buttons and marks overlaps."""
-    from bot.schedule_source import ScheduleSource
+    from bot.core.schedule_source import ScheduleSource
     from tests.factories import schedule, session
 
     core.schedules = ScheduleSource(
@@ -68,7 +68,7 @@ def test_mine_groups_by_day_and_flags_overlaps(core: Core) -> None:
         )
     )
     for sid in ("a", "b", "c"):
-        core.store.add_bookmark("U1", sid, AT)
+        core.store.bookmarks.add([("U1", sid)], AT)
     message = core.answer("mine", "U1", AT)
     text = render(message)[0]
     assert text.index("Tuesday 5 November") < text.index("Wednesday 6 November")

@@ -12,13 +12,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.cli import main
 from bot.commands.export import save_attachments, upload_attachments
 from bot.core import Core
-from bot.message import Attachment, Message
+from bot.core.message import Attachment, Message
 from bot.reload import schedule_digest
 from bot.store import Store
 from schedule.importers import dump_schedule, load_bundled
 from tests.factories import local
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import dm_channel_id
+from tests.support.store_helpers import save_snapshot
 
 AT = local("2013-11-05 09:00")
 IDS = ("conductor-tasks-next-steps", "nova-live-snapshot-feature")
@@ -35,7 +36,7 @@ def events(data: bytes) -> dict[str, tuple[object, object]]:
 def test_export_attaches_the_bookmarks_with_the_same_instants(core: Core) -> None:
     """The attached .ics holds each bookmark at its exact instants, with a stable UID."""
     for session_id in IDS:
-        core.store.add_bookmark("U1", session_id, AT)
+        core.store.bookmarks.add([("U1", session_id)], AT)
     message = core.answer("/nova export", "U1", AT)
     [attachment] = message.attachments
     assert attachment.filename.endswith("-bookmarks.ics")
@@ -93,8 +94,8 @@ def test_cli_export_writes_the_saved_schedules_times(
     moved = dataclasses.replace(first, start=first.start + hour, end=first.end + hour)
     served = dataclasses.replace(bundled, sessions=(moved, *bundled.sessions[1:]))
     with Store.open(cli_db) as store:
-        store.save_schedule_snapshot("test", schedule_digest(served), dump_schedule(served), AT)
-        store.add_bookmark("U1", first.id, AT)
+        save_snapshot(store, "test", schedule_digest(served), dump_schedule(served), AT)
+        store.bookmarks.add([("U1", first.id)], AT)
     assert main(["export", "--user", "U1", "-o", "mine.ics"]) == 0
     assert capsys.readouterr().out == "wrote 1 sessions to mine.ics\n"
     found = events((tmp_path / "mine.ics").read_bytes())

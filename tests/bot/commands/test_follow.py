@@ -5,9 +5,9 @@ from pathlib import Path
 
 from bot.clock import fixed_clock
 from bot.core import Core
+from bot.core.schedule_source import ScheduleSource
 from bot.reload import Reloader, Status
 from bot.reminders import install_planning
-from bot.schedule_source import ScheduleSource
 from bot.store import DeliveryStatus
 from schedule.importers import dump_schedule
 from tests.factories import local, schedule, session
@@ -18,7 +18,10 @@ FIRST = "conductor-tasks-next-steps"
 
 def pending(core: Core, user_id: str) -> list[str]:
     """The session ids of a person's pending reminders, in due order."""
-    return [d.session_id for d in core.store.deliveries_for(user_id, [DeliveryStatus.PENDING])]
+    return [
+        d.session_id
+        for d in core.store.deliveries.find([user_id], statuses=[DeliveryStatus.PENDING])
+    ]
 
 
 def two_tracks(core: Core) -> None:
@@ -36,7 +39,7 @@ def test_follow_defaults_to_the_schedules_track(core: Core) -> None:
     """`follow` alone follows the bundled schedule's only track and plans its reminders."""
     message = core.answer("/nova follow", "U1", AT)
     assert message.text.startswith("You now follow the Nova track: a reminder 10 minutes")
-    assert core.store.follows("U1") == {"Nova"}
+    assert core.store.follows.tracks_of("U1") == {"Nova"}
     assert len(pending(core, "U1")) == 31
     again = core.answer("/nova follow nova", "U1", AT)
     assert again.text.startswith("You already follow the Nova track (31 sessions).")
@@ -49,7 +52,7 @@ def test_follow_asks_which_track_when_there_are_several(core: Core) -> None:
     assert message.text == (
         "Which track? /nova follow <track> with one of: Nova, Cinder. You follow: none."
     )
-    assert core.store.follows("U1") == frozenset()
+    assert core.store.follows.tracks_of("U1") == frozenset()
     assert core.answer("/nova follow cin", "U1", AT).text.startswith("You now follow the Cinder")
     assert pending(core, "U1") == ["c1"]
 
@@ -58,7 +61,7 @@ def test_follow_of_an_unknown_track_names_the_tracks(core: Core) -> None:
     """A track that does not exist is refused with the list of tracks."""
     message = core.answer("/nova follow swift", "U1", AT)
     assert message.text == "There is no track swift. Tracks: Nova."
-    assert core.store.follows("U1") == frozenset()
+    assert core.store.follows.tracks_of("U1") == frozenset()
 
 
 def test_follow_and_bookmark_give_one_reminder(core: Core) -> None:
@@ -72,7 +75,7 @@ def test_follow_and_bookmark_give_one_reminder(core: Core) -> None:
     reminders = pending(core, "U1")
     assert len(reminders) == 31
     assert reminders.count(FIRST) == 1
-    assert len(core.store.deliveries_for("U1")) == 31
+    assert len(core.store.deliveries.find(["U1"])) == 31
     core.set_bookmark("U1", first, False, AT)
     assert FIRST in pending(core, "U1")
     message = core.answer("/nova unfollow", "U1", AT)

@@ -7,14 +7,15 @@ import pytest
 from bot.clock import fixed_clock
 from bot.commands.reminders import CANCEL_REMINDER
 from bot.core import Core
+from bot.core.schedule_source import ScheduleSource
 from bot.reminders import install_planning
-from bot.render import BOOKMARK
-from bot.schedule_source import ScheduleSource
+from bot.render.blocks import BOOKMARK
 from bot.settings import Settings
 from bot.store import DeliveryStatus, Store
 from schedule.importers import load_bundled
 from tests.bot.commands.test_agenda import blob, buttons
 from tests.factories import local
+from tests.support.wiring import make_core
 
 AT = local("2013-11-05 10:00")
 FIRST = "conductor-tasks-next-steps"  # Tuesday 11:15
@@ -24,7 +25,7 @@ SECOND = "instance-tasks-in-api"  # Tuesday 12:05
 @pytest.fixture
 def planned(settings: Settings, store: Store) -> Core:
     """The bundled schedule on SQLite and PostgreSQL, with reminder planning installed."""
-    core = Core(settings=settings, store=store, schedules=ScheduleSource(load_bundled()))
+    core = make_core(settings, store, ScheduleSource(load_bundled()))
     install_planning(core, fixed_clock(AT))
     return core
 
@@ -41,7 +42,7 @@ def due_times(core: Core, user_id: str) -> dict[str, str]:
     zone = core.index.schedule.zone
     return {
         d.session_id: d.due_at.astimezone(zone).strftime("%H:%M")
-        for d in core.store.deliveries_for(user_id, [DeliveryStatus.PENDING])
+        for d in core.store.deliveries.find([user_id], statuses=[DeliveryStatus.PENDING])
     }
 
 
@@ -60,7 +61,7 @@ def test_remind_minutes_sets_lead_and_moves_reminders(planned: Core) -> None:
     answer = planned.answer("remind 5", "U1", AT).text
     assert "5 min before" in answer
     assert "2 coming reminders re-timed" in answer
-    assert planned.store.preferences("U1").lead_minutes == 5
+    assert planned.store.people.preferences(["U1"])["U1"].lead_minutes == 5
     assert due_times(planned, "U1") == {FIRST: "11:10", SECOND: "12:00"}
     shown = planned.answer("/nova remind", "U1", AT).text
     assert "5 min before" in shown
@@ -83,7 +84,7 @@ def test_remind_with_bad_words_explains(planned: Core, words: str) -> None:
     """Words that are no lead time get the usage, and change nothing."""
     text = planned.answer(words, "U1", AT).text
     assert "how many minutes" in text
-    assert planned.store.preferences("U1").lead_minutes is None
+    assert planned.store.people.preferences(["U1"])["U1"].lead_minutes is None
 
 
 def test_reminders_lists_coming_ones_with_cancel_buttons(planned: Core) -> None:
@@ -108,7 +109,7 @@ def test_cancel_button_keeps_the_bookmark(planned: Core) -> None:
     assert "stays in your bookmarks" in result.notice.text
     assert result.update is not None
     assert "Your reminders · 1" in blob(result.update)
-    assert planned.store.is_bookmarked("U1", FIRST)
+    assert FIRST in planned.store.bookmarks.sessions_of("U1")
     assert due_times(planned, "U1") == {SECOND: "11:55"}
     again = planned.act(first["action_id"], first["value"], "U1", AT)
     assert again.notice is not None
@@ -143,7 +144,7 @@ def test_bookmark_within_lead_time_is_said_in_the_confirmation(planned: Core) ->
     result = planned.act(BOOKMARK, button["value"], "U1", late)
     assert result.notice is not None
     assert "It starts in 7 min, within your 10-minute reminder time" in result.notice.text
-    assert planned.store.deliveries_for("U1") == []
+    assert planned.store.deliveries.find(["U1"]) == []
 
 
 def test_bookmark_early_enough_adds_no_line(planned: Core) -> None:

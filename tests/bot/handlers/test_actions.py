@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from bot.commands.registry import ACTIONS, Click
+from bot.commands.registry import Click
 from bot.core import ActionResult
-from bot.message import Message
+from bot.core.message import Message
 from bot.runtime import Runtime
 from tests.bot.handlers.serving import (
     FIRST,
@@ -45,7 +44,7 @@ def test_bookmark_click_replaces_the_message(
     """Bookmark stores the bookmark, replaces the answer with "Bookmarked ✓" and confirms apart."""
     answer = ask(bot, slack, "now")
     update, notice = click(bot, slack, answer, "bookmark")
-    assert runtime.core.store.bookmarks("U123") == {FIRST}
+    assert runtime.core.store.bookmarks.sessions_of("U123") == {FIRST}
     assert update["replace_original"] is True
     assert find_button(update, "unbookmark")["text"]["text"] == "Bookmarked ✓"
     assert notice["response_type"] == "ephemeral"
@@ -58,7 +57,7 @@ def test_unbookmark_click_reverses_it(bot: BotServer, slack: FakeSlack, runtime:
     answer = ask(bot, slack, "now")
     update, _ = click(bot, slack, answer, "bookmark")
     again, notice = click(bot, slack, update, "unbookmark")
-    assert runtime.core.store.bookmarks("U123") == frozenset()
+    assert runtime.core.store.bookmarks.sessions_of("U123") == frozenset()
     assert find_button(again, "bookmark")["text"]["text"] == "Bookmark"
     assert "Removed *Conductor Tasks Next Steps*" in texts(notice)
 
@@ -74,7 +73,7 @@ def test_double_click_leaves_one_bookmark(
     assert bot.click(payload).status == 200
     assert bot.click(payload).status == 200
     posted = slack.wait_response(int(url.rsplit("/", 1)[1]), count=4)
-    assert runtime.core.store.bookmark_count() == 1
+    assert runtime.core.store.bookmarks.count() == 1
     assert sum(1 for p in posted if p.get("replace_original") is True) == 2
 
 
@@ -86,7 +85,7 @@ def test_mine_lists_the_bookmark_with_a_remove_button(
     mine = ask(bot, slack, "mine")
     assert "Your bookmarks · 1" in texts(mine)
     update, _ = click(bot, slack, mine, "unbookmark")
-    assert runtime.core.store.bookmarks("U123") == frozenset()
+    assert runtime.core.store.bookmarks.sessions_of("U123") == frozenset()
     assert "no bookmarks yet" in texts(update)
 
 
@@ -118,23 +117,22 @@ def test_click_on_a_shared_message_leaves_it_alone(
     )
     bot.click(payload)
     [reply] = slack.wait_response(int(url.rsplit("/", 1)[1]))
-    assert runtime.core.store.bookmarks("U456") == {FIRST}
+    assert runtime.core.store.bookmarks.sessions_of("U456") == {FIRST}
     assert reply["response_type"] == "ephemeral"
     assert reply["replace_original"] is False
     assert "Bookmarked" in reply["text"]
 
 
 @pytest.fixture
-def ping_action() -> Iterator[str]:
+def ping_action(runtime: Runtime) -> str:
     """A button action registered after the app was built, as another module would add one."""
 
     def ping(click: Click) -> ActionResult:
         text = f"pong {click.value.get('n')} for {click.user_id}"
         return ActionResult(notice=Message(text=text))
 
-    ACTIONS["test_ping"] = ping
-    yield "test_ping"
-    del ACTIONS["test_ping"]
+    runtime.registry.add_action(ping, "test_ping")
+    return "test_ping"
 
 
 def test_actions_added_to_the_registry_work(

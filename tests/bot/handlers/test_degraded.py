@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 from bot.clock import fixed_clock
-from bot.commands import STATE_MISSING
+from bot.commands.registry import STATE_MISSING
 from bot.core import Core
 from bot.runtime import Runtime, build_runtime
 from tests.bot.handlers.serving import AT, FIRST, BotServer, ask_in_ack, make_settings, texts
@@ -56,8 +56,8 @@ def pg_runtime(postgres_url: str, tmp_path: Path, slack: FakeSlack) -> Iterator[
     """The bot's runtime on a fresh PostgreSQL database, U123 having bookmarked the first session."""
     settings = make_settings(tmp_path, slack, DATABASE_URL=postgres_url)
     runtime = build_runtime(settings, clock=fixed_clock(AT))
-    runtime.core.store.add_bookmark("U123", FIRST, AT)
-    runtime.core.store.set_timezone("U123", "Europe/Paris", AT)
+    runtime.core.store.bookmarks.add([("U123", FIRST)], AT)
+    runtime.core.store.people.set_timezone("U123", "Europe/Paris", AT)
     yield runtime
     runtime.close()
 
@@ -76,7 +76,7 @@ def test_now_is_answered_with_the_database_stopped(
 
         switch.stop()
         with pytest.raises(OperationalError):
-            pg_runtime.core.store.bookmarks("U123")
+            pg_runtime.core.store.bookmarks.sessions_of("U123")
         reply = server.command("now", slack.new_response_url())
         assert reply.status == 200
         answer = json.loads(reply.body)

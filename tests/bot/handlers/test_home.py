@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.commands.home import HOME_QUERY, home_view
-from bot.message import decode_value
+from bot.core.message import decode_value
 from bot.runtime import Runtime
+from bot.views.home import HOME_QUERY, home_view
 from tests.bot.handlers.serving import AT, FIRST, BotServer, find_button, texts
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import block_actions_payload
@@ -57,7 +57,7 @@ def test_click_in_home_bookmarks_and_republishes(
     assert "response_url" not in payload
     assert bot.click(payload).status == 200
     again = published(slack, 2)[1]
-    assert runtime.core.store.bookmarks("U123") == {FIRST}
+    assert runtime.core.store.bookmarks.sessions_of("U123") == {FIRST}
     assert find_button(again, "unbookmark")["text"]["text"] == "Bookmarked ✓"
     assert "Bookmarked *Conductor Tasks Next Steps*" in again["blocks"][1]["text"]["text"]
     assert "1 to come, 1 in all" in texts(again)
@@ -66,7 +66,7 @@ def test_click_in_home_bookmarks_and_republishes(
 
 def test_unbookmark_in_home_removes_it(bot: BotServer, slack: FakeSlack, runtime: Runtime) -> None:
     """The Home view's "Bookmarked ✓" button removes the bookmark and the page shows it gone."""
-    runtime.core.store.add_bookmark("U123", FIRST, AT)
+    runtime.core.store.bookmarks.add([("U123", FIRST)], AT)
     bot.open_home("U123")
     [view] = published(slack)
     button = find_button(view, "unbookmark")
@@ -74,7 +74,7 @@ def test_unbookmark_in_home_removes_it(bot: BotServer, slack: FakeSlack, runtime
         block_actions_payload("unbookmark", button["value"], "U123", container="view", view=view)
     )
     again = published(slack, 2)[1]
-    assert runtime.core.store.bookmarks("U123") == frozenset()
+    assert runtime.core.store.bookmarks.sessions_of("U123") == frozenset()
     assert "No bookmarks yet" in texts(again)
 
 
@@ -82,8 +82,8 @@ def test_reminder_setting_follows_preferences(
     bot: BotServer, slack: FakeSlack, runtime: Runtime
 ) -> None:
     """The page shows a person's own lead time, and says so when reminders are off."""
-    runtime.core.store.set_lead_minutes("U123", 25)
-    runtime.core.store.set_reminders_enabled("U456", False)
+    runtime.core.store.people.set_lead_minutes("U123", 25)
+    runtime.core.store.people.set_reminders_enabled("U456", False)
     bot.open_home("U123")
     bot.open_home("U456")
     views = {c.params["user_id"]: c.param("view") for c in slack.wait_for("views.publish", 2)}
@@ -94,7 +94,7 @@ def test_reminder_setting_follows_preferences(
 def test_page_stays_within_limits_with_many_bookmarks(runtime: Runtime) -> None:
     """With every session bookmarked the page still fits in 50 valid blocks."""
     for session in runtime.core.index.sessions:
-        runtime.core.store.add_bookmark("U9", session.id, AT)
+        runtime.core.store.bookmarks.add([("U9", session.id)], AT)
     page = home_view(runtime.core, "U9", AT)
     assert len(page.blocks) <= 50
     body = texts({"blocks": page.block_dicts()})

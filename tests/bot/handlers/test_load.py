@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
-from bot.handlers.replies import BUSY, answering_of
-from bot.message import Message
+from bot.edge.answering import BUSY
 from bot.runtime import Runtime
-from tests.bot.handlers.serving import FIRST, BotServer, texts, url_number
+from tests.bot.handlers.serving import FIRST, BotServer, serving, slow_down, texts, url_number
 from tests.support.fake_slack import FakeSlack
 
 
@@ -56,45 +54,26 @@ def test_every_request_of_a_load_is_answered(
     bot: BotServer, slack: FakeSlack, runtime: Runtime
 ) -> None:
     """300 commands with 16 in flight: all 300 answered in their ack, none lost, nothing left in flight."""
-    runtime.core.store.add_bookmark("U1", FIRST, runtime.clock.now())
+    runtime.core.store.bookmarks.add([("U1", FIRST)], runtime.clock.now())
     replies = fire(bot, slack, 300, 16)
     bot.settle()
     outcome = answers_of(slack, replies)
     assert outcome == {"in_ack": 300, "at_url": 0, "busy": 0, "lost": 0, "other": 0}
-    assert answering_of(bot.app).in_flight == 0
-
-
-@pytest.fixture
-def slow_core(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> Callable[[float], None]:
-    """Make every core answer take `seconds` longer (a busy database, say)."""
-
-    def slow_down(seconds: float) -> None:
-        real = runtime.core.answer
-
-        def slow(text: str, user_id: str, at: object, page: int = 0) -> Message:
-            time.sleep(seconds)
-            return real(text, user_id, at, page)  # type: ignore[arg-type]
-
-        monkeypatch.setattr(runtime.core, "answer", slow)
-
-    return slow_down
+    assert runtime.answering.in_flight == 0
 
 
 def test_overload_is_refused_visibly_and_nothing_accepted_is_lost(
-    slack: FakeSlack, runtime: Runtime, slow_core: Callable[[float], None]
+    tmp_path: Path, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Beyond SUMMIT_BOT_MAX_IN_FLIGHT a command gets "busy" at once; every accepted one is answered."""
-    slow_core(0.3)
-    settings = replace(runtime.settings, max_in_flight=4, answer_budget_seconds=0.2)
-    server = BotServer(settings, runtime).start()
-    try:
+    bound = {"SUMMIT_BOT_MAX_IN_FLIGHT": "4", "SUMMIT_BOT_ANSWER_BUDGET_SECONDS": "0.2"}
+    with serving(tmp_path, slack, **bound) as (server, built):
+        slow_down(built, monkeypatch, 0.3)
         replies = fire(server, slack, 48, 16)
         server.settle(timeout=20)
         time.sleep(0.2)
         outcome = answers_of(slack, replies)
-        answering = answering_of(server.app)
-    finally:
-        server.stop()
+        answering = built.answering
     assert outcome["lost"] == 0
     assert outcome["other"] == 0
     assert outcome["busy"] > 0, outcome
@@ -105,15 +84,14 @@ def test_overload_is_refused_visibly_and_nothing_accepted_is_lost(
 
 
 def test_refusal_is_fast_and_needs_a_signature(
-    slack: FakeSlack, runtime: Runtime, slow_core: Callable[[float], None]
+    tmp_path: Path, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With every place taken: a signed command gets "busy" fast, a click 503, a forgery 401."""
     from tests.support.slack_requests import block_actions_payload, interaction_body
 
-    slow_core(1.0)
-    settings = replace(runtime.settings, max_in_flight=1, answer_budget_seconds=0.1)
-    server = BotServer(settings, runtime).start()
-    try:
+    bound = {"SUMMIT_BOT_MAX_IN_FLIGHT": "1", "SUMMIT_BOT_ANSWER_BUDGET_SECONDS": "0.1"}
+    with serving(tmp_path, slack, **bound) as (server, built):
+        slow_down(built, monkeypatch, 1.0)
         first_url = slack.new_response_url()
         first = server.command("now", first_url)
         assert first.body == b"", "over the budget: acknowledged, answered later"
@@ -128,5 +106,3 @@ def test_refusal_is_fast_and_needs_a_signature(
         server.settle(timeout=10)
         [answer] = slack.wait_response(url_number(first_url))
         assert "Conductor Tasks Next Steps" in texts(answer)
-    finally:
-        server.stop()

@@ -4,13 +4,20 @@ import asyncio
 import json
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
-from bot.commands.registry import COMMANDS
-from bot.message import Message
+from bot.core.message import Message
 from bot.runtime import Runtime
-from tests.bot.handlers.serving import BotServer, ask_in_ack, texts, url_number
+from tests.bot.handlers.serving import (
+    BotServer,
+    ask_in_ack,
+    serving,
+    slow_down,
+    texts,
+    url_number,
+)
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import dm_channel_id
 
@@ -35,9 +42,10 @@ EVERY_SUBCOMMAND = {
 }
 
 
-def test_the_table_covers_every_subcommand() -> None:
+def test_the_table_covers_every_subcommand(runtime: Runtime) -> None:
     """Every registered subcommand is in the table the ack tests go through."""
-    assert {words.split(" ")[0] for words in EVERY_SUBCOMMAND} == set(COMMANDS)
+    names = {command.name for command in runtime.registry.commands}
+    assert {words.split(" ")[0] for words in EVERY_SUBCOMMAND} == names
 
 
 @pytest.mark.parametrize(("text", "expected"), sorted(EVERY_SUBCOMMAND.items()))
@@ -45,7 +53,7 @@ def test_every_subcommand_answers_in_the_ack_and_nothing_at_the_response_url(
     bot: BotServer, slack: FakeSlack, runtime: Runtime, text: str, expected: str
 ) -> None:
     """A quick answer comes back in the HTTP acknowledgement itself; its response_url gets nothing."""
-    runtime.core.store.add_bookmark("U123", "instance-tasks-in-api", runtime.clock.now())
+    runtime.core.store.bookmarks.add([("U123", "instance-tasks-in-api")], runtime.clock.now())
     url = slack.new_response_url()
     reply = bot.command(text, url)
     assert reply.status == 200
@@ -142,31 +150,18 @@ def test_a_slow_core_falls_back_to_the_response_url(
 
 
 def test_budget_is_a_setting(
-    tmp_path: object, slack: FakeSlack, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """SUMMIT_BOT_ANSWER_BUDGET_SECONDS sets how long the ack waits for the answer."""
-    from dataclasses import replace
-
-    from tests.bot.handlers.serving import BotServer as Server
-
-    settings = replace(runtime.settings, answer_budget_seconds=0.2)
-    real = runtime.core.answer
-
-    def slow(text: str, user_id: str, at: object, page: int = 0) -> Message:
-        time.sleep(0.6)
-        return real(text, user_id, at, page)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(runtime.core, "answer", slow)
-    server = Server(settings, runtime).start()
-    try:
+    with serving(tmp_path, slack, SUMMIT_BOT_ANSWER_BUDGET_SECONDS="0.2") as (server, built):
+        assert built.answering.budget_seconds == 0.2
+        slow_down(built, monkeypatch, 0.6)
         url = slack.new_response_url()
         reply = server.command("next", url)
         assert reply.body == b""
         assert 0.2 <= reply.seconds < 0.6
         [answer] = slack.wait_response(url_number(url))
         assert "Instance tasks in API" in texts(answer)
-    finally:
-        server.stop()
 
 
 def test_slow_users_info_delays_nothing_and_is_used_later(
@@ -182,7 +177,7 @@ def test_slow_users_info_delays_nothing_and_is_used_later(
     assert "your time" not in texts(first)
     slack.wait_for("users.info")
     for _ in range(100):
-        if runtime.core.store.preferences("U123").timezone:
+        if runtime.core.store.people.preferences(["U123"])["U123"].timezone:
             break
         time.sleep(0.05)
     second = ask_in_ack(bot, slack, "now")
@@ -194,7 +189,7 @@ def test_export_uploads_the_calendar_to_the_dm(
     bot: BotServer, slack: FakeSlack, runtime: Runtime
 ) -> None:
     """`/nova export` answers ephemerally in the ack and uploads the .ics file to the person's DM."""
-    runtime.core.store.add_bookmark("U123", "conductor-tasks-next-steps", runtime.clock.now())
+    runtime.core.store.bookmarks.add([("U123", "conductor-tasks-next-steps")], runtime.clock.now())
     answer = ask_in_ack(bot, slack, "export")
     assert answer["response_type"] == "ephemeral"
     slack.wait_for("files.completeUploadExternal", timeout=10)
@@ -208,7 +203,7 @@ def test_export_uploads_the_calendar_to_the_dm(
 
 def test_failed_upload_is_reported(bot: BotServer, slack: FakeSlack, runtime: Runtime) -> None:
     """When Slack refuses the upload the person is told at the response_url, after the answer."""
-    runtime.core.store.add_bookmark("U123", "conductor-tasks-next-steps", runtime.clock.now())
+    runtime.core.store.bookmarks.add([("U123", "conductor-tasks-next-steps")], runtime.clock.now())
     slack.fail_always("files.getUploadURLExternal", "missing_scope")
     url = slack.new_response_url()
     reply = bot.command("export", url)
@@ -220,12 +215,13 @@ def test_failed_upload_is_reported(bot: BotServer, slack: FakeSlack, runtime: Ru
 
 def test_work_after_the_ack_is_waited_for_on_close(runtime: Runtime) -> None:
     """Closing the answering waits for the work accepted after acks instead of dropping it."""
-    from bot.handlers.replies import Answering
+    from bot.edge.answering import Answering
+    from bot.edge.responses import ResponseSender
 
     finished: list[str] = []
 
     async def scenario() -> None:
-        answering = Answering(budget_seconds=0.1, max_in_flight=2)
+        answering = Answering(ResponseSender(), budget_seconds=0.1, max_in_flight=2)
 
         async def work() -> None:
             await asyncio.sleep(0.2)

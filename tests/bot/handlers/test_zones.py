@@ -21,7 +21,7 @@ def test_users_zone_is_read_in_the_background_and_kept(
     second = ask_in_ack(bot, slack, "next")
     third = ask_in_ack(bot, slack, "now")
     assert [c.params["user"] for c in slack.calls("users.info")] == ["U123"]
-    prefs = runtime.core.store.preferences("U123")
+    prefs = runtime.core.store.people.preferences(["U123"])["U123"]
     assert prefs.timezone == "Europe/Paris"
     assert prefs.timezone_checked_at == AT
     assert "your time 05:05 CET" in texts(second)
@@ -31,7 +31,7 @@ def test_users_zone_is_read_in_the_background_and_kept(
 def _wait_for_zone(runtime: Runtime, user_id: str, zone: str | None = None) -> None:
     """Wait until `user_id`'s stored zone is `zone` (or any zone), as the refresh stores it."""
     for _ in range(250):
-        stored = runtime.core.store.preferences(user_id).timezone
+        stored = runtime.core.store.people.preferences([user_id])[user_id].timezone
         if stored and (zone is None or stored == zone):
             return
         time.sleep(0.02)
@@ -42,7 +42,9 @@ def test_zone_older_than_a_day_is_read_again(
     bot: BotServer, slack: FakeSlack, runtime: Runtime
 ) -> None:
     """A zone checked more than a day ago is used meanwhile and refreshed from users.info."""
-    runtime.core.store.set_timezone("U123", "America/New_York", AT - timedelta(days=1, minutes=1))
+    runtime.core.store.people.set_timezone(
+        "U123", "America/New_York", AT - timedelta(days=1, minutes=1)
+    )
     first = ask_in_ack(bot, slack, "now")
     assert "your time 22:15 EST" in texts(first)
     slack.wait_for("users.info")
@@ -53,7 +55,7 @@ def test_zone_older_than_a_day_is_read_again(
 
 def test_fresh_zone_is_not_read_again(bot: BotServer, slack: FakeSlack, runtime: Runtime) -> None:
     """A zone checked within the day is used as stored, without asking Slack."""
-    runtime.core.store.set_timezone("U123", "America/New_York", AT - timedelta(hours=23))
+    runtime.core.store.people.set_timezone("U123", "America/New_York", AT - timedelta(hours=23))
     answer = ask_in_ack(bot, slack, "now")
     bot.settle()
     assert slack.calls("users.info") == []
@@ -70,7 +72,7 @@ def test_failed_lookup_falls_back_to_the_summit_zone(
     assert "your time" not in texts(answer)
     slack.wait_for("users.info")
     bot.settle()
-    assert runtime.core.store.preferences("U123").timezone is None
+    assert runtime.core.store.people.preferences(["U123"])["U123"].timezone is None
     again = ask_in_ack(bot, slack, "now")
     assert "your time" not in texts(again)
     bot.settle()

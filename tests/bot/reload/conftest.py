@@ -9,13 +9,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
+from apscheduler.schedulers.base import BaseScheduler
 
 from bot.clock import ReplayClock, fixed_clock
-from bot.message import Message
+from bot.core.message import Message
+from bot.core.schedule_source import ScheduleSource
 from bot.reload import Reloader, Startup, start_schedule
+from bot.reminders.engine import new_scheduler
 from bot.reminders.messenger import PermanentError
 from bot.reminders.pacing import Pacer
-from bot.schedule_source import ScheduleSource
 from bot.settings import Settings
 from bot.store import Store
 from schedule.importers import dump_schedule
@@ -85,6 +87,18 @@ class World:
     clock: ReplayClock
     path: Path
     startup: Startup
+    scheduler: BaseScheduler
+
+    def start(self) -> None:
+        """Start the replica's scheduler, then its reloader (sync, announcements, timers)."""
+        self.scheduler.start()
+        self.reloader.start(self.startup)
+
+    def stop(self) -> None:
+        """Stop the reloader, then the scheduler when it was started."""
+        self.reloader.stop()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
 
     def publish(self, sched: Schedule) -> Path:
         """Replace the configured schedule file with `sched`."""
@@ -107,6 +121,7 @@ def make_world(
     startup = start_schedule(settings, store, clock.now())
     schedules = ScheduleSource(startup.schedule)
     notifier = notifier or RecordingNotifier()
+    scheduler = new_scheduler()
     reloader = Reloader(
         settings,
         store,
@@ -118,8 +133,9 @@ def make_world(
         sync_seconds=0.05,
         retry_seconds=0.01,
         pacer=Pacer(10_000.0, capacity=100, per_channel_seconds=0.0),
+        scheduler=scheduler,
     )
-    return World(settings, store, schedules, reloader, notifier, clock, path, startup)
+    return World(settings, store, schedules, reloader, notifier, clock, path, startup, scheduler)
 
 
 @pytest.fixture
@@ -133,5 +149,5 @@ def world(sqlite_url: str, schedule_file: Path) -> Iterator[World]:
     """One replica on a SQLite file, started from the base schedule."""
     made = make_world(sqlite_url, schedule_file)
     yield made
-    made.reloader.stop()
+    made.stop()
     made.store.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from bot.message import Message
+from bot.core.message import Message
 from bot.reload import Notice, NoticeSender, plan_notices
 from bot.reminders.messenger import TransientError
 from bot.reminders.pacing import Pacer
@@ -70,7 +70,7 @@ def test_stopping_gives_the_claim_back(sqlite_store: Store) -> None:
     threading.Timer(0.1, stop.set).start()
     report = NoticeSender(sqlite_store, RecordingNotifier(), pacer=pacer).send(notices(3), AT, stop)
     assert report.sent == 0
-    assert sqlite_store.claimed_change_notices(["change:0", "change:1"]) == frozenset()
+    assert sqlite_store.notices.claimed(["change:0", "change:1"]) == frozenset()
 
 
 def test_plan_skips_notices_already_claimed(sqlite_store: Store) -> None:
@@ -78,10 +78,10 @@ def test_plan_skips_notices_already_claimed(sqlite_store: Store) -> None:
     old = base_schedule()
     later = session("a", "2013-11-05 16:00", room="Room 201")
     new = schedule(*(later if s.id == "a" else s for s in old.sessions))
-    sqlite_store.add_bookmarks([("U1", "a"), ("U2", "a")], AT)
+    sqlite_store.bookmarks.add([("U1", "a"), ("U2", "a")], AT)
     diff = diff_schedules(old, new)
     first = plan_notices(sqlite_store, diff, ScheduleIndex(new), AT)
     assert [n.user_id for n in first] == ["U1", "U2"]
-    assert sqlite_store.claim_change_notice("U1", first[0].key, AT)
+    assert sqlite_store.notices.claim("U1", first[0].key, AT)
     again = plan_notices(sqlite_store, diff, ScheduleIndex(new), AT)
     assert [n.user_id for n in again] == ["U2"]

@@ -32,7 +32,7 @@ def moved(session_id: str, start: str, room: str | None = None) -> Session:
 
 def test_added_session_is_served_and_tells_nobody(world: World) -> None:
     """A session added by a reload is served at once and sends no DM."""
-    world.store.add_bookmark("U1", "a", AT)
+    world.store.bookmarks.add([("U1", "a")], AT)
     world.publish(edited(session("g", "2013-11-06 10:00")))
     outcome = world.reloader.reload()
     assert outcome.status is Status.APPLIED
@@ -44,8 +44,8 @@ def test_added_session_is_served_and_tells_nobody(world: World) -> None:
 
 def test_removed_session_tells_its_bookmarkers_once(world: World) -> None:
     """Cancelling a session DMs each of its bookmarkers once, and nobody else."""
-    world.store.add_bookmark("U1", "b", AT)
-    world.store.add_bookmark("U2", "a", AT)
+    world.store.bookmarks.add([("U1", "b")], AT)
+    world.store.bookmarks.add([("U2", "a")], AT)
     world.publish(edited(drop=("b",)))
     outcome = world.reloader.reload()
     assert outcome.status is Status.APPLIED
@@ -61,7 +61,7 @@ def test_moved_session_names_both_slots_and_a_new_overlap(world: World) -> None:
     """A move DMs old → new time and room, flagging the person's bookmarks it now overlaps."""
     for user, ids in {"U1": ("d", "a"), "U2": ("d",)}.items():
         for session_id in ids:
-            world.store.add_bookmark(user, session_id, AT)
+            world.store.bookmarks.add([(user, session_id)], AT)
     world.publish(edited(moved("d", "2013-11-05 11:00", "Room 203")))
     world.reloader.reload()
     [first] = world.notifier.to("U1")
@@ -74,7 +74,7 @@ def test_moved_session_names_both_slots_and_a_new_overlap(world: World) -> None:
 
 def test_room_change_alone_is_told(world: World) -> None:
     """A session moved to another room at the same time is a change people hear about."""
-    world.store.add_bookmark("U1", "e", AT)
+    world.store.bookmarks.add([("U1", "e")], AT)
     world.publish(edited(moved("e", "2013-11-06 09:00", "Room 204")))
     outcome = world.reloader.reload()
     assert outcome.diff is not None
@@ -86,35 +86,35 @@ def test_room_change_alone_is_told(world: World) -> None:
 def test_renamed_id_carries_bookmarks_and_reminders_without_dm(world: World) -> None:
     """A session whose id changed with its title keeps its bookmarks and pending reminder."""
     old = next(s for s in base_schedule().sessions if s.id == "b")
-    world.store.add_bookmark("U1", "b", AT)
-    world.store.plan_delivery("U1", "b", old.start, old.start - timedelta(minutes=10), AT)
+    world.store.bookmarks.add([("U1", "b")], AT)
+    world.store.deliveries.plan("U1", "b", old.start, old.start - timedelta(minutes=10), AT)
     renamed = dataclasses.replace(old, id="b-renamed", title="B, renamed")
     world.publish(edited(renamed, drop=("b",)))
     outcome = world.reloader.reload()
     assert outcome.diff is not None
     assert outcome.diff.id_changes == {"b": "b-renamed"}
-    assert world.store.bookmarks("U1") == {"b-renamed"}
-    [delivery] = world.store.deliveries_for("U1", [DeliveryStatus.PENDING])
+    assert world.store.bookmarks.sessions_of("U1") == {"b-renamed"}
+    [delivery] = world.store.deliveries.find(["U1"], statuses=[DeliveryStatus.PENDING])
     assert (delivery.session_id, delivery.start_at) == ("b-renamed", old.start)
     assert world.notifier.sent == []
 
 
 def test_identical_reload_changes_nothing(world: World) -> None:
     """Reloading the schedule in service saves nothing and sends no DM."""
-    world.store.add_bookmark("U1", "a", AT)
-    kept = world.store.schedule_snapshots()
+    world.store.bookmarks.add([("U1", "a")], AT)
+    kept = world.store.snapshots.recent()
     outcome = world.reloader.reload()
     assert outcome.status is Status.UNCHANGED
     assert "No changes" in outcome.describe()
-    assert world.store.schedule_snapshots() == kept
+    assert world.store.snapshots.recent() == kept
     assert world.notifier.sent == []
 
 
 def test_followers_are_told_once_even_when_they_also_bookmarked(world: World) -> None:
     """Following a moved session's track tells the person, once, bookmark or not."""
-    world.store.follow("U3", "Nova", AT)
-    world.store.add_bookmark("U3", "a", AT)
-    world.store.follow("U4", "Cinder", AT)
+    world.store.follows.follow("U3", "Nova", AT)
+    world.store.bookmarks.add([("U3", "a")], AT)
+    world.store.follows.follow("U4", "Cinder", AT)
     world.publish(edited(moved("a", "2013-11-05 16:00"), moved("f", "2013-11-06 15:00")))
     world.reloader.reload()
     [about_a] = world.notifier.to("U3")
@@ -129,7 +129,7 @@ def test_followers_are_told_once_even_when_they_also_bookmarked(world: World) ->
 
 def test_ended_sessions_are_not_announced(world: World) -> None:
     """A change to a session that is over by now tells nobody."""
-    world.store.add_bookmark("U1", "a", AT)
+    world.store.bookmarks.add([("U1", "a")], AT)
     world.clock.set(local("2013-11-05 13:00"), speed=0)
     world.publish(edited(moved("a", "2013-11-05 10:00", "Room 205")))
     assert world.reloader.reload().status is Status.APPLIED
@@ -138,15 +138,15 @@ def test_ended_sessions_are_not_announced(world: World) -> None:
 
 def test_mass_deletion_is_refused_and_the_schedule_stays(world: World) -> None:
     """A file dropping more than a third of the sessions is refused, in memory and in the DB."""
-    world.store.add_bookmark("U1", "c", AT)
-    before = world.store.latest_schedule_digest()
+    world.store.bookmarks.add([("U1", "c")], AT)
+    before = world.store.snapshots.latest_digest()
     world.publish(edited(drop=("c", "d", "e")))
     outcome = world.reloader.reload()
     assert outcome.status is Status.REFUSED
     assert outcome.reason == "would remove 3 of 6 sessions (50%)"
     assert "Still serving Test summit (6 sessions)" in outcome.describe()
     assert len(world.schedules.schedule.sessions) == 6
-    assert world.store.latest_schedule_digest() == before
+    assert world.store.snapshots.latest_digest() == before
     assert world.notifier.sent == []
 
 
@@ -172,16 +172,16 @@ def test_refused_file_stays_refused_after_a_restart(
     try:
         assert len(again.schedules.schedule.sessions) == 6
         assert again.startup.refused == "would remove 5 of 6 sessions (83%)"
-        again.reloader.start(again.startup)
-        again.reloader.stop()
+        again.start()
+        again.stop()
         [alert] = again.notifier.to("UADMIN")
         assert "refused: would remove 5 of 6 sessions" in alert
     finally:
         again.store.close()
     third = make_world(sqlite_url, schedule_file)
     try:
-        third.reloader.start(third.startup)
-        third.reloader.stop()
+        third.start()
+        third.stop()
         assert third.notifier.sent == []  # the admins hear once per distinct failure
     finally:
         third.store.close()
@@ -191,7 +191,7 @@ def test_change_found_at_startup_is_announced_once(
     world: World, sqlite_url: str, schedule_file: Path
 ) -> None:
     """A file changed while the bot was down is applied at startup and announced by the reloader."""
-    world.store.add_bookmark("U1", "d", AT)
+    world.store.bookmarks.add([("U1", "d")], AT)
     world.store.close()
     write(schedule_file, edited(moved("d", "2013-11-05 16:00")))
     replicas = [make_world(sqlite_url, schedule_file) for _ in range(2)]
@@ -202,8 +202,8 @@ def test_change_found_at_startup_is_announced_once(
             served = replica.schedules.index.get("d")
             assert served is not None
             assert served.start == local("2013-11-05 16:00")
-            replica.reloader.start(replica.startup)
-            replica.reloader.stop()
+            replica.start()
+            replica.stop()
         told = [t for r in replicas for t in r.notifier.to("U1")]
         assert len(told) == 1
         assert "Tue 5 Nov 14:00–14:40, Room 201 → Tue 5 Nov 16:00–16:40, Room 201" in told[0]
@@ -216,11 +216,11 @@ def test_bookmarks_made_after_a_change_do_not_get_its_notice(
     world: World, sqlite_url: str, schedule_file: Path
 ) -> None:
     """Announcing again at startup tells nobody who bookmarked after the change was applied."""
-    world.store.add_bookmark("U1", "d", AT)
+    world.store.bookmarks.add([("U1", "d")], AT)
     world.publish(edited(moved("d", "2013-11-05 16:00")))
     world.reloader.reload()
     assert len(world.notifier.to("U1")) == 1
-    world.store.add_bookmark("U5", "d", AT + timedelta(hours=1))
+    world.store.bookmarks.add([("U5", "d")], AT + timedelta(hours=1))
     world.store.close()
     again = make_world(sqlite_url, schedule_file)
     try:
@@ -232,7 +232,7 @@ def test_bookmarks_made_after_a_change_do_not_get_its_notice(
 
 def test_transient_failures_are_given_back_and_sent_later(world: World) -> None:
     """A DM failing for now is retried, then its claim is released for a later announcement."""
-    world.store.add_bookmark("U1", "a", AT)
+    world.store.bookmarks.add([("U1", "a")], AT)
     world.notifier.failures["U1"] = [TransientError("ratelimited")] * 3
     world.publish(edited(moved("a", "2013-11-05 16:00")))
     world.reloader.reload()
@@ -244,7 +244,7 @@ def test_transient_failures_are_given_back_and_sent_later(world: World) -> None:
 
 def test_permanent_failures_are_not_retried(world: World) -> None:
     """A person who can never get a DM is not tried again by a later announcement."""
-    world.store.add_bookmark("U1", "a", AT)
+    world.store.bookmarks.add([("U1", "a")], AT)
     world.notifier.failures["U1"] = [PermanentError("user_not_found")]
     world.publish(edited(moved("a", "2013-11-05 16:00")))
     world.reloader.reload()
@@ -258,12 +258,12 @@ def test_background_sending_finishes_on_join(sqlite_url: str, schedule_file: Pat
     replica = make_world(sqlite_url, schedule_file, background=True)
     try:
         for n in range(20):
-            replica.store.add_bookmark(f"U{n}", "a", AT)
+            replica.store.bookmarks.add([(f"U{n}", "a")], AT)
         replica.publish(edited(moved("a", "2013-11-05 16:00")))
         outcome = replica.reloader.reload()
         assert outcome.people == 20
         assert replica.reloader.join(timeout=10)
         assert len(replica.notifier.sent) == 20
     finally:
-        replica.reloader.stop()
+        replica.stop()
         replica.store.close()

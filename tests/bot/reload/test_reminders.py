@@ -8,19 +8,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.clock import fixed_clock
-from bot.core import Core
+from bot.core.schedule_source import ScheduleSource
+from bot.edge.slack import SlackMessenger, make_client
 from bot.reload import Reloader, Status
 from bot.reminders import ReminderEngine, install_planning
 from bot.reminders.messenger import PermanentError
 from bot.reminders.pacing import Pacer
-from bot.schedule_source import ScheduleSource
 from bot.settings import Settings
-from bot.slack_edge import SlackMessenger, make_client
 from bot.store import DeliveryStatus, Store
 from schedule.importers import dump_schedule
 from schedule.model import Schedule
 from tests.factories import local, schedule, session
 from tests.support.fake_slack import FakeSlack
+from tests.support.wiring import make_core
 
 
 def summit() -> Schedule:
@@ -54,7 +54,7 @@ def test_moved_session_is_reminded_at_its_new_time(
         slack_messages_per_second=100.0,
     )
     clock = fixed_clock(local("2013-11-05 10:30"))
-    core = Core(settings=settings, store=store, schedules=ScheduleSource(summit()))
+    core = make_core(settings, store, ScheduleSource(summit()))
     install_planning(core, clock)
     messenger = SlackMessenger(make_client(settings), store)
     reloader = Reloader(
@@ -70,7 +70,7 @@ def test_moved_session_is_reminded_at_its_new_time(
     keynote = core.index.get("keynote")
     assert keynote is not None
     core.set_bookmark("U1", keynote, True, clock.now())
-    [planned] = store.deliveries_for("U1", [DeliveryStatus.PENDING])
+    [planned] = store.deliveries.find(["U1"], statuses=[DeliveryStatus.PENDING])
     assert planned.due_at == local("2013-11-05 11:05")
 
     later = local("2013-11-05 14:00")
@@ -84,7 +84,7 @@ def test_moved_session_is_reminded_at_its_new_time(
     [notice] = slack.wait_for("chat.postMessage")
     text = notice.params["text"]
     assert "Tue 5 Nov 11:15–11:55, Room 204-205 → Tue 5 Nov 14:00–14:40" in text
-    [pending] = store.deliveries_for("U1", [DeliveryStatus.PENDING])
+    [pending] = store.deliveries.find(["U1"], statuses=[DeliveryStatus.PENDING])
     assert pending.due_at == local("2013-11-05 13:50")
 
     engine = ReminderEngine(core, clock, messenger, settings, "w1")
@@ -98,7 +98,7 @@ def test_moved_session_is_reminded_at_its_new_time(
         assert reminder.params["text"].startswith("Starts in 10 min: Nova Keynote — 14:00")
         wait_until(
             lambda: (
-                [d.status for d in store.deliveries_for("U1", [DeliveryStatus.SENT])]
+                [d.status for d in store.deliveries.find(["U1"], statuses=[DeliveryStatus.SENT])]
                 == [DeliveryStatus.SENT]
             )
         )

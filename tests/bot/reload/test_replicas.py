@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.schedule_source import ScheduleSource
 from bot.reload import Reloader, Status
-from bot.schedule_source import ScheduleSource
 from tests.bot.reload.conftest import (
     AT,
     RecordingNotifier,
@@ -47,7 +47,7 @@ def test_concurrent_reloads_tell_each_person_once(
         people = [f"U{n}" for n in range(12)]
         for user in people:
             for session_id in ("a", "b", "d"):
-                worlds[0].store.add_bookmark(user, session_id, AT)
+                worlds[0].store.bookmarks.add([(user, session_id)], AT)
         publish_changes(schedule_file)
         barrier = threading.Barrier(replicas)
         outcomes: list[Status] = []
@@ -75,7 +75,7 @@ def test_concurrent_reloads_tell_each_person_once(
         counts = notifier.counts()
         assert len(counts) == len(people) * 3
         assert set(counts.values()) == {1}
-        assert len(worlds[0].store.schedule_snapshots()) == 2
+        assert len(worlds[0].store.snapshots.recent()) == 2
     finally:
         for world in worlds:
             world.store.close()
@@ -87,7 +87,7 @@ def test_sync_takes_up_another_replicas_reload(store_url: str, schedule_file: Pa
     first = make_world(store_url, schedule_file, notifier=notifier)
     second = make_world(store_url, schedule_file, notifier=notifier)
     try:
-        first.store.add_bookmark("U1", "a", AT)
+        first.store.bookmarks.add([("U1", "a")], AT)
         publish_changes(schedule_file)
         assert first.reloader.reload().status is Status.APPLIED
         assert second.schedules.index.get("b") is not None  # not synced yet
@@ -108,7 +108,7 @@ def test_sync_timer_swaps_within_seconds(sqlite_url: str, schedule_file: Path) -
     second = make_world(sqlite_url, schedule_file)
     swapped = threading.Event()
     second.schedules.subscribe(lambda old, new: swapped.set())
-    second.reloader.start(second.startup)
+    second.start()
     try:
         publish_changes(schedule_file)
         began = time.monotonic()
@@ -117,7 +117,7 @@ def test_sync_timer_swaps_within_seconds(sqlite_url: str, schedule_file: Path) -
         assert time.monotonic() - began < 5
         assert second.schedules.index.get("b") is None
     finally:
-        second.reloader.stop()
+        second.stop()
         first.store.close()
         second.store.close()
 
@@ -126,7 +126,7 @@ def test_sync_from_an_unsaved_schedule_tells_nobody(sqlite_url: str, schedule_fi
     """A process that loaded a schedule of its own takes up the saved one without any DM."""
     saved = make_world(sqlite_url, schedule_file)
     try:
-        saved.store.add_bookmark("U1", "a", AT)
+        saved.store.bookmarks.add([("U1", "a")], AT)
         first = base_schedule().sessions[0]
         early = local("2013-11-05 08:00")
         stray = dataclasses.replace(first, start=early, end=early + (first.end - first.start))

@@ -32,8 +32,8 @@ def test_sched_export_reloads_with_a_move_and_a_cancellation(
         sessions = {s.uid: s for s in world.schedules.schedule.sessions}
         meeting = sessions["ae2ff9eb325cbb7409cc5dbf83204f0c"]  # Speed Meeting, Sun 17:00
         ninja = sessions["10597a0a877786bc1c944d37305a00fd"]  # Ninja Pirate registration
-        world.store.add_bookmark("U1", meeting.id, AT)
-        world.store.add_bookmark("U2", ninja.id, AT)
+        world.store.bookmarks.add([("U1", meeting.id)], AT)
+        world.store.bookmarks.add([("U2", ninja.id)], AT)
         text = sched_export.read_bytes()
         text = text.replace(
             b"DTSTART:20160221T170000Z\r\nDTEND:20160221T183000Z\r\nSUMMARY:Speed Meeting",

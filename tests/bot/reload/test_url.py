@@ -88,7 +88,7 @@ def test_startup_fetches_the_url_and_timed_reloads_follow_it(
     try:
         assert world.startup.source == server.url
         assert len(world.schedules.schedule.sessions) == 6
-        world.store.add_bookmark("U1", "a", AT)
+        world.store.bookmarks.add([("U1", "a")], AT)
         assert world.reloader.reload(timed=True).status is Status.UNCHANGED
         server.publish(ics(moved_a()), etag='"v2"')
         outcome = world.reloader.reload(timed=True)
@@ -137,4 +137,4 @@ def test_unreachable_url_without_saved_schedule_fails_startup(tmp_path: Path) ->
     with Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}") as store:
         with pytest.raises(ScheduleError, match="cannot fetch"):
             start_schedule(settings, store, AT)
-        assert store.latest_schedule_snapshot() is None
+        assert store.snapshots.latest() is None

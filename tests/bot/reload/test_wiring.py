@@ -10,17 +10,14 @@ import pytest
 
 from bot.cli import main
 from bot.clock import fixed_clock
-from bot.core import Core
-from bot.message import Message
-from bot.reload import start_reloader, start_schedule
+from bot.core.message import Message
 from bot.reminders import ConsoleMessenger
-from bot.reminders.pacing import Pacer
-from bot.runtime import Runtime
-from bot.schedule_source import ScheduleSource
+from bot.runtime import build_runtime
 from bot.settings import Settings
-from bot.store import Store
+from schedule.importers import dump_schedule
 from tests.bot.reload.conftest import AT, base_schedule, write
 from tests.factories import local, schedule
+from tests.support.schedule_server import Server
 
 
 def test_a_reload_from_the_command_line_reaches_the_running_bot(
@@ -32,14 +29,6 @@ def test_a_reload_from_the_command_line_reaches_the_running_bot(
     settings = dataclasses.replace(
         Settings.from_env({}, env_file=None), database_url=url, schedule_path=str(path)
     )
-    store = Store.open(url)
-    clock = fixed_clock(AT)
-    startup = start_schedule(settings, store, AT)
-    runtime = Runtime(
-        settings=settings,
-        clock=clock,
-        core=Core(settings=settings, store=store, schedules=ScheduleSource(startup.schedule)),
-    )
     shown: list[tuple[str, Message]] = []
     arrived = threading.Event()
 
@@ -47,14 +36,13 @@ def test_a_reload_from_the_command_line_reaches_the_running_bot(
         shown.append((user_id, message))
         arrived.set()
 
-    reloader = start_reloader(
-        runtime,
-        ConsoleMessenger(show),
-        pacer=Pacer(1000.0, per_channel_seconds=0.0),
-        startup=startup,
+    runtime = build_runtime(
+        settings, clock=fixed_clock(AT), messenger=lambda s, st: ConsoleMessenger(show)
     )
+    runtime.start()
+    store, reloader = runtime.store, runtime.reloader
     try:
-        store.add_bookmark("U1", "a", AT)
+        store.bookmarks.add([("U1", "a")], AT)
         sessions = {s.id: s for s in base_schedule().sessions}
         later = local("2013-11-05 16:00")
         sessions["a"] = dataclasses.replace(
@@ -73,5 +61,62 @@ def test_a_reload_from_the_command_line_reaches_the_running_bot(
         assert user_id == "U1"
         assert message.text.startswith("Schedule change: A:")
     finally:
-        reloader.stop()
-        store.close()
+        runtime.close()
+
+
+def test_nova_reload_uses_the_runtimes_reloader_and_its_messenger(tmp_path: Path) -> None:
+    """An admin's `/nova reload` goes through the runtime's reloader, so the change DM is sent."""
+    path = write(tmp_path / "schedule.json", base_schedule())
+    settings = dataclasses.replace(
+        Settings.from_env({}, env_file=None),
+        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
+        schedule_path=str(path),
+        admin_user_ids=frozenset({"UADMIN"}),
+    )
+    shown: list[tuple[str, Message]] = []
+    runtime = build_runtime(
+        settings,
+        clock=fixed_clock(AT),
+        messenger=lambda s, st: ConsoleMessenger(
+            lambda user_id, message: shown.append((user_id, message))
+        ),
+    )
+    try:
+        runtime.store.bookmarks.add([("U1", "a")], AT)
+        sessions = {s.id: s for s in base_schedule().sessions}
+        later = local("2013-11-05 16:00")
+        sessions["a"] = dataclasses.replace(
+            sessions["a"], start=later, end=later + (sessions["a"].end - sessions["a"].start)
+        )
+        moved = write(tmp_path / "moved.json", schedule(*sessions.values()))
+        answer = runtime.core.answer(f"/nova reload {moved}", "UADMIN", AT)
+        assert answer.text.startswith(f"Reloaded {moved}: 1 moved.")
+        assert runtime.reloader.join(10)
+        assert [user_id for user_id, _ in shown] == ["U1"]
+        assert shown[0][1].text.startswith("Schedule change: A:")
+    finally:
+        runtime.close()
+
+
+def test_a_runtime_runs_every_timed_job_on_its_one_scheduler(
+    tmp_path: Path, server: Server
+) -> None:
+    """Started, the reminder and reload jobs are on the runtime's scheduler; closed, it stops."""
+    server.publish(dump_schedule(base_schedule()).encode("utf-8"), etag='"1"')
+    settings = dataclasses.replace(
+        Settings.from_env({}, env_file=None),
+        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
+        schedule_url=server.url,
+        schedule_refresh_seconds=3600,
+    )
+    runtime = build_runtime(
+        settings, clock=fixed_clock(AT), messenger=lambda s, st: ConsoleMessenger(print)
+    )
+    try:
+        runtime.start()
+        jobs = {job.id for job in runtime.scheduler.get_jobs()}
+        assert {"reminders-recheck", "schedule-sync", "schedule-fetch"} <= jobs
+        assert not [t for t in threading.enumerate() if t.name.startswith("schedule-")]
+    finally:
+        runtime.close()
+    assert not runtime.scheduler.running

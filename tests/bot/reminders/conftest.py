@@ -8,14 +8,15 @@ import pytest
 
 from bot.clock import ReplayClock, fixed_clock
 from bot.core import Core
-from bot.reminders import ReminderEngine, install_planning
-from bot.schedule_source import ScheduleSource
+from bot.core.schedule_source import ScheduleSource
+from bot.edge.slack import SlackMessenger, make_client
+from bot.reminders import ReminderEngine, ReminderPlanner, install_planning
 from bot.settings import Settings
-from bot.slack_edge import SlackMessenger, make_client
 from bot.store import Delivery, Store
 from schedule.model import Schedule
 from tests.factories import local, schedule, session
 from tests.support.fake_slack import Call, FakeSlack
+from tests.support.wiring import make_core
 
 T0 = local("2013-11-05 10:30")
 ETHERPAD = "https://etherpad.openstack.org/p/icehouse-nova-keynote"
@@ -59,6 +60,7 @@ class World:
     clock: ReplayClock
     slack: FakeSlack
     settings: Settings
+    planner: ReminderPlanner
     engines: list[ReminderEngine] = field(default_factory=list)
 
     @property
@@ -96,7 +98,7 @@ class World:
 
     def deliveries(self, user_id: str) -> list[Delivery]:
         """A person's reminders."""
-        return self.store.deliveries_for(user_id)
+        return self.store.deliveries.find([user_id])
 
     def stop(self) -> None:
         """Stop every engine started."""
@@ -107,9 +109,9 @@ class World:
 @pytest.fixture
 def world(store: Store, reminder_settings: Settings, slack: FakeSlack) -> Iterator[World]:
     """The summit on SQLite and PostgreSQL, planning installed, clock stopped at 10:30."""
-    core = Core(settings=reminder_settings, store=store, schedules=ScheduleSource(summit()))
+    core = make_core(reminder_settings, store, ScheduleSource(summit()))
     clock = fixed_clock(T0)
-    install_planning(core, clock)
-    made = World(core=core, clock=clock, slack=slack, settings=reminder_settings)
+    planner = install_planning(core, clock)
+    made = World(core=core, clock=clock, slack=slack, settings=reminder_settings, planner=planner)
     yield made
     made.stop()

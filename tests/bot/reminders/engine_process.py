@@ -16,10 +16,10 @@ import threading
 import time
 
 from bot.clock import SystemClock
+from bot.edge.slack import SlackMessenger
 from bot.reminders import ReminderEngine
 from bot.runtime import build_runtime
 from bot.settings import Settings
-from bot.slack_edge import SlackMessenger
 
 
 def main(argv: list[str]) -> int:
@@ -55,7 +55,7 @@ def main(argv: list[str]) -> int:
     finished = False
     while not stop.wait(0.1) and time.monotonic() < deadline:
         if args.until_done:
-            counts = store.delivery_counts()
+            counts = store.deliveries.counts()
             if counts["pending"] == 0 and counts["claimed"] == 0:
                 finished = True
                 break

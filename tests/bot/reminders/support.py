@@ -13,14 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from bot.clock import SystemClock
-from bot.core import Core
+from bot.core.schedule_source import ScheduleSource
 from bot.reminders import plan_reminders
-from bot.schedule_source import ScheduleSource
 from bot.settings import Settings
 from bot.store import Store
 from schedule.importers.native import dump_schedule
 from schedule.model import Schedule, Session
 from tests.support.fake_slack import Call, FakeSlack
+from tests.support.wiring import make_core
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 SESSION_ID = "burst"
@@ -146,7 +146,7 @@ def prepare_burst(
     settings = replace(Settings(), database_url=database_url)
     with Store.open(database_url) as store:
         for user_id in users:
-            store.add_bookmark(user_id, SESSION_ID, now)
-        core = Core(settings=settings, store=store, schedules=ScheduleSource(schedule))
+            store.bookmarks.add([(user_id, SESSION_ID)], now)
+        core = make_core(settings, store, ScheduleSource(schedule))
         plan_reminders(core, now)
     return Burst(database_url, path, users, due_at, api_url)

@@ -46,10 +46,10 @@ def test_crash_mid_burst_loses_nothing_and_repeats_only_in_flight(
         with Store.open(store_url) as store:
             in_flight = [
                 d
-                for d in store.deliveries_in(statuses=[DeliveryStatus.CLAIMED])
+                for d in store.deliveries.find(statuses=[DeliveryStatus.CLAIMED])
                 if d.claimed_by == "first"
             ]
-            sent_before = store.delivery_counts()["sent"]
+            sent_before = store.deliveries.counts()["sent"]
         assert sent_before < BURST, "the kill came after the burst"
         burst.spawn("second", "--lease", "5", "--workers", str(WORKERS), "--until-done", rate=150)
         finish(burst, 1)
@@ -61,7 +61,7 @@ def test_crash_mid_burst_loses_nothing_and_repeats_only_in_flight(
     assert repeats <= len(in_flight)
     assert repeats <= WORKERS
     with Store.open(store_url) as store:
-        assert store.delivery_counts()["sent"] == BURST
+        assert store.deliveries.counts()["sent"] == BURST
 
 
 def test_three_replicas_send_each_reminder_exactly_once(
@@ -81,7 +81,7 @@ def test_three_replicas_send_each_reminder_exactly_once(
     assert set(received) == {dm_channel_id(user_id) for user_id in burst.users}
     assert set(received.values()) == {1}
     with Store.open(store_url) as store:
-        sent = store.deliveries_in(statuses=[DeliveryStatus.SENT])
+        sent = store.deliveries.find(statuses=[DeliveryStatus.SENT])
     assert len(sent) == BURST
     assert len({d.message_ts for d in sent}) == BURST
     senders = {d.claimed_by for d in sent}

@@ -100,7 +100,7 @@ def test_lead_change_moves_the_reminder(world: World) -> None:
     """Moving from 10 to 5 minutes sends at 11:10, not at 11:05."""
     world.bookmark("U1", "keynote")
     world.engine()
-    world.store.set_lead_minutes("U1", 5)
+    world.store.people.set_lead_minutes("U1", 5)
     plan_reminders(world.core, world.clock.now(), users={"U1"})
     world.at("2013-11-05 11:05")
     time.sleep(QUIET)
@@ -250,7 +250,7 @@ def test_stop_hands_back_unsent_reminders(world: World) -> None:
     world.at("2013-11-05 11:05")
     world.slack.wait_for("chat.postMessage", 2, timeout=10)
     engine.stop()
-    counts = world.store.delivery_counts()
+    counts = world.store.deliveries.counts()
     assert counts["claimed"] == 0
     assert counts["sent"] == len(world.posts())
     assert counts["pending"] == 20 - counts["sent"]

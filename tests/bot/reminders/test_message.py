@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from bot.console.render_text import render
 from bot.reminders import REMOVE_BOOKMARK, reminder_message
-from bot.render_text import render
 from bot.store import DeliveryStatus
 from tests.bot.reminders.conftest import ETHERPAD, World
 from tests.factories import local
@@ -43,7 +43,7 @@ def test_blocks_show_times_room_proposers_links_and_button(world: World) -> None
 
 def test_person_zone_is_shown_next_to_the_summit_zone(world: World) -> None:
     """A person in Paris reads the start in their own time as well as the summit's."""
-    world.store.set_timezone("U1", "Europe/Paris", local("2013-11-05 10:00"))
+    world.store.people.set_timezone("U1", "Europe/Paris", local("2013-11-05 10:00"))
     text, blob = keynote_dm(world)
     assert text == "Starts in 10 min: Nova Keynote — 11:15 HKT (04:15 CET your time), Room 204-205"
     assert "your time 04:15 CET" in blob
@@ -73,7 +73,7 @@ def test_remove_bookmark_button_drops_bookmark_and_reminder(world: World) -> Non
     result = world.core.act(REMOVE_BOOKMARK, '{"id":"keynote"}', "U1", world.clock.now())
     assert result.notice is not None
     assert "Removed" in result.notice.text
-    assert not world.store.is_bookmarked("U1", "keynote")
+    assert "keynote" not in world.store.bookmarks.sessions_of("U1")
     assert [d.status for d in world.deliveries("U1")] == [DeliveryStatus.CANCELLED]
     again = world.core.act(REMOVE_BOOKMARK, '{"id":"keynote"}', "U1", world.clock.now())
     assert again.notice is not None

@@ -44,7 +44,7 @@ def test_lead_change_moves_pending_reminders(world: World) -> None:
     world.bookmark("U1", "keynote")
     world.bookmark("U1", "design")
     world.bookmark("U2", "design")
-    world.store.set_lead_minutes("U1", 15)
+    world.store.people.set_lead_minutes("U1", 15)
     result = plan_reminders(world.core, world.clock.now(), users={"U1"})
     assert sorted(result.planned) == [("U1", "design"), ("U1", "keynote")]
     assert pending(world, "U1") == {"keynote": "11:00", "design": "11:45"}
@@ -119,7 +119,7 @@ def test_lead_time_grown_past_now_sends_at_once(world: World) -> None:
     """A longer lead time whose moment already passed makes the reminder due now."""
     world.bookmark("U1", "keynote")
     world.at("2013-11-05 11:02")
-    world.store.set_lead_minutes("U1", 30)
+    world.store.people.set_lead_minutes("U1", 30)
     plan_reminders(world.core, world.clock.now(), users={"U1"})
     assert pending(world, "U1") == {"keynote": "11:02"}
 
@@ -128,10 +128,10 @@ def test_reminders_off_cancels_and_on_plans_again(world: World) -> None:
     """Turning reminders off cancels a person's reminders; turning them on plans them again."""
     world.bookmark("U1", "keynote")
     world.bookmark("U1", "design")
-    world.store.set_reminders_enabled("U1", False)
+    world.store.people.set_reminders_enabled("U1", False)
     assert plan_reminders(world.core, world.clock.now(), users={"U1"}).cancelled == 2
     assert pending(world, "U1") == {}
-    world.store.set_reminders_enabled("U1", True)
+    world.store.people.set_reminders_enabled("U1", True)
     plan_reminders(world.core, world.clock.now(), users={"U1"})
     assert pending(world, "U1") == {"keynote": "11:05", "design": "11:50"}
 
@@ -140,10 +140,10 @@ def test_dismissed_reminder_stays_cancelled_until_bookmarked_again(world: World)
     """A reminder the person cancelled is not planned again, unless they bookmark anew."""
     world.bookmark("U1", "keynote")
     [delivery] = world.deliveries("U1")
-    assert world.store.dismiss_delivery(delivery.id, "U1", world.clock.now())
-    assert world.store.deliveries_for("U1")[0].error == DISMISSED
+    assert world.store.deliveries.cancel(delivery.id, "U1", at=world.clock.now(), dismissed=True)
+    assert world.store.deliveries.find(["U1"])[0].error == DISMISSED
     assert not plan_reminders(world.core, world.clock.now()).changed
-    assert world.store.is_bookmarked("U1", "keynote")
+    assert "keynote" in world.store.bookmarks.sessions_of("U1")
     world.unbookmark("U1", "keynote")
     world.bookmark("U1", "keynote")
     assert pending(world, "U1") == {"keynote": "11:05"}
@@ -153,8 +153,10 @@ def test_sent_reminder_is_not_planned_again(world: World) -> None:
     """A reminder already sent for a start instant is never planned twice."""
     world.bookmark("U1", "keynote")
     world.at("2013-11-05 11:05")
-    [claimed] = world.store.claim_due(world.clock.now(), worker_id="w", limit=10, lease_seconds=60)
-    world.store.mark_sent(claimed.id, "w", "D1", "1.0", world.clock.now())
+    [claimed] = world.store.deliveries.claim_due(
+        world.clock.now(), worker_id="w", limit=10, lease_seconds=60
+    )
+    world.store.deliveries.mark_sent(claimed.id, "w", "D1", "1.0", world.clock.now())
     world.unbookmark("U1", "keynote")
     world.at("2013-11-05 10:00")
     world.bookmark("U1", "keynote")
@@ -165,7 +167,7 @@ def test_sent_reminder_is_not_planned_again(world: World) -> None:
 def test_follows_and_bookmarks_never_double_a_reminder(world: World) -> None:
     """Following a session's track and bookmarking it wants the same, single reminder."""
     world.bookmark("U1", "keynote")
-    world.store.follow("U1", "Nova", world.clock.now())
+    world.store.follows.follow("U1", "Nova", world.clock.now())
     sources = (bookmarked, followed)
     plan_reminders(world.core, world.clock.now(), users={"U1"}, sources=sources)
     assert pending(world, "U1") == {
@@ -184,7 +186,7 @@ def test_scope_limits_what_planning_touches(world: World) -> None:
     """Planning one person leaves another person's stale reminders alone."""
     world.bookmark("U1", "keynote")
     world.bookmark("U2", "keynote")
-    world.store.remove_bookmark("U2", "keynote")
+    world.store.bookmarks.remove("U2", "keynote")
     plan_reminders(world.core, world.clock.now(), users={"U1"})
     assert pending(world, "U2") == {"keynote": "11:05"}
     plan_reminders(world.core, world.clock.now(), sessions={"keynote"})
@@ -212,7 +214,7 @@ def test_planning_many_people_chunks_queries(world: World) -> None:
     """Planning more people than one query's id list holds still covers every one."""
     users = [f"U{i:04d}" for i in range(1_100)]
     for user_id in users:
-        world.store.add_bookmark(user_id, "design", world.clock.now())
+        world.store.bookmarks.add([(user_id, "design")], world.clock.now())
     result = plan_reminders(world.core, world.clock.now(), users=users)
     assert len(result.planned) == 1_100
     assert not plan_reminders(world.core, world.clock.now(), users=users).changed

@@ -1,4 +1,4 @@
-"""Putting the engine in a process: start_engine, the console messenger, pacing, switches."""
+"""Putting the engine in a process: the console messenger, pacing, switches."""
 
 from __future__ import annotations
 
@@ -6,17 +6,18 @@ import threading
 import time
 from dataclasses import replace
 
-from bot.message import Message
-from bot.reminders import ConsoleMessenger, ReminderEngine, install_planning, start_engine
+import pytest
+
+from bot.core.message import Message
+from bot.reminders import ConsoleMessenger, ReminderEngine, default_worker_id
 from bot.reminders.pacing import Pacer
-from bot.runtime import Runtime
 from bot.store import DeliveryStatus
 from tests.bot.reminders.conftest import World
 from tests.factories import local
 
 
-def test_start_engine_sends_through_the_console_messenger(world: World) -> None:
-    """start_engine over a runtime sends the DM to the console messenger's callback."""
+def test_engine_sends_through_the_console_messenger(world: World) -> None:
+    """An engine sending through the console messenger passes the DM to its callback."""
     shown: list[tuple[str, Message]] = []
     arrived = threading.Event()
 
@@ -25,9 +26,11 @@ def test_start_engine_sends_through_the_console_messenger(world: World) -> None:
         arrived.set()
 
     world.bookmark("U1", "keynote")
-    runtime = Runtime(settings=world.settings, clock=world.clock, core=world.core)
-    engine = start_engine(runtime, ConsoleMessenger(show))
+    engine = ReminderEngine(
+        world.core, world.clock, ConsoleMessenger(show), world.settings, default_worker_id()
+    )
     world.engines.append(engine)
+    engine.start()
     assert engine.running
     world.at("2013-11-05 11:05")
     assert arrived.wait(10)
@@ -54,9 +57,9 @@ def test_console_messenger_numbers_its_messages() -> None:
 
 
 def test_planning_is_installed_once_per_core(world: World) -> None:
-    """Installing planning again adds no second listener."""
+    """Installing the core's planner again adds no second listener."""
     before = len(world.core.bookmark_listeners)
-    assert not install_planning(world.core, world.clock)
+    assert not world.planner.install()
     assert len(world.core.bookmark_listeners) == before
 
 
@@ -67,7 +70,8 @@ def test_workspace_switch_off_sends_nothing(world: World) -> None:
     assert not engine.running
     world.bookmark("U1", "keynote")
     world.at("2013-11-05 11:05")
-    time.sleep(0.4)
+    # Nothing can send later: the switched-off engine started no thread to send with.
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("reminder-")]
     assert world.posts() == []
     assert [d.status for d in world.deliveries("U1")] == [DeliveryStatus.PENDING]
 
@@ -82,37 +86,83 @@ def test_engine_stops_cleanly_when_idle(world: World) -> None:
     assert time.monotonic() - began < 5
 
 
+class FakeTime:
+    """A monotonic clock that moves only when a pacer waits on `Waits`."""
+
+    def __init__(self) -> None:
+        """Start at 0 s."""
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        """The time now."""
+        return self.now
+
+
+class Waits(threading.Event):
+    """A stop event whose waits pass on `time` at once; it is set when `time` reaches `set_at`."""
+
+    def __init__(self, time: FakeTime, set_at: float | None = None) -> None:
+        """Wait on `time`; become set at `set_at` (None: never)."""
+        super().__init__()
+        self.time = time
+        self.set_at = set_at
+        self.waited: list[float] = []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Move the time on by `timeout` (or up to `set_at`) and say whether it is set now."""
+        assert timeout is not None
+        self.waited.append(timeout)
+        # A nanosecond more than asked, as a real wait overshoots: no float rounding can
+        # leave the pacer a hair short of a token and waiting forever for nothing.
+        end = self.time.now + timeout + 1e-9
+        if self.set_at is not None and self.set_at <= end:
+            self.time.now = max(self.time.now, self.set_at)
+            self.set()
+            return True
+        self.time.now = end
+        return False
+
+
 def test_pacer_spaces_sends_at_the_rate() -> None:
-    """Twenty-one tokens at 100 a second (5 % headroom) take about 0.21 s."""
-    pacer = Pacer(100.0)
-    stop = threading.Event()
-    began = time.monotonic()
+    """Twenty-one tokens at 100 a second (5 % headroom) take 20 / 95 s, never less than 0.2 s."""
+    time = FakeTime()
+    pacer = Pacer(100.0, monotonic=time)
+    stop = Waits(time)
+    began = time.now
     for _ in range(21):
         assert pacer.acquire(stop)
-    spent = time.monotonic() - began
-    assert 20 / 100 <= spent <= 20 / 95 + 0.15
+    spent = time.now - began
+    assert spent >= 20 / 100
+    assert spent == pytest.approx(20 / 95)
 
 
 def test_pacer_pause_holds_every_sender_and_stop_frees_them() -> None:
     """During a pause no token is given; stopping ends the wait with False."""
-    pacer = Pacer(1000.0)
-    stop = threading.Event()
+    time = FakeTime()
+    pacer = Pacer(1000.0, monotonic=time)
     pacer.pause(0.3)
-    began = time.monotonic()
-    assert pacer.acquire(stop)
-    assert time.monotonic() - began >= 0.29
+    began = time.now
+    assert pacer.acquire(Waits(time))
+    assert time.now - began == pytest.approx(0.3)
     pacer.pause(30)
-    threading.Timer(0.1, stop.set).start()
+    stop = Waits(time, set_at=time.now + 0.1)
     assert not pacer.acquire(stop)
+    assert time.now < began + 30
+    assert pacer.paused_for == pytest.approx(30 - 0.1)
 
 
 def test_pacer_spaces_one_channel_a_second() -> None:
-    """A channel that just took a message waits about a second for the next."""
-    pacer = Pacer(10.0)
+    """A channel that just took a message waits a second for the next, counting down."""
+    time = FakeTime()
+    pacer = Pacer(10.0, monotonic=time)
     assert pacer.channel_ready_in("D1") == 0.0
     pacer.channel_slot("D1")
-    assert 0.9 < pacer.channel_ready_in("D1") <= 1.0
+    assert pacer.channel_ready_in("D1") == pytest.approx(1.0)
+    time.now += 0.4
+    assert pacer.channel_ready_in("D1") == pytest.approx(0.6)
     assert pacer.channel_ready_in("D2") == 0.0
+    time.now += 0.6
+    assert pacer.channel_ready_in("D1") == 0.0
 
 
 def test_reminder_sent_late_on_start_after_downtime(world: World) -> None:

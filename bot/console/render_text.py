@@ -1,0 +1,81 @@
+"""Messages rendered for a terminal: mrkdwn made plain, buttons shown as `[Label] (n)`."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from bot.core.message import Message
+
+_EMOJI = {
+    ":clock3:": "🕒",
+    ":round_pushpin:": "📍",
+    ":bust_in_silhouette:": "👤",
+    ":warning:": "⚠",
+    ":bell:": "🔔",
+    ":calendar:": "📅",
+}
+# The date token shows each Slack viewer their own time; a terminal already shows the summit's.
+_DATE = re.compile(r"(?: · )?<!date\^\d+\^[^|>]*\|([^>]*)>")
+_LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]+))?>")
+_EMPHASIS = re.compile(r"(?<![\w*])[*_]([^*_\n]+)[*_](?![\w*])")
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button shown in the terminal, clicked by its number."""
+
+    number: int
+    label: str
+    action_id: str
+    value: str
+
+
+def plain(mrkdwn: str) -> str:
+    """Slack mrkdwn as terminal text."""
+    text = _DATE.sub("", mrkdwn)
+    text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})" if m.group(2) else m.group(1), text)
+    text = _EMPHASIS.sub(lambda m: m.group(1), text)
+    text = text.replace("`", "")
+    for code, symbol in _EMOJI.items():
+        text = text.replace(code, symbol)
+    return html.unescape(text)
+
+
+def render(message: Message, first_number: int = 1) -> tuple[str, list[Button]]:
+    """The message as terminal lines, and its buttons numbered from `first_number`."""
+    if not message.blocks:
+        return message.text, []
+    lines: list[str] = []
+    buttons: list[Button] = []
+
+    def button(element: dict[str, Any]) -> str:
+        number = first_number + len(buttons)
+        label = str(element["text"]["text"])
+        buttons.append(
+            Button(number, label, str(element["action_id"]), str(element.get("value", "")))
+        )
+        return f"[{label}] ({number})"
+
+    for block in message.block_dicts():
+        kind = block["type"]
+        if kind == "header":
+            title = str(block["text"]["text"])
+            lines += ["", title, "=" * min(len(title), 72)]
+        elif kind == "section":
+            body = plain(str(block.get("text", {}).get("text", "")))
+            accessory = block.get("accessory")
+            if accessory and accessory.get("type") == "button":
+                body += "\n  " + button(accessory)
+            lines += [body, ""]
+        elif kind == "context":
+            lines.append("  " + " ".join(plain(str(e.get("text", ""))) for e in block["elements"]))
+        elif kind == "actions":
+            lines.append(
+                "  ".join(button(e) for e in block["elements"] if e.get("type") == "button")
+            )
+        elif kind == "divider":
+            lines.append("-" * 40)
+    return "\n".join(lines).strip("\n"), buttons

@@ -1,0 +1,217 @@
+"""The terminal backend: the same core and store as Slack, typed at a prompt."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+from bot.clock import Clock, ReplayClock
+from bot.commands.export import save_attachments
+from bot.console.render_text import Button, render
+from bot.core import Core
+from bot.core.message import Message
+from bot.core.times import read_time
+
+META_HELP = """\
+Console commands:
+  /nova <subcommand>   ask the bot (the "/nova" can be left out: just type `now`)
+  :click N             press button N of the last answers
+  :user ID             act as another person (now: {user})
+  :time [TIME]         show the clock, or fix it at TIME ("thu 3pm", "2013-11-07 14:45")
+  :warp TIME [SPEED]   run the clock from TIME at SPEED (e.g. 60 = an hour per minute)
+  :json                show the last answer as Slack JSON
+  :help                this help
+  :quit                leave (Ctrl-D works too)"""
+
+
+class Screen:
+    """The console's output: messages as text with numbered buttons, DMs between prompts.
+
+    It exists before the runtime (the console's messenger prints DMs on it) and is
+    shared by the `Console` that answers, so `:click N` reaches a DM's buttons too.
+    """
+
+    def __init__(self, out: TextIO | None = None) -> None:
+        """Print DMs to `out` (None: the standard output)."""
+        self.out = out
+        self.buttons: dict[int, Button] = {}
+        self.last: Message | None = None
+        self._next_button = 1
+        self._lock = threading.Lock()
+
+    def show(self, message: Message) -> str:
+        """Render `message` with fresh button numbers and remember its buttons and files."""
+        with self._lock:
+            text, buttons = render(message, self._next_button)
+            for button in buttons:
+                self.buttons[button.number] = button
+            self._next_button += len(buttons)
+            self.last = message
+        saved = save_attachments(message, Path.cwd())
+        return "\n".join([text, *(f"(saved {path})" for path in saved)])
+
+    def say(self, user_id: str, message: Message) -> str:
+        """Show a direct message the bot sends to `user_id` (reminders, change notices)."""
+        return f"\n[DM to {user_id}]\n" + self.show(message)
+
+    def print_dm(self, user_id: str, message: Message) -> None:
+        """Print a direct message as it arrives, between prompts."""
+        stream = self.out or sys.stdout
+        stream.write(self.say(user_id, message) + "\n")
+        stream.flush()
+
+
+class Console:
+    """A read-answer loop over the core, like a chat with the bot in a terminal."""
+
+    def __init__(
+        self,
+        core: Core,
+        clock: Clock,
+        user_id: str = "U_CONSOLE",
+        out: TextIO | None = None,
+        *,
+        screen: Screen | None = None,
+    ) -> None:
+        """Answer as the bot for `user_id`, at the times `clock` shows, on `screen`.
+
+        Without a screen one is made printing to `out`.
+        """
+        self.core = core
+        self.clock = clock
+        self.user_id = user_id
+        self.screen = screen or Screen(out)
+
+    @property
+    def buttons(self) -> dict[int, Button]:
+        """The buttons shown so far, by number."""
+        return self.screen.buttons
+
+    @property
+    def last(self) -> Message | None:
+        """The message shown last."""
+        return self.screen.last
+
+    def show(self, message: Message) -> str:
+        """Render `message` with fresh button numbers (see `Screen.show`)."""
+        return self.screen.show(message)
+
+    def exec_command(self, line: str) -> str:
+        """Answer one typed line with the text to print."""
+        line = line.strip()
+        if not line:
+            return ""
+        if line.startswith(":"):
+            return self._meta(line[1:])
+        return self.show(self.core.answer(line, self.user_id, self.clock.now()))
+
+    def _meta(self, line: str) -> str:
+        word, _, rest = line.partition(" ")
+        rest = rest.strip()
+        handlers: dict[str, Callable[[str], str]] = {
+            "click": self._click,
+            "user": self._user,
+            "time": self._time,
+            "warp": self._warp,
+            "json": lambda _: json.dumps(self.last.to_dict(), indent=2) if self.last else "",
+            "help": lambda _: META_HELP.format(user=self.user_id),
+        }
+        handler = handlers.get(word.casefold())
+        if handler is None:
+            return f"Unknown console command ':{word}'. Type :help."
+        try:
+            return handler(rest)
+        except ValueError as exc:
+            return f"Error: {exc}"
+
+    def _click(self, rest: str) -> str:
+        if not rest.isdigit() or int(rest) not in self.buttons:
+            return "Which button? Give the number shown in (n) after a button."
+        button = self.buttons[int(rest)]
+        result = self.core.act(button.action_id, button.value, self.user_id, self.clock.now())
+        parts = [self.show(m) for m in (result.notice, result.update) if m is not None]
+        return "\n\n".join(parts) or "Done."
+
+    def _user(self, rest: str) -> str:
+        if not rest:
+            return f"You are {self.user_id}."
+        self.user_id = rest.split()[0]
+        return f"You are now {self.user_id}."
+
+    def _time(self, rest: str) -> str:
+        if rest:
+            at = read_time(rest, self.core.index, self.clock.now())
+            self._settable().set(at, speed=0.0)
+        now = self.clock.now()
+        zone = self.core.index.schedule.zone
+        return f"The clock shows {now.astimezone(zone):%a %d %b %Y %H:%M %Z} ({now:%H:%M} UTC)."
+
+    def _warp(self, rest: str) -> str:
+        words = rest.split()
+        speed = 1.0
+        if len(words) > 1:
+            with contextlib.suppress(ValueError):
+                speed = float(words[-1])
+                words = words[:-1]
+        at = read_time(" ".join(words), self.core.index, self.clock.now())
+        self._settable().set(at, speed=speed)
+        return self._time("") + f" Running at {speed:g}× speed."
+
+    def _settable(self) -> ReplayClock:
+        if not isinstance(self.clock, ReplayClock):
+            replay = ReplayClock(self.clock.now(), 1.0)
+            self.clock = replay
+        return self.clock
+
+    def say(self, user_id: str, message: Message) -> str:
+        """Show a direct message the bot sends to `user_id` (reminders, change notices)."""
+        return self.screen.say(user_id, message)
+
+    def print_dm(self, user_id: str, message: Message) -> None:
+        """Print a direct message as it arrives, between prompts."""
+        self.screen.print_dm(user_id, message)
+
+    def run(self, read: Callable[[str], str] = input, out: TextIO | None = None) -> None:
+        """Loop: prompt, read a line, print the answer, until :quit or end of input."""
+        stream = self.screen.out = out or self.screen.out or sys.stdout
+        _enable_history()
+        zone = self.core.index.schedule.zone
+        stream.write(
+            f"summit-bot console — {self.core.index.schedule.name} "
+            f"({len(self.core.index.sessions)} sessions, times in {zone}). Type :help.\n"
+        )
+        while True:
+            try:
+                line = read(f"{self.user_id}> ")
+            except EOFError:
+                stream.write("\n")
+                return
+            if line.strip() in {":quit", ":q", ":exit"}:
+                return
+            answer = self.exec_command(line)
+            if answer:
+                stream.write(answer + "\n")
+            stream.flush()
+
+
+def _enable_history() -> None:
+    try:
+        import readline
+    except ImportError:  # pragma: no cover - platforms without readline
+        return
+    history = Path.home() / ".summit_bot_history"
+    with contextlib.suppress(OSError):
+        readline.read_history_file(history)
+    import atexit
+
+    atexit.register(lambda: _save_history(readline, history))
+
+
+def _save_history(readline: object, path: Path) -> None:
+    with contextlib.suppress(OSError):
+        readline.write_history_file(path)  # type: ignore[attr-defined]

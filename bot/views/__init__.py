@@ -1,0 +1,1 @@
+"""Pages built from the core for a front end to show: the App Home "my summit" page."""
