@@ -1,4 +1,4 @@
-"""Run benchmarks by name: `python -m bench queries ask http burst reload` (no name: all)."""
+"""Run benchmarks by name: `python -m bench queries ask http burst reload planning` (no name: all)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ BENCHMARKS = {
     "http": "bench.http_bench",
     "burst": "bench.reminder_burst",
     "reload": "bench.reload_bench",
+    "planning": "bench.planning_bench",
 }
 
 

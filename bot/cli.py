@@ -100,7 +100,7 @@ def _clock_choice(args: argparse.Namespace, settings: Settings) -> ClockChoice:
 def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     """Run the interactive console."""
     from bot.console.terminal import Console, Screen
-    from bot.reminders.messenger import ConsoleMessenger
+    from bot.outbox.messenger import ConsoleMessenger
     from bot.runtime import running
 
     screen = Screen()

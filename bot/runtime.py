@@ -21,6 +21,7 @@ from bot.core import Core
 from bot.core.schedule_source import ScheduleSource
 from bot.edge.answering import Answering
 from bot.edge.responses import ResponseSender
+from bot.outbox.messenger import Messenger
 from bot.reload import Reloader, Startup, schedule_before_start_up
 from bot.reminders.engine import (
     ReminderEngine,
@@ -28,8 +29,6 @@ from bot.reminders.engine import (
     new_scheduler,
     quiet_scheduler_logs,
 )
-from bot.reminders.messenger import Messenger, PermanentError
-from bot.reminders.pacing import Pacer
 from bot.reminders.planner import ReminderPlanner
 from bot.settings import Settings
 from bot.store import Store
@@ -95,9 +94,9 @@ def build_runtime(
     """Open the store, decide the schedule (the last good one if the file is refused), wire.
 
     The clock is `clock`, else the settings' one, then `choose_clock` may replace it.
-    With a `messenger` the process sends DMs: the reminder engine is built and the
-    reloader tells people about changes; without one (`ask`) change notices wait for a
-    process that can send them. Nothing runs until `Runtime.start`.
+    With a `messenger` the process sends DMs: the reminder engine is built and its outbox
+    sender sends the reminders and the change notices the reloader queues; without one
+    (`ask`) queued notices wait for a process that can send them. Nothing runs until `Runtime.start`.
     """
     store = Store.open(settings.database_url)
     try:
@@ -109,17 +108,7 @@ def build_runtime(
             clock = choose_clock(schedules.index, clock)
         sends = None if messenger is None else messenger(settings, store)
         scheduler = new_scheduler()
-        pacer = Pacer(settings.slack_messages_per_second, per_channel_seconds=1.0)
-        reloader = Reloader(
-            settings,
-            store,
-            schedules,
-            clock=clock,
-            notifier=sends,
-            permanent=(PermanentError,),
-            pacer=pacer,
-            scheduler=scheduler,
-        )
+        reloader = Reloader(settings, store, schedules, clock=clock, scheduler=scheduler)
         # The configured schedule goes in as a reload would: the same path, the same guard.
         startup = reloader.start_up(started_at, loaded=loaded)
     except BaseException:
@@ -132,14 +121,10 @@ def build_runtime(
     engine = None
     if sends is not None:
         engine = ReminderEngine(
-            core,
-            clock,
-            sends,
-            settings,
-            default_worker_id(),
-            scheduler=scheduler,
-            pacer=pacer,
+            core, clock, sends, settings, default_worker_id(), scheduler=scheduler
         )
+        # Change notices go into the outbox; the engine's one sender sends them.
+        reloader.wake = engine.wake
     responses = ResponseSender()
     return Runtime(
         settings=settings,

@@ -8,8 +8,8 @@ concern (each in `bot/storage/`):
 - `store.bookmarks`: the sessions each person bookmarked;
 - `store.follows`: the tracks each person follows;
 - `store.snapshots`: the last good schedules;
-- `store.deliveries`: the reminders, claimed with a lease;
-- `store.notices`: who was told about which schedule change.
+- `store.outbox`: every message the bot sends on its own (reminders, change notices) and
+  the workspace's send budget.
 
 Every instant is stored in UTC and comes back timezone-aware UTC, whatever the backend.
 The store never reads the wall clock: every method that records a time takes it as `at`.
@@ -27,14 +27,13 @@ from sqlalchemy import Connection, Engine, func, inspect, select, text
 
 from bot.storage.bookmarks import Bookmarks
 from bot.storage.database import Database, make_engine
-from bot.storage.deliveries import Deliveries
 from bot.storage.follows import Follows
-from bot.storage.notices import Notices
+from bot.storage.outbox import OutboxRepository
 from bot.storage.people import People
 from bot.storage.records import (
     DISMISSED,
-    Delivery,
-    DeliveryStatus,
+    OutboxItem,
+    OutboxStatus,
     Preferences,
     Snapshot,
     Viewer,
@@ -49,8 +48,8 @@ __all__ = [
     "DISMISSED",
     "MIGRATIONS_DIR",
     "SCHEMA_HEAD",
-    "Delivery",
-    "DeliveryStatus",
+    "OutboxItem",
+    "OutboxStatus",
     "Preferences",
     "Snapshot",
     "Store",
@@ -60,7 +59,7 @@ __all__ = [
 
 #: The alembic script folder, found next to this module so any install and any cwd work.
 MIGRATIONS_DIR: Final = Path(__file__).resolve().parent / "migrations"
-SCHEMA_HEAD: Final = "0001_initial"
+SCHEMA_HEAD: Final = "0002_outbox"
 """The newest migration; a database already there opens without loading alembic at all."""
 
 # Key of the PostgreSQL advisory lock held while migrating, so that processes opening
@@ -89,8 +88,7 @@ class Store:
         self.bookmarks: Final = Bookmarks(self._db)
         self.follows: Final = Follows(self._db)
         self.snapshots: Final = Snapshots(self._db)
-        self.deliveries: Final = Deliveries(self._db)
-        self.notices: Final = Notices(self._db)
+        self.outbox: Final = OutboxRepository(self._db)
         self._viewers = Viewers(self._db)
 
     @classmethod
@@ -155,23 +153,24 @@ class Store:
         """Move bookmarks and reminders from `old_id` to `new_id`; returns bookmarks moved.
 
         One transaction. A person who already bookmarked `new_id` keeps that bookmark. A
-        delivery whose key (person, `new_id`, start) is already taken stays behind, and is
-        cancelled if it was still pending. `at`, when given, stamps the moved deliveries'
+        reminder whose key (person, `new_id`, start) is already taken stays behind, and is
+        cancelled if it was still pending. `at`, when given, stamps the moved reminders'
         `updated_at`.
         """
         if old_id == new_id:
             return 0
         with self._db.write() as conn:
             moved = self.bookmarks.rename_in(conn, old_id, new_id)
-            self.deliveries.rename_in(conn, old_id, new_id, at=at)
+            self.outbox.rename_session(
+                conn, old_id, new_id, {} if at is None else {"updated_at": at}
+            )
         return moved
 
     def analyze(self) -> None:
         """Refresh the query planner's statistics (ANALYZE).
 
-        Without statistics SQLite may choose the status index for a per-person update
-        of the deliveries (as in `Deliveries.plan`) and scan every pending reminder; a
-        reload, which re-plans many reminders at once, refreshes them first.
+        Without statistics SQLite may choose a poor index for the outbox's planning
+        statements; a reload, which re-plans many reminders at once, refreshes them first.
         """
         with self._db.write() as conn:
             conn.exec_driver_sql("ANALYZE")

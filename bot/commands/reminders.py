@@ -20,7 +20,7 @@ from bot.render.blocks import (
     section,
 )
 from bot.render.words import clock_label, page_of, plural
-from bot.store import Delivery, DeliveryStatus
+from bot.storage.outbox import OutboxItem, OutboxKind, OutboxStatus
 
 CANCEL_REMINDER = "reminder_cancel"
 MAX_LEAD_MINUTES = 240
@@ -67,8 +67,8 @@ def reminders(req: Request) -> Message:
     """The person's reminders still to come, soonest first, each cancellable."""
     core, at = req.core, req.at
     cmd = core.settings.command
-    coming = core.store.deliveries.find(
-        [req.user_id], statuses=[DeliveryStatus.PENDING, DeliveryStatus.CLAIMED]
+    coming = core.store.outbox.items(
+        OutboxKind.REMINDER, [OutboxStatus.PENDING, OutboxStatus.CLAIMED], req.user_id
     )
     if not coming:
         prefs = core.store.people.preferences([req.user_id])[req.user_id]
@@ -83,16 +83,18 @@ def reminders(req: Request) -> Message:
     blocks: list[Block] = [header(f"Your reminders · {len(coming)}")]
     lines: list[str] = []
     for delivery in shown:
-        session = core.index.get(delivery.session_id)
-        title = session.title if session is not None else delivery.session_id
+        session_id = delivery.session_id or ""
+        session = core.index.get(session_id)
+        title = session.title if session is not None else session_id
         room = f", {session.room}" if session is not None and session.room else ""
         due = max(delivery.due_at, at)
         when = (
             "being sent now"
-            if delivery.status is DeliveryStatus.CLAIMED
+            if delivery.status is OutboxStatus.CLAIMED
             else f"at {clock_label(due, zone)} (in {duration_words(minutes_between(at, due))})"
         )
-        starts = f"{day_label(delivery.start_at, zone)} {clock_label(delivery.start_at, zone)}"
+        start = delivery.starts_at or delivery.due_at
+        starts = f"{day_label(start, zone)} {clock_label(start, zone)}"
         text = f"*{escape(title)}*\n:bell: reminder {when} · starts {starts}{escape(room)}"
         lines.append(f"{title} — reminder {when}, starts {starts}{room}")
         blocks.append(_reminder_block(text, delivery, req))
@@ -106,12 +108,17 @@ def cancel_reminder(click: Click) -> ActionResult:
     """Cancel one coming reminder; the session stays bookmarked."""
     core = click.core
     delivery_id = _int(click.value.get("id"))
-    delivery = core.store.deliveries.get(delivery_id) if delivery_id is not None else None
-    if delivery is None or delivery.user_id != click.user_id:
+    delivery = core.store.outbox.get(delivery_id) if delivery_id is not None else None
+    if (
+        delivery is None
+        or delivery.kind is not OutboxKind.REMINDER
+        or delivery.recipient != click.user_id
+    ):
         return ActionResult(notice=_say("That reminder no longer exists."))
-    session = core.index.get(delivery.session_id)
-    title = session.title if session is not None else delivery.session_id
-    if core.store.deliveries.cancel(delivery.id, click.user_id, at=click.at, dismissed=True):
+    session_id = delivery.session_id or ""
+    session = core.index.get(session_id)
+    title = session.title if session is not None else session_id
+    if core.store.outbox.dismiss(delivery.id, click.user_id, click.at):
         notify_planned(core)
         notice = _say(f"Cancelled the reminder for *{escape(title)}*; it stays in your bookmarks.")
     else:
@@ -142,8 +149,8 @@ def _status(core: Core, user_id: str) -> Message:
     cmd = core.settings.command
     prefs = core.store.people.preferences([user_id])[user_id]
     coming = len(
-        core.store.deliveries.find(
-            [user_id], statuses=[DeliveryStatus.PENDING, DeliveryStatus.CLAIMED]
+        core.store.outbox.items(
+            OutboxKind.REMINDER, [OutboxStatus.PENDING, OutboxStatus.CLAIMED], user_id
         )
     )
     if not prefs.reminders_enabled:
@@ -173,9 +180,9 @@ def _planned(result: PlanResult) -> str:
     return f" {plural(len(result.planned), 'reminder')} planned."
 
 
-def _reminder_block(text: str, delivery: Delivery, req: Request) -> Block:
+def _reminder_block(text: str, delivery: OutboxItem, req: Request) -> Block:
     """A reminder's line, with a Cancel button while it is still only planned."""
-    if delivery.status is not DeliveryStatus.PENDING:
+    if delivery.status is not OutboxStatus.PENDING:
         return section(text)
     button = kit.button(
         "Cancel", CANCEL_REMINDER, encode_value(id=delivery.id, q=req.query[:500], p=req.page)

@@ -1,8 +1,12 @@
-"""The one Slack Web API client outside the handlers: direct messages to people.
+"""The one Slack Web API client outside the handlers: the outbox's messages.
 
-A person's DM channel is opened once (conversations.open) and kept in the store's
-`dm_channels`; messages go out with chat.postMessage. slack_sdk's own retries are off:
-the reminder engine decides when to try again, from the errors raised here.
+Messages go out with chat.postMessage, each carrying metadata that names its outbox row;
+`find` reads a conversation back (conversations.history with all metadata) to learn
+whether a message whose outcome was unknown arrived. A person's DM channel comes back
+with the first message and is kept in the store's `dm_channels` (conversations.open only
+when a conversation must be read before anything was posted in it). slack_sdk's own
+retries are off: the outbox's sender paces every call and decides when to try again,
+from the errors raised here.
 """
 
 from __future__ import annotations
@@ -10,14 +14,17 @@ from __future__ import annotations
 import http.client
 import threading
 import urllib.error
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.clock import SystemClock
 from bot.core.message import Message
-from bot.reminders.messenger import PermanentError, TransientError
+from bot.outbox.messenger import PermanentError, TransientError, names_key
 from bot.settings import Settings
 from bot.store import Store
 
@@ -58,6 +65,12 @@ TRANSIENT_ERRORS = frozenset(
 DEFAULT_TIMEOUT = 10
 """Seconds one Web API call may take."""
 
+UNKNOWN_OUTCOME_ERRORS = frozenset({"internal_error", "fatal_error", "request_timeout"})
+"""Transient errors after which the request may have been carried out all the same."""
+
+HISTORY_PAGES = 10
+"""How many pages of a conversation `find` reads at most."""
+
 
 class SlackMessenger:
     """Sends direct messages over a slack_sdk WebClient (no retries of its own)."""
@@ -68,13 +81,16 @@ class SlackMessenger:
         self.store = store
         self._channels: dict[str, str] = {}
         self._lock = threading.Lock()
+        self._wall = SystemClock()
 
     @classmethod
-    def from_settings(cls, settings: Settings, store: Store) -> SlackMessenger:
+    def from_settings(
+        cls, settings: Settings, store: Store, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> SlackMessenger:
         """A messenger with the bot token, against `settings.slack_api_url` when set."""
         if not settings.slack_bot_token:
             raise ValueError("SLACK_BOT_TOKEN is needed to send direct messages")
-        return cls(make_client(settings), store)
+        return cls(make_client(settings, timeout=timeout), store)
 
     def open_dm(self, user_id: str) -> str:
         """The person's DM channel, opened and saved on first use."""
@@ -92,23 +108,69 @@ class SlackMessenger:
 
     def send_dm(self, user_id: str, message: Message) -> tuple[str, str]:
         """Post `message` in the person's DM; returns (channel, ts)."""
-        channel = self.open_dm(user_id)
+        return self.post(self.open_dm(user_id), message)
+
+    def post(
+        self, channel: str, message: Message, metadata: Mapping[str, Any] | None = None
+    ) -> tuple[str, str]:
+        """Post `message` in `channel` (a person's id posts in their DM); returns (channel, ts)."""
         blocks = message.block_dicts()
         answer = _call(
             lambda: self.client.chat_postMessage(
                 channel=channel,
                 text=message.text,
                 blocks=blocks or None,
+                metadata=dict(metadata) if metadata else None,
                 unfurl_links=False,
                 unfurl_media=False,
             )
         )
-        return str(answer.get("channel") or channel), str(answer["ts"])
+        posted = str(answer.get("channel") or channel)
+        if channel[:1] in ("U", "W") and posted != channel:
+            self.store.people.save_dm_channel(channel, posted)
+            with self._lock:
+                self._channels[channel] = posted
+        return posted, str(answer["ts"])
+
+    def known_dm(self, user_id: str) -> str | None:
+        """The person's DM channel if it was ever opened or posted in, without a call."""
+        with self._lock:
+            known = self._channels.get(user_id)
+        return known if known is not None else self.store.people.dm_channel(user_id)
+
+    def find(self, channel: str, key: str, within: timedelta) -> str | None:
+        """The ts of the message in `channel` carrying outbox `key`, read back with metadata.
+
+        Only the messages of the last `within` (Slack's clock is the real one) are read.
+        """
+        now = self._wall.now()
+        oldest, latest = now - within, now + timedelta(minutes=1)
+        cursor: str | None = None
+        for _ in range(HISTORY_PAGES):
+            answer = _call(
+                partial(
+                    self.client.conversations_history,
+                    channel=channel,
+                    oldest=f"{oldest.timestamp():.6f}",
+                    latest=f"{latest.timestamp():.6f}",
+                    inclusive=True,
+                    include_all_metadata=True,
+                    limit=200,
+                    cursor=cursor,
+                )
+            )
+            for found in answer.get("messages") or ():
+                if isinstance(found, Mapping) and names_key(found, key):
+                    return str(found["ts"])
+            cursor = (answer.get("response_metadata") or {}).get("next_cursor") or None
+            if not answer.get("has_more") or cursor is None:
+                return None
+        return None
 
 
-def make_client(settings: Settings) -> WebClient:
+def make_client(settings: Settings, *, timeout: float = DEFAULT_TIMEOUT) -> WebClient:
     """A WebClient for the bot token and API URL of `settings`, with retries turned off."""
-    options: dict[str, Any] = {"token": settings.slack_bot_token, "timeout": DEFAULT_TIMEOUT}
+    options: dict[str, Any] = {"token": settings.slack_bot_token, "timeout": timeout}
     if settings.slack_api_url:
         url = settings.slack_api_url
         options["base_url"] = url if url.endswith("/") else url + "/"
@@ -122,7 +184,14 @@ def _call(request: Callable[[], Any]) -> Any:
     except SlackApiError as exc:
         raise classify(exc) from exc
     except (urllib.error.URLError, http.client.HTTPException, OSError, TimeoutError) as exc:
-        raise TransientError(f"network: {exc}") from exc
+        raise network_error(exc) from exc
+
+
+def network_error(exc: BaseException) -> TransientError:
+    """A failure below HTTP: only a refused connection proves the request never arrived."""
+    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    refused = isinstance(reason, ConnectionRefusedError)
+    return TransientError(f"network: {exc}", unknown=not refused)
 
 
 def classify(exc: SlackApiError) -> TransientError | PermanentError:
@@ -133,9 +202,11 @@ def classify(exc: SlackApiError) -> TransientError | PermanentError:
     if status == 429:
         return TransientError("ratelimited", retry_after=_retry_after(response) or 1.0)
     if status >= 500:
-        return TransientError(f"HTTP {status} {error}".strip())
+        return TransientError(f"HTTP {status} {error}".strip(), unknown=True)
     if error in TRANSIENT_ERRORS:
-        return TransientError(error, retry_after=_retry_after(response))
+        return TransientError(
+            error, retry_after=_retry_after(response), unknown=error in UNKNOWN_OUTCOME_ERRORS
+        )
     return PermanentError(error or f"HTTP {status}")
 
 

@@ -4,11 +4,12 @@
   the configured one applied as a reload over the last good one saved, with the same guard.
 - `Reloader`: `/nova reload`, the timed URL fetch, the replica sync and the change DMs;
   the runtime builds one per process.
-- `plan_notices` / `NoticeSender`: who is told what about a change, each person once.
+- `plan_notices` / `queue_notices`: who is told what about a change, each person once
+  (queued in the outbox, sent by its one sender).
 """
 
 from bot.reload.fetch import UrlFetcher, is_url
-from bot.reload.notices import Notice, NoticeSender, Notifier, SendReport, plan_notices
+from bot.reload.notices import Notice, decide_notices, plan_notices, queue_notices
 from bot.reload.reloader import Reloader, ReloadOutcome, Status, start_schedule
 from bot.reload.sources import (
     Startup,
@@ -23,19 +24,18 @@ from bot.reload.sources import (
 
 __all__ = [
     "Notice",
-    "NoticeSender",
-    "Notifier",
     "ReloadOutcome",
     "Reloader",
-    "SendReport",
     "Startup",
     "Status",
     "UrlFetcher",
     "carry_renames",
     "configured_source",
+    "decide_notices",
     "is_url",
     "load_source",
     "plan_notices",
+    "queue_notices",
     "schedule_before_start_up",
     "schedule_digest",
     "serving_schedule",

@@ -2,24 +2,24 @@
 
 Who is told: everyone who bookmarked the session or follows its track (as of the moment
 the change was applied). Each person gets one DM per change, whatever the number of
-reasons or of processes announcing the same change: the DM is sent only by whoever first
-claims (person, change key) in the store. A claim whose DM fails for now is given back,
-so a later announcement can send it; a person who can never be reached keeps the claim.
+reasons or of processes announcing the same change: each notice is an outbox row due now,
+keyed on (person, change), so queueing it twice keeps one row, and the outbox's one sender
+delivers it exactly once with the reminders' guarantees (retries, read-back, budget).
+
+Deciding is pure (`decide_notices`: inputs → notices); `queue_notices` applies them.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-import threading
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
-from typing import Protocol
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
 
 from bot.core.message import Block, Message, escape
-from bot.reminders.pacing import Pacer
 from bot.render.blocks import note, section, slack_date, time_range
+from bot.storage.outbox import NewItem, OutboxKind, OutboxRepository
 from bot.store import Store
 from schedule.diff import (
     ScheduleDiff,
@@ -35,14 +35,6 @@ from schedule.model import Session
 log = logging.getLogger(__name__)
 
 
-class Notifier(Protocol):
-    """Sends a direct message; returns (channel, ts), raises when it cannot."""
-
-    def send_dm(self, user_id: str, message: Message) -> tuple[str, str]:
-        """Send `message` to `user_id` as a DM."""
-        ...
-
-
 @dataclass(frozen=True, slots=True)
 class Notice:
     """One DM to one person about one change."""
@@ -52,6 +44,18 @@ class Notice:
     """change_key / cancel_key of the change: the unit of "told once"."""
     session_id: str
     message: Message
+    give_up_at: datetime | None = None
+    """When telling is no longer useful (None: a day after it was queued)."""
+
+    @property
+    def outbox_key(self) -> str:
+        """The notice's unique key in the outbox."""
+        return notice_key(self.user_id, self.key)
+
+
+def notice_key(user_id: str, change: str) -> str:
+    """The outbox key of telling `user_id` about `change`."""
+    return f"notice:{user_id}:{change}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +79,112 @@ def _items(diff: ScheduleDiff, at: datetime) -> list[_Item]:
     return items
 
 
+@dataclass(frozen=True)
+class NoticeInputs:
+    """Everything deciding notices needs, read beforehand."""
+
+    bookmarkers: Mapping[str, Sequence[str]]
+    """Session id → who bookmarked it (before the change)."""
+    followers: Mapping[str, Sequence[str]]
+    """Track → who follows it (before the change)."""
+    neighbour_fans: Mapping[str, set[str]]
+    """Session id → who bookmarked it, for the sessions a moved one now overlaps."""
+    queued: frozenset[str]
+    """Outbox keys of the notices already queued (told once)."""
+
+
+def read_notice_inputs(
+    store: Store, diff: ScheduleDiff, new: ScheduleIndex, at: datetime, before: datetime | None
+) -> NoticeInputs:
+    """What `decide_notices` needs for `diff`, read from the store."""
+    items = _items(diff, at)
+    if not items:
+        return NoticeInputs({}, {}, {}, frozenset())
+    sessions = [s for i in items for s in _sessions(i)]
+    tracks = {s.track for s in sessions if s.track}
+    bookmarkers = store.bookmarks.bookmarkers({s.id for s in sessions}, before=before)
+    followers = store.follows.followers(tracks, before=before)
+    neighbour_ids = {s.id for i in items if i.new is not None for s in new.overlaps(i.new)}
+    fans = {k: set(v) for k, v in store.bookmarks.bookmarkers(neighbour_ids).items()}
+    keys = []
+    for item in items:
+        bookmarked, followed_by = _audience(_sessions(item), bookmarkers, followers)
+        keys += [notice_key(u, item.key) for u in bookmarked | followed_by.keys()]
+    return NoticeInputs(bookmarkers, followers, fans, store.outbox.queued_keys(keys))
+
+
+def _sessions(item: _Item) -> list[Session]:
+    """The session a change is about, before and (when it moved) after."""
+    return [s for s in (item.old, item.new) if s is not None]
+
+
+def decide_notices(
+    diff: ScheduleDiff,
+    new: ScheduleIndex,
+    at: datetime,
+    inputs: NoticeInputs,
+    *,
+    command: str = "/nova",
+) -> list[Notice]:
+    """The DMs `diff` calls for: one per person and moved or cancelled session (pure).
+
+    Recipients are the bookmarkers of the session (under its old or new id) and the
+    followers of its track. Sessions that ended by `at` are left out. A moved session's
+    DM flags the person's other bookmarks it now overlaps. Notices already queued are
+    left out.
+    """
+    notices: list[Notice] = []
+    # People with the same reason and clashes get the same message: rendered once.
+    rendered: dict[tuple[str, str, tuple[str, ...]], Message] = {}
+    for item in _items(diff, at):
+        sessions = _sessions(item)
+        fans, followed_by = _audience(sessions, inputs.bookmarkers, inputs.followers)
+        give_up = max(s.end for s in sessions)
+        overlapping = (
+            new.overlaps(item.new) if item.new is not None and item.change is not None else []
+        )
+        session_id = sessions[-1].id
+        for user_id in sorted(fans | followed_by.keys()):
+            if notice_key(user_id, item.key) in inputs.queued:
+                continue
+            clashes = [s for s in overlapping if user_id in inputs.neighbour_fans.get(s.id, ())]
+            reason = (
+                "You bookmarked this session."
+                if user_id in fans
+                else f"You follow the {followed_by[user_id]} track."
+            )
+            memo = (item.key, reason, tuple(s.id for s in clashes))
+            if memo not in rendered:
+                rendered[memo] = _message(item, new.schedule.zone, clashes, reason, command)
+            notices.append(Notice(user_id, item.key, session_id, rendered[memo], give_up))
+    return notices
+
+
+def _message(
+    item: _Item, zone: tzinfo, clashes: Sequence[Session], reason: str, command: str
+) -> Message:
+    """The DM about one change: a move (naming new clashes) or a cancellation."""
+    if item.change is not None:
+        return moved_message(item.change, zone, clashes, reason, command)
+    return cancelled_message(item.old, zone, reason, command)
+
+
+def _audience(
+    sessions: list[Session],
+    bookmarkers: Mapping[str, Sequence[str]],
+    followers: Mapping[str, Sequence[str]],
+) -> tuple[set[str], dict[str, str]]:
+    """Who bookmarked one of `sessions`, and who follows their track (person → track)."""
+    fans: set[str] = set()
+    for s in sessions:
+        fans.update(bookmarkers.get(s.id, ()))
+    followed_by: dict[str, str] = {}
+    for s in sessions:
+        for user_id in followers.get(s.track, ()) if s.track else ():
+            followed_by.setdefault(user_id, s.track)
+    return fans, followed_by
+
+
 def plan_notices(
     store: Store,
     diff: ScheduleDiff,
@@ -84,58 +194,45 @@ def plan_notices(
     before: datetime | None = None,
     command: str = "/nova",
 ) -> list[Notice]:
-    """The DMs `diff` calls for: one per person and moved or cancelled session.
-
-    Recipients are the bookmarkers of the session (under its old or new id) and the
-    followers of its track, counting only bookmarks and follows made at or before
-    `before` when given. Sessions that ended by `at` are left out. A moved session's DM
-    flags the person's other bookmarks it now overlaps. Notices already claimed (by this
-    or another process) are left out.
-    """
-    items = _items(diff, at)
-    if not items:
+    """The notices `diff` calls for, counting bookmarks and follows made by `before`."""
+    if not _items(diff, at):
         return []
-    ids = {i.old.id for i in items} | {i.new.id for i in items if i.new is not None}
-    tracks = {s.track for i in items for s in (i.old, i.new) if s is not None and s.track}
-    bookmarkers = store.bookmarks.bookmarkers(ids, before=before)
-    followers = store.follows.followers(tracks, before=before)
-    overlapping = {
-        i.key: new.overlaps(i.new) for i in items if i.new is not None and i.change is not None
-    }
-    neighbour_ids = {s.id for sessions in overlapping.values() for s in sessions}
-    neighbour_fans = {k: set(v) for k, v in store.bookmarks.bookmarkers(neighbour_ids).items()}
-    done = store.notices.claimed(i.key for i in items)
-    zone = new.schedule.zone
+    inputs = read_notice_inputs(store, diff, new, at, before)
+    return decide_notices(diff, new, at, inputs, command=command)
 
-    notices: list[Notice] = []
-    for item in items:
-        sessions = [s for s in (item.old, item.new) if s is not None]
-        fans: set[str] = set()
-        for s in sessions:
-            fans.update(bookmarkers.get(s.id, ()))
-        followed_by: dict[str, str] = {}
-        for s in sessions:
-            for user_id in followers.get(s.track, ()) if s.track else ():
-                followed_by.setdefault(user_id, s.track)
-        for user_id in sorted(fans | followed_by.keys()):
-            if (user_id, item.key) in done:
-                continue
-            clashes = [
-                s for s in overlapping.get(item.key, ()) if user_id in neighbour_fans.get(s.id, ())
-            ]
-            reason = (
-                "You bookmarked this session."
-                if user_id in fans
-                else f"You follow the {followed_by[user_id]} track."
+
+#: How long a notice (or an admin alert) without a session end stays worth sending.
+NOTICE_LIFETIME = timedelta(days=1)
+#: The least time a notice is tried for, even about a session that is about to end.
+NOTICE_MIN_LIFETIME = timedelta(minutes=15)
+
+
+def queue_notices(outbox: OutboxRepository, notices: Iterable[Notice], at: datetime) -> int:
+    """Put `notices` in the outbox, due now (plan → database); returns how many are new."""
+    payloads: dict[int, str] = {}  # a message shared by many notices is serialised once
+
+    def payload(message: Message) -> str:
+        found = payloads.get(id(message))
+        if found is None:
+            found = payloads[id(message)] = json.dumps(
+                message.to_dict(), separators=(",", ":"), ensure_ascii=False
             )
-            message = (
-                moved_message(item.change, zone, clashes, reason, command)
-                if item.change is not None
-                else cancelled_message(item.old, zone, reason, command)
-            )
-            session_id = item.new.id if item.new is not None else item.old.id
-            notices.append(Notice(user_id, item.key, session_id, message))
-    return notices
+        return found
+
+    items = [
+        NewItem(
+            kind=OutboxKind.NOTICE,
+            key=n.outbox_key,
+            recipient=n.user_id,
+            not_before=at,
+            due_at=at,
+            give_up_at=max(n.give_up_at or at + NOTICE_LIFETIME, at + NOTICE_MIN_LIFETIME),
+            session_id=n.session_id or None,
+            payload=payload(n.message),
+        )
+        for n in notices
+    ]
+    return outbox.enqueue(items, at)
 
 
 def moved_message(
@@ -184,133 +281,3 @@ def cancelled_message(
     ]
     text = f"Schedule change: {session.title} is {describe_cancelled(session, zone)}."
     return Message(text=text, blocks=tuple(blocks))
-
-
-@dataclass
-class SendReport:
-    """What one round of sending did."""
-
-    sent: int = 0
-    skipped: int = 0
-    """Notices another process (or an earlier round) had already claimed."""
-    retry: int = 0
-    """Notices whose DM failed for now; their claim was given back."""
-    failed: int = 0
-    """Notices that can never be delivered (their claim stays)."""
-    errors: list[str] = field(default_factory=list)
-
-
-class NoticeSender:
-    """Sends notices one by one through a Notifier, each only after claiming it.
-
-    With a `pacer` (the reminder engine's, to share the workspace's rate) every DM waits
-    for a send slot, one message per person a second, and a Retry-After pauses everyone.
-    """
-
-    def __init__(
-        self,
-        store: Store,
-        notifier: Notifier,
-        *,
-        permanent: tuple[type[BaseException], ...] = (),
-        pacer: Pacer | None = None,
-        workers: int = 1,
-        attempts: int = 3,
-        retry_seconds: float = 2.0,
-    ) -> None:
-        """Send through `notifier` in `workers` threads, trying each DM up to `attempts` times.
-
-        `permanent` lists the errors that are never retried.
-        """
-        self.store = store
-        self.notifier = notifier
-        self.permanent = permanent
-        self.pacer = pacer
-        self.workers = max(workers, 1)
-        self.attempts = max(attempts, 1)
-        self.retry_seconds = retry_seconds
-
-    def send(
-        self, notices: Iterable[Notice], at: datetime, stop: threading.Event | None = None
-    ) -> SendReport:
-        """Claim and send each notice; stops early (sending nothing more) when `stop` is set.
-
-        `workers` threads take the notices in order, so the pacer, not the round trip of
-        one DM, sets the pace.
-        """
-        stop = stop or threading.Event()
-        pending = iter(list(notices))
-        lock = threading.Lock()
-
-        def work() -> SendReport:
-            report = SendReport()
-            while not stop.is_set():
-                with lock:
-                    notice = next(pending, None)
-                if notice is None:
-                    break
-                if self.store.notices.claim(notice.user_id, notice.key, at):
-                    self._deliver(notice, report, stop)
-                else:
-                    report.skipped += 1
-            return report
-
-        if self.workers == 1:
-            return work()
-        with ThreadPoolExecutor(self.workers, thread_name_prefix="notice-send") as pool:
-            reports = [f.result() for f in [pool.submit(work) for _ in range(self.workers)]]
-        total = SendReport()
-        for report in reports:
-            total.sent += report.sent
-            total.skipped += report.skipped
-            total.retry += report.retry
-            total.failed += report.failed
-            total.errors += report.errors
-        return total
-
-    def _slot(self, user_id: str, stop: threading.Event) -> bool:
-        """Wait for the pacer's next slot and the person's channel; False when stopped."""
-        if self.pacer is None:
-            return not stop.is_set()
-        wait = self.pacer.channel_ready_in(user_id)
-        if wait > 0 and stop.wait(wait):
-            return False
-        if not self.pacer.acquire(stop):
-            return False
-        self.pacer.channel_slot(user_id)
-        return True
-
-    def _deliver(self, notice: Notice, report: SendReport, stop: threading.Event) -> None:
-        """Send one claimed notice, retrying transient failures, and record the outcome."""
-        for attempt in range(1, self.attempts + 1):
-            if not self._slot(notice.user_id, stop):
-                self.store.notices.release(notice.user_id, notice.key)
-                return
-            try:
-                _channel, ts = self.notifier.send_dm(notice.user_id, notice.message)
-            except self.permanent as exc:
-                log.warning("change notice to %s cannot be sent: %s", notice.user_id, exc)
-                report.failed += 1
-                report.errors.append(f"{notice.user_id}: {exc}")
-                return
-            except Exception as exc:
-                asked = getattr(exc, "retry_after", None)
-                if self.pacer is not None and isinstance(asked, int | float) and asked > 0:
-                    self.pacer.pause(float(asked))
-                if attempt == self.attempts or stop.wait(
-                    _wait(asked, self.retry_seconds * attempt)
-                ):
-                    log.warning("change notice to %s failed, given back: %s", notice.user_id, exc)
-                    self.store.notices.release(notice.user_id, notice.key)
-                    report.retry += 1
-                    report.errors.append(f"{notice.user_id}: {exc}")
-                    return
-                continue
-            self.store.notices.mark_sent(notice.user_id, notice.key, ts)
-            report.sent += 1
-            return
-
-
-def _wait(asked: object, default: float) -> float:
-    """The wait an error asks for (its `retry_after`), or `default`."""
-    return float(asked) if isinstance(asked, int | float) and asked > 0 else default

@@ -8,9 +8,10 @@ renamed ids over, swaps the schedule this process serves and sends change notice
 The database decides which schedule is current: a reload only saves its schedule while
 the latest snapshot is still the one it compared against, so replicas applying the same
 reload at the same moment agree, and every replica picks up a schedule another one saved
-(`sync`, a job of the process's scheduler every few seconds). Notices are claimed per
-person and change, so a person is told once however many replicas announce the change.
-Start-up is a reload too (`start_up`): the same path, the same guard.
+(`sync`, a job of the process's scheduler every few seconds). Notices are queued in the
+outbox keyed on person and change, so a person is told once however many replicas
+announce the change; the outbox's one sender delivers them. Start-up is a reload too
+(`start_up`): the same path, the same guard.
 """
 
 from __future__ import annotations
@@ -35,8 +36,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.clock import Clock, SystemClock
 from bot.core.message import Message, escape
 from bot.core.schedule_source import ScheduleSource
+from bot.outbox.sender import OutboxSender, SendReport
 from bot.reload.fetch import UrlFetcher
-from bot.reload.notices import Notice, NoticeSender, Notifier, SendReport, plan_notices
+from bot.reload.notices import Notice, plan_notices, queue_notices
 from bot.reload.sources import (
     Startup,
     carry_renames,
@@ -46,7 +48,6 @@ from bot.reload.sources import (
     schedule_digest,
     snapshot_schedule,
 )
-from bot.reminders.pacing import Pacer
 from bot.render.blocks import note, section
 from bot.render.words import plural
 from bot.settings import Settings
@@ -60,9 +61,6 @@ log = logging.getLogger(__name__)
 
 #: How often a replica looks for a schedule another replica saved, in seconds.
 SYNC_SECONDS: Final = 2.0
-
-#: How many threads send change notices (the pacer sets the rate; they hide the latency).
-SEND_WORKERS: Final = 4
 
 # How many times a reload starts over when another replica saved a schedule meanwhile.
 _ATTEMPTS: Final = 5
@@ -92,7 +90,7 @@ class ReloadOutcome:
     reason: str | None = None
     diff: ScheduleDiff | None = None
     notices: tuple[Notice, ...] = ()
-    """The DMs the change calls for (sent in the background)."""
+    """The DMs the change calls for (queued in the outbox)."""
     deferred: bool = False
     """True when this process cannot send DMs: a bot that can sends them when it syncs."""
 
@@ -131,46 +129,30 @@ class Reloader:
         schedules: ScheduleSource,
         *,
         clock: Clock | None = None,
-        notifier: Notifier | None = None,
-        permanent: tuple[type[BaseException], ...] = (),
+        sender: OutboxSender | None = None,
+        wake: Callable[[], None] | None = None,
         guard: ReloadGuard | None = None,
         sync_seconds: float = SYNC_SECONDS,
         background: bool = True,
-        retry_seconds: float = 2.0,
-        pacer: Pacer | None = None,
         scheduler: BaseScheduler | None = None,
     ) -> None:
-        """Reload into `schedules`, saving in `store`, telling people through `notifier`.
+        """Reload into `schedules`, saving in `store`, queueing notices in its outbox.
 
-        Without a notifier nothing is sent: the notices stay unclaimed, so a process
-        that has one sends them when it starts or syncs. `permanent` lists the notifier's
-        errors that mean "this person can never get a DM"; other errors are retried
-        after `retry_seconds` (times the attempt) unless they carry a `retry_after`.
-        With `background` False, notices are sent before a reload returns (for tests).
-        DMs are paced by `pacer` (pass the reminder engine's to share the workspace's
-        rate), by default one of `slack_messages_per_second`. `start` puts the replica
-        sync and the URL poll on `scheduler`, the process's one.
+        `wake` tells this process's running engine that notices were queued; without
+        it, `sender` (the outbox's sender) sends them, in the background or, with
+        `background` False, before a reload returns (for tests). With neither, notices
+        wait in the outbox for a process that sends. `start` puts the replica sync and
+        the URL poll on `scheduler`, the process's one.
         """
         self.settings = settings
         self.store = store
         self.schedules = schedules
         self.clock: Clock = clock or SystemClock()
-        self.notifier = notifier
         self.guard = guard or ReloadGuard()
         self.sync_seconds = sync_seconds
         self.background = background
-        self.sender = (
-            None
-            if notifier is None
-            else NoticeSender(
-                store,
-                notifier,
-                permanent=permanent,
-                retry_seconds=retry_seconds,
-                pacer=pacer or Pacer(settings.slack_messages_per_second),
-                workers=SEND_WORKERS,
-            )
-        )
+        self.sender = sender
+        self.wake = wake
         self.fetcher = UrlFetcher(settings.schedule_url) if settings.schedule_url else None
         self._lock = threading.RLock()
         self._served: Schedule | None = None
@@ -267,7 +249,7 @@ class Reloader:
                     self.schedules.schedule,
                     diff=diff,
                     notices=notices,
-                    deferred=self.sender is None,
+                    deferred=self.deferred,
                 )
         raise RuntimeError(f"the schedule kept changing under a reload of {source}")
 
@@ -339,8 +321,13 @@ class Reloader:
                 self.schedules.schedule,
                 diff=diff,
                 notices=notices,
-                deferred=self.sender is None,
+                deferred=self.deferred,
             )
+
+    @property
+    def deferred(self) -> bool:
+        """Whether notices queued here wait for another process to send them."""
+        return self.sender is None and self.wake is None
 
     def _catch_up(
         self, at: datetime
@@ -442,18 +429,22 @@ class Reloader:
         return len(notices)
 
     def _dispatch(self, notices: list[Notice], at: datetime) -> None:
-        """Send `notices` (in the background unless `background` is off); kept if no notifier."""
+        """Queue `notices` in the outbox, then have them sent (see `__init__`)."""
+        queue_notices(self.store.outbox, notices, at)
         sender = self.sender
+        if self.wake is not None:
+            self.wake()
+            return
         if sender is None:
             log.info("%d change notice(s) wait for a process that can send DMs", len(notices))
             return
         if not self.background:
-            self.reports.append(sender.send(notices, at, self._stop))
+            self.reports.append(sender.drain(at))
             return
         with self._lock:
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(1, thread_name_prefix="change-notices")
-            future = self._executor.submit(sender.send, notices, at, self._stop)
+            future = self._executor.submit(sender.drain, at)
             future.add_done_callback(self._record)
             self._futures = [f for f in self._futures if not f.done()] + [future]
 

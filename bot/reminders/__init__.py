@@ -1,15 +1,15 @@
 """Reminders: a DM before each bookmarked session, on time and exactly once.
 
-`planner` keeps the deliveries in the store in line with what people want, `engine`
-sends them (APScheduler triggers; the database decides), `message` is the DM itself and
-`messenger` how it travels (Slack's is `bot.edge.slack.SlackMessenger`).
+`planner` keeps the reminder rows of the outbox in line with what people want, `engine`
+runs the outbox's one sender (APScheduler triggers; the database decides), `message` is the
+DM itself; `bot.outbox.messenger` is how it travels (Slack's is `bot.edge.slack.SlackMessenger`).
 """
 
 from __future__ import annotations
 
+from bot.outbox.messenger import ConsoleMessenger, Messenger, PermanentError, TransientError
 from bot.reminders.engine import ReminderEngine, default_worker_id, new_scheduler
 from bot.reminders.message import REMOVE_BOOKMARK, reminder_message
-from bot.reminders.messenger import ConsoleMessenger, Messenger, PermanentError, TransientError
 from bot.reminders.planner import (
     PlanResult,
     ReminderPlanner,

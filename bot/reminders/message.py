@@ -10,7 +10,6 @@ from bot.core.message import Block, Message, encode_value
 from bot.render.blocks import (
     clock_time,
     duration_words,
-    minutes_between,
     note,
     section,
     session_blocks,
@@ -37,23 +36,27 @@ def reminder_message(
     """
     summit = core.index.schedule.zone
     viewer = core.viewer_zone(user_id)
-    minutes = max(minutes_between(at, session.start), 0)
+    # To the nearest minute: a burst goes out up to its backlog early, and a DM sent at
+    # 10 min 20 s before still reads "Starts in 10 min".
+    minutes = max(round((session.start - at).total_seconds() / 60), 0)
     starts = duration_words(minutes)
+    begun = _begun(at, session)
     when = f"{clock_time(session.start, summit)} {zone_label(session.start, summit)}"
     if viewer is not None:
         local = f"{clock_time(session.start, viewer)} {zone_label(session.start, viewer)}"
         if local != when:
             when += f" ({local} your time)"
     room = f", {session.room}" if session.room else ""
-    text = f"Starts in {starts}: {session.title} — {when}{room}"
+    headline = f"Starts in {starts}" if begun is None else begun
+    text = f"{headline}: {session.title} — {when}{room}"
     button = kit.button("Remove bookmark", REMOVE_BOOKMARK, encode_value(id=session.id))
-    blocks: list[Block] = [section(f":bell: *Starts in {starts}*")]
+    blocks: list[Block] = [section(f":bell: *{headline}*")]
     blocks += session_blocks(
         session, summit, viewer, at, bookmarked=True, query="", accessory=button
     )
     if session.links:
         blocks.append(note(" · ".join(f"<{link}>" for link in session.links[:10])))
-    if due_at is not None and at - due_at >= LATE_AFTER:
+    if due_at is not None and at - due_at >= LATE_AFTER and begun is None:
         in_words = plural(minutes, "minute") if minutes < 60 else starts
         blocks.append(
             note(
@@ -63,3 +66,11 @@ def reminder_message(
     cmd = core.settings.command
     blocks.append(note(f"Change when I remind you with `{cmd} remind 5`, or `{cmd} remind off`."))
     return Message(text=text, blocks=tuple(blocks))
+
+
+def _begun(at: datetime, session: Session) -> str | None:
+    """The headline once the session has begun (lead 0, or late): "Starting now", "Started 3 min ago"."""
+    if at < session.start:
+        return None
+    ago = int((at - session.start).total_seconds() // 60)
+    return "Starting now" if ago < 1 else f"Started {duration_words(ago)} ago"

@@ -1,11 +1,13 @@
-"""Planning: bring the reminder deliveries of some people and sessions in line with what they want.
+"""Planning: bring the reminders of some people and sessions in line with what they want.
 
 A person wants a reminder for a session when a *source* says so (their bookmarks, the
 tracks they follow), their reminders are on, and the session is in the schedule. Each reminder is keyed on (person, session, start instant), so two
 sources wanting the same session never make two reminders, and a session that moves gets
 a new reminder while its old one is cancelled.
 
-`plan_reminders` is the one function that writes the plan. Everything that can change it
+Deciding is pure (`decide_reminders`: inputs → plan, no database); applying writes the
+plan in batches (`apply_plan`) and re-opens the send windows (`plan_windows`).
+`plan_reminders` reads, decides and applies. Everything that can change it
 calls it with the people and sessions concerned: a bookmark added or removed, a new lead
 time, reminders turned on or off, a schedule replaced, the engine starting.
 """
@@ -14,15 +16,32 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.core import Core
+from bot.outbox.windows import (
+    CONTEXT,
+    changed_in_range,
+    changed_windows,
+    send_interval,
+    window_ranges,
+)
 from bot.render.blocks import duration_words, minutes_between
 from bot.settings import Settings
-from bot.store import DISMISSED, Delivery, DeliveryStatus, Preferences
+from bot.storage.outbox import (
+    DISMISSED,
+    NewItem,
+    OutboxItem,
+    OutboxKind,
+    OutboxRepository,
+    OutboxStatus,
+    Retime,
+    reminder_key,
+)
+from bot.store import Preferences
 from schedule.index import ScheduleIndex
 from schedule.model import Session
 
@@ -35,8 +54,11 @@ Scope = frozenset[str] | None
 WantedSource = Callable[[Core, Scope, Scope], Iterable[Pair]]
 """Given (core, people, sessions), the (person, session) pairs that want a reminder."""
 
-_ACTIVE = (DeliveryStatus.PENDING, DeliveryStatus.CLAIMED)
-_DONE = (DeliveryStatus.SENT, DeliveryStatus.MISSED, DeliveryStatus.FAILED)
+_ACTIVE = (OutboxStatus.PENDING, OutboxStatus.CLAIMED)
+_DONE = (OutboxStatus.SENT, OutboxStatus.MISSED, OutboxStatus.FAILED)
+
+GIVE_UP_AFTER = timedelta(minutes=5)
+"""A reminder is recorded missed only when it could not go out before its session ran this long."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +114,238 @@ def lead_minutes(settings: Settings, preferences: Preferences) -> int:
     return settings.reminder_lead_minutes
 
 
+@dataclass(frozen=True)
+class PlanInputs:
+    """Everything planning decides from, read beforehand (no database in the decision)."""
+
+    wanted: frozenset[Pair]
+    """(person, session) pairs that want a reminder."""
+    sessions: Mapping[str, Session]
+    """The sessions in the schedule, by id."""
+    preferences: Mapping[str, Preferences]
+    """Each wanting person's settings."""
+    existing: Sequence[OutboxItem]
+    """The reminder rows in scope, whatever their status."""
+    default_lead: int
+    """The bot's lead time, for people who never chose one."""
+
+
+@dataclass(frozen=True)
+class ReminderPlan:
+    """What planning decided: rows to add, to re-time or revive, to cancel."""
+
+    new: tuple[NewItem, ...] = ()
+    retime: tuple[Retime, ...] = ()
+    cancel: tuple[int, ...] = ()
+    planned: tuple[Pair, ...] = ()
+    too_late: tuple[Pair, ...] = ()
+
+
+@dataclass(frozen=True)
+class Window:
+    """The send window of a reminder: its moment, and when it is given up."""
+
+    due: datetime
+    give_up: datetime
+
+
+def reminder_window(start: datetime, lead: int) -> Window:
+    """A reminder `lead` minutes before `start`, given up once the session ran `GIVE_UP_AFTER`."""
+    return Window(start - timedelta(minutes=lead), start + GIVE_UP_AFTER)
+
+
+def decide_reminders(inputs: PlanInputs, at: datetime, *, renew: bool = False) -> ReminderPlan:
+    """The reminders `inputs` call for at `at` (pure: inputs → plan).
+
+    For each wanted (person, session) the reminder is due `lead` minutes before the
+    session's current start:
+    - a reminder already sent, missed, failed or in flight for that start is left alone;
+    - one the person cancelled stays cancelled unless `renew` (they bookmarked it again);
+    - a pending one is re-timed if the lead time changed;
+    - when the moment has passed but the reminder can still go out before it is given
+      up, a reminder that was still coming (the session moved earlier, the lead time
+      grew) is due at once, while a new wish gets none (reported in `too_late`).
+    Every other pending reminder in scope is cancelled: unbookmarked, reminders off,
+    session moved or removed. Only differences are planned, so planning again is empty.
+    """
+    rows: dict[Pair, list[OutboxItem]] = defaultdict(list)
+    for item in inputs.existing:
+        if item.session_id is not None:
+            rows[(item.recipient, item.session_id)].append(item)
+    new: list[NewItem] = []
+    retime: list[Retime] = []
+    planned: list[Pair] = []
+    too_late: list[Pair] = []
+    keep: set[int] = set()
+    for pair in sorted(inputs.wanted):
+        decision = _decide_pair(inputs, pair, rows.get(pair, []), at, renew)
+        if decision is None:
+            continue
+        kept, change = decision
+        keep.update(kept)
+        if change is _TOO_LATE:
+            too_late.append(pair)
+        elif isinstance(change, NewItem):
+            new.append(change)
+            planned.append(pair)
+        elif isinstance(change, Retime):
+            retime.append(change)
+            planned.append(pair)
+    cancel = [
+        item.id
+        for items in rows.values()
+        for item in items
+        if item.status is OutboxStatus.PENDING and item.id not in keep
+    ]
+    return ReminderPlan(tuple(new), tuple(retime), tuple(cancel), tuple(planned), tuple(too_late))
+
+
+_TOO_LATE = object()
+"""A change meaning "wanted, but its moment passed"."""
+
+_Decision = tuple[set[int], object]
+
+
+def _decide_pair(
+    inputs: PlanInputs, pair: Pair, existing: list[OutboxItem], at: datetime, renew: bool
+) -> _Decision | None:
+    """The rows of `pair` to keep and its change (NewItem, Retime, _TOO_LATE or None)."""
+    user_id, session_id = pair
+    session = inputs.sessions.get(session_id)
+    prefs = inputs.preferences.get(user_id) or Preferences(user_id=user_id)
+    if session is None or not prefs.reminders_enabled:
+        return None
+    current = next((i for i in existing if i.starts_at == session.start), None)
+    kept = {current.id} if current is not None else set()
+    lead = prefs.lead_minutes if prefs.lead_minutes is not None else inputs.default_lead
+    window = reminder_window(session.start, lead)
+    due = _due(window, at, current, existing, renew)
+    if due is None:
+        late = _wanted_but_late(window, at, current, existing, renew)
+        return kept, _TOO_LATE if late else None
+    if current is None:
+        item = NewItem(
+            kind=OutboxKind.REMINDER,
+            key=reminder_key(user_id, session_id, session.start),
+            recipient=user_id,
+            not_before=due,
+            due_at=due,
+            give_up_at=window.give_up,
+            session_id=session_id,
+            starts_at=session.start,
+        )
+        return kept, item
+    revive = current.status is OutboxStatus.CANCELLED
+    return kept, Retime(current.id, due, due, window.give_up, revive=revive)
+
+
+def _due(
+    window: Window,
+    at: datetime,
+    current: OutboxItem | None,
+    existing: list[OutboxItem],
+    renew: bool,
+) -> datetime | None:
+    """When the reminder should be due, or None when nothing is to be written."""
+    if current is not None and _left_alone(current, renew):
+        return None
+    if window.give_up <= at:
+        return None  # too late to be of use: a pending one left here is recorded missed
+    if window.due > at:
+        due = window.due
+    elif current is not None and current.status is OutboxStatus.PENDING:
+        due = min(current.due_at, at)
+    elif any(i.status in _ACTIVE for i in existing):
+        due = at  # it was coming, and the session moved earlier: send it now
+    else:
+        return None
+    if current is not None and current.status is OutboxStatus.PENDING and current.due_at == due:
+        return None
+    return due
+
+
+def _left_alone(current: OutboxItem, renew: bool) -> bool:
+    """Whether a row is settled: done, in flight, or dismissed by its person (unless renewed)."""
+    if current.status in _DONE or current.status is OutboxStatus.CLAIMED:
+        return True
+    return current.status is OutboxStatus.CANCELLED and current.error == DISMISSED and not renew
+
+
+def _wanted_but_late(
+    window: Window,
+    at: datetime,
+    current: OutboxItem | None,
+    existing: list[OutboxItem],
+    renew: bool,
+) -> bool:
+    """True when a new wish came after the reminder moment, before it would be given up."""
+    if not at < window.give_up:
+        return False
+    if current is not None and current.status is not OutboxStatus.CANCELLED:
+        return False
+    if current is not None and current.error == DISMISSED and not renew:
+        return False
+    return not any(i.status in _ACTIVE for i in existing)
+
+
+def apply_plan(outbox: OutboxRepository, plan: ReminderPlan, at: datetime) -> int:
+    """Write `plan` (plan → database) in batches; returns how many reminders it cancelled."""
+    outbox.enqueue(plan.new, at)
+    outbox.retime(plan.retime, at)
+    return outbox.cancel(plan.cancel, at)
+
+
+RANGES_AT_MOST = 20
+"""Above this many separate ranges to re-plan, one pass over every pending row is cheaper."""
+
+
+def plan_windows(
+    outbox: OutboxRepository,
+    at: datetime,
+    per_second: float,
+    dues: Collection[datetime] | None = None,
+) -> int:
+    """Open pending messages' windows early enough for their backlog; returns rows changed.
+
+    With `dues` (the due instants a plan changed) only the rows around them are planned
+    again (`window_ranges`), unless they are spread over more than `RANGES_AT_MOST`
+    ranges; otherwise every pending row due from `at` on.
+    """
+    interval = send_interval(per_second)
+    ranges = window_ranges(dues) if dues is not None else []
+    if dues is None or len(ranges) > RANGES_AT_MOST:
+        return outbox.set_windows(changed_windows(outbox.window_rows(at), interval))
+    changed = 0
+    for low, high in ranges:
+        rows = outbox.window_rows(max(low, at), high)
+        changed += outbox.set_windows(changed_in_range(rows, high - CONTEXT, interval))
+    return changed
+
+
+def read_inputs(
+    core: Core,
+    users: Scope,
+    sessions: Scope,
+    sources: Iterable[WantedSource],
+) -> PlanInputs:
+    """What `decide_reminders` needs for `users` × `sessions`, read from the store."""
+    wanted: set[Pair] = set()
+    for source in sources:
+        wanted.update(
+            (user_id, session_id)
+            for user_id, session_id in source(core, users, sessions)
+            if (users is None or user_id in users) and (sessions is None or session_id in sessions)
+        )
+    store, index = core.store, core.index
+    return PlanInputs(
+        wanted=frozenset(wanted),
+        sessions={s.id: s for s in index.sessions},
+        preferences=store.people.preferences(user_id for user_id, _ in wanted),
+        existing=store.outbox.reminders_in(users, sessions),
+        default_lead=core.settings.reminder_lead_minutes,
+    )
+
+
 def plan_reminders(
     core: Core,
     at: datetime,
@@ -101,122 +355,27 @@ def plan_reminders(
     renew: bool = False,
     sources: Iterable[WantedSource] = DEFAULT_SOURCES,
 ) -> PlanResult:
-    """Make the deliveries of `users` × `sessions` (None: all) match what is wanted at `at`.
+    """Make the reminders of `users` × `sessions` (None: all) match what is wanted at `at`.
 
-    For each wanted (person, session) the reminder is due `lead` minutes before the
-    session's current start:
-    - a reminder already sent, missed, failed or in flight for that start is left alone;
-    - one the person cancelled stays cancelled unless `renew` (they bookmarked it again);
-    - a pending one is re-timed if the lead time changed;
-    - when the moment has passed but the session has not begun, a reminder that was
-      still coming (e.g. the session moved earlier, the lead time grew) is due at once,
-      while a new wish gets none (reported in `too_late`).
-    Every other pending reminder in scope is cancelled: unbookmarked, reminders off,
-    session moved or removed. Only differences are written, so planning again is cheap.
+    Reads the inputs, decides (`decide_reminders`), applies the plan, then re-opens the
+    send windows so that every burst is finished by its due instant.
     """
     user_scope = None if users is None else frozenset(users)
     session_scope = None if sessions is None else frozenset(sessions)
     if user_scope == frozenset() or session_scope == frozenset():
         return PlanResult()
-    store, index = core.store, core.index
-    wanted: set[Pair] = set()
-    for source in sources:
-        wanted.update(
-            (user_id, session_id)
-            for user_id, session_id in source(core, user_scope, session_scope)
-            if (user_scope is None or user_id in user_scope)
-            and (session_scope is None or session_id in session_scope)
-        )
-    rows: dict[Pair, list[Delivery]] = defaultdict(list)
-    for delivery in store.deliveries.find(user_scope, session_scope):
-        rows[(delivery.user_id, delivery.session_id)].append(delivery)
-    preferences = store.people.preferences(user_id for user_id, _ in wanted)
-
-    planned: list[Pair] = []
-    too_late: list[Pair] = []
-    settled: set[Pair] = set()
-    keep: set[int] = set()
-    for pair in sorted(wanted):
-        user_id, session_id = pair
-        session = index.get(session_id)
-        prefs = preferences.get(user_id) or Preferences(user_id=user_id)
-        if session is None or not prefs.reminders_enabled:
-            continue
-        existing = rows.get(pair, [])
-        current = next((d for d in existing if d.start_at == session.start), None)
-        if current is not None:
-            keep.add(current.id)
-        due = _due(session, lead_minutes(core.settings, prefs), at, current, existing, renew)
-        if due is None:
-            if _wanted_but_late(session, at, current, existing, renew):
-                too_late.append(pair)
-            continue
-        store.deliveries.plan(user_id, session_id, session.start, due, at)
-        planned.append(pair)
-        settled.add(pair)
-
-    cancelled = 0
-    for pair, deliveries in rows.items():
-        if pair in settled:
-            continue  # planning cancelled the reminders of the old start instants
-        for delivery in deliveries:
-            if (
-                delivery.status is DeliveryStatus.PENDING
-                and delivery.id not in keep
-                and store.deliveries.cancel(delivery.id, delivery.user_id, at=at)
-            ):
-                cancelled += 1
-    result = PlanResult(tuple(planned), cancelled, tuple(too_late))
+    inputs = read_inputs(core, user_scope, session_scope, sources)
+    plan = decide_reminders(inputs, at, renew=renew)
+    cancelled = apply_plan(core.store.outbox, plan, at)
+    result = PlanResult(plan.planned, cancelled, plan.too_late)
+    if plan.new or plan.retime or plan.cancel:
+        dropped = {i.id: i.due_at for i in inputs.existing}
+        dues = [n.due_at for n in plan.new] + [r.due_at for r in plan.retime]
+        dues += [dropped[i] for i in plan.cancel]
+        plan_windows(core.store.outbox, at, core.settings.slack_messages_per_second, dues)
     if result.changed:
         notify_planned(core)
     return result
-
-
-def _due(
-    session: Session,
-    lead: int,
-    at: datetime,
-    current: Delivery | None,
-    existing: list[Delivery],
-    renew: bool,
-) -> datetime | None:
-    """When the reminder for `session` should go out, or None when nothing is to be written."""
-    if current is not None:
-        if current.status in _DONE or current.status is DeliveryStatus.CLAIMED:
-            return None
-        if current.status is DeliveryStatus.CANCELLED and current.error == DISMISSED and not renew:
-            return None
-    if session.start <= at:
-        return None  # begun: a pending reminder left here is recorded missed by the engine
-    moment = session.start - timedelta(minutes=lead)
-    if moment > at:
-        due = moment
-    elif current is not None and current.status is DeliveryStatus.PENDING:
-        due = min(current.due_at, at)
-    elif any(d.status in _ACTIVE for d in existing):
-        due = at  # it was coming, and the session moved earlier: send it now
-    else:
-        return None
-    if current is not None and current.status is DeliveryStatus.PENDING and current.due_at == due:
-        return None
-    return due
-
-
-def _wanted_but_late(
-    session: Session,
-    at: datetime,
-    current: Delivery | None,
-    existing: list[Delivery],
-    renew: bool,
-) -> bool:
-    """True when a new wish came after the reminder moment, before the session starts."""
-    if not at < session.start:
-        return False
-    if current is not None and current.status is not DeliveryStatus.CANCELLED:
-        return False
-    if current is not None and current.error == DISMISSED and not renew:
-        return False
-    return not any(d.status in _ACTIVE for d in existing)
 
 
 def changed_sessions(old: ScheduleIndex, new: ScheduleIndex) -> frozenset[str]:

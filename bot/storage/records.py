@@ -6,41 +6,38 @@ row selected with those columns, so a repository never assembles a record by han
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
 
-from bot.storage.tables import DeliveryRow, PreferenceRow, ScheduleSnapshotRow
+from sqlalchemy.engine import RowMapping
+
+from bot.storage.tables import OutboxRow, PreferenceRow, ScheduleSnapshotRow, utc
 
 __all__ = [
-    "DELIVERY_COLUMNS",
     "DISMISSED",
+    "OUTBOX_COLUMNS",
     "PREFERENCE_COLUMNS",
     "SNAPSHOT_COLUMNS",
-    "Delivery",
-    "DeliveryStatus",
+    "NewItem",
+    "OutboxItem",
+    "OutboxKind",
+    "OutboxStatus",
     "Preferences",
+    "Retime",
     "Snapshot",
     "Viewer",
-    "delivery_from",
+    "WindowRow",
+    "outbox_item_from",
     "preferences_from",
+    "reminder_key",
     "snapshot_from",
 ]
 
 #: The `error` of a reminder its person cancelled (the bookmark stays).
 DISMISSED: Final = "dismissed by the person"
-
-
-class DeliveryStatus(StrEnum):
-    """Where a planned reminder is in its life."""
-
-    PENDING = "pending"
-    CLAIMED = "claimed"
-    SENT = "sent"
-    MISSED = "missed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,28 +60,6 @@ class Viewer:
 
 
 @dataclass(frozen=True, slots=True)
-class Delivery:
-    """One planned reminder and where it stands."""
-
-    id: int
-    user_id: str
-    session_id: str
-    start_at: datetime
-    due_at: datetime
-    status: DeliveryStatus
-    attempts: int
-    claimed_by: str | None
-    lease_until: datetime | None
-    next_attempt_at: datetime | None
-    sent_at: datetime | None
-    channel_id: str | None
-    message_ts: str | None
-    error: str | None
-    created_at: datetime
-    updated_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
 class Snapshot:
     """The last good schedule: where it came from, its digest and its native JSON text."""
 
@@ -103,24 +78,6 @@ PREFERENCE_COLUMNS: Final = (
     PreferenceRow.timezone_checked_at,
 )
 
-DELIVERY_COLUMNS: Final = (
-    DeliveryRow.id,
-    DeliveryRow.user_id,
-    DeliveryRow.session_id,
-    DeliveryRow.start_at,
-    DeliveryRow.due_at,
-    DeliveryRow.status,
-    DeliveryRow.attempts,
-    DeliveryRow.claimed_by,
-    DeliveryRow.lease_until,
-    DeliveryRow.next_attempt_at,
-    DeliveryRow.sent_at,
-    DeliveryRow.channel_id,
-    DeliveryRow.message_ts,
-    DeliveryRow.error,
-    DeliveryRow.created_at,
-    DeliveryRow.updated_at,
-)
 
 SNAPSHOT_COLUMNS: Final = (
     ScheduleSnapshotRow.id,
@@ -142,28 +99,6 @@ def preferences_from(row: Any) -> Preferences:
     )
 
 
-def delivery_from(row: Any) -> Delivery:
-    """A delivery from a row selected with `DELIVERY_COLUMNS`."""
-    return Delivery(
-        id=row.id,
-        user_id=row.user_id,
-        session_id=row.session_id,
-        start_at=row.start_at,
-        due_at=row.due_at,
-        status=DeliveryStatus(row.status),
-        attempts=row.attempts,
-        claimed_by=row.claimed_by,
-        lease_until=row.lease_until,
-        next_attempt_at=row.next_attempt_at,
-        sent_at=row.sent_at,
-        channel_id=row.channel_id,
-        message_ts=row.message_ts,
-        error=row.error,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
-
-
 def snapshot_from(row: Any) -> Snapshot:
     """A snapshot from a row selected with `SNAPSHOT_COLUMNS`."""
     return Snapshot(
@@ -173,3 +108,111 @@ def snapshot_from(row: Any) -> Snapshot:
         digest=row.digest,
         content=row.content,
     )
+
+
+class OutboxKind(StrEnum):
+    """What a row is: a reminder DM, a change notice DM, a channel board message."""
+
+    REMINDER = "reminder"
+    NOTICE = "notice"
+    BOARD = "board"
+
+
+class OutboxStatus(StrEnum):
+    """Where a row is in its life."""
+
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    SENT = "sent"
+    MISSED = "missed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """One row of the outbox and where it stands."""
+
+    id: int
+    kind: OutboxKind
+    key: str
+    recipient: str
+    session_id: str | None
+    starts_at: datetime | None
+    not_before: datetime
+    due_at: datetime
+    give_up_at: datetime
+    status: OutboxStatus
+    attempts: int
+    uncertain: bool
+    claimed_by: str | None
+    lease_until: datetime | None
+    slot_at: datetime | None
+    retry_at: datetime | None
+    sent_at: datetime | None
+    channel_id: str | None
+    message_ts: str | None
+    payload: str | None
+    error: str | None
+
+    @property
+    def user_id(self) -> str:
+        """The person a DM goes to (the recipient)."""
+        return self.recipient
+
+    def message_json(self) -> dict[str, Any]:
+        """The stored message (`text`, `blocks`) of a notice or board row."""
+        return dict(json.loads(self.payload or "{}"))
+
+
+@dataclass(frozen=True, slots=True)
+class NewItem:
+    """A row to queue."""
+
+    kind: OutboxKind
+    key: str
+    recipient: str
+    not_before: datetime
+    due_at: datetime
+    give_up_at: datetime
+    session_id: str | None = None
+    starts_at: datetime | None = None
+    payload: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Retime:
+    """A new send window for an existing row (`revive`: a cancelled row planned afresh)."""
+
+    id: int
+    not_before: datetime
+    due_at: datetime
+    give_up_at: datetime
+    revive: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class WindowRow:
+    """What window planning needs of a pending row."""
+
+    id: int
+    due_at: datetime
+    starts_at: datetime | None
+    not_before: datetime
+
+
+def reminder_key(user_id: str, session_id: str, starts_at: datetime) -> str:
+    """The unique key of the reminder of (person, session, start instant)."""
+    return f"reminder:{user_id}:{session_id}:{utc(starts_at):%Y%m%dT%H%M%SZ}"
+
+
+OUTBOX_COLUMNS: Final = tuple(getattr(OutboxRow, f.name) for f in fields(OutboxItem))
+
+
+def outbox_item_from(values: RowMapping) -> OutboxItem:
+    """An outbox item from a row selected with `OUTBOX_COLUMNS`."""
+    found = dict(values)
+    found["kind"] = OutboxKind(found["kind"])
+    found["status"] = OutboxStatus(found["status"])
+    found["uncertain"] = bool(found["uncertain"])
+    return OutboxItem(**found)

@@ -30,10 +30,10 @@ from sqlalchemy.types import TypeDecorator
 __all__ = [
     "Base",
     "BookmarkRow",
-    "ChangeNoticeRow",
-    "DeliveryRow",
+    "BudgetRow",
     "DmChannelRow",
     "FollowRow",
+    "OutboxRow",
     "PreferenceRow",
     "ScheduleSnapshotRow",
     "UTCDateTime",
@@ -123,39 +123,6 @@ class FollowRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class DeliveryRow(Base):
-    """One reminder: a person, a session and the instant it starts."""
-
-    __tablename__ = "deliveries"
-    __table_args__ = (
-        UniqueConstraint("user_id", "session_id", "start_at", name="uq_deliveries_key"),
-        Index("ix_deliveries_status_due_at", "status", "due_at"),
-        CheckConstraint(
-            "status IN ('pending', 'claimed', 'sent', 'missed', 'failed', 'cancelled')",
-            name="ck_deliveries_status",
-        ),
-    )
-
-    id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
-    )
-    user_id: Mapped[str] = mapped_column(String(64))
-    session_id: Mapped[str] = mapped_column(String(255))
-    start_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    status: Mapped[str] = mapped_column(String(16))
-    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    claimed_by: Mapped[str | None] = mapped_column(String(255))
-    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    channel_id: Mapped[str | None] = mapped_column(String(64))
-    message_ts: Mapped[str | None] = mapped_column(String(64))
-    error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-
-
 class DmChannelRow(Base):
     """The direct-message channel the bot opened with a person."""
 
@@ -180,17 +147,56 @@ class ScheduleSnapshotRow(Base):
     content: Mapped[str] = mapped_column(Text)
 
 
-class ChangeNoticeRow(Base):
-    """A person was (or is being) told about one schedule change."""
+class OutboxRow(Base):
+    """One message to send (created by migration 0002_outbox)."""
 
-    __tablename__ = "change_notices"
+    __tablename__ = "outbox"
     __table_args__ = (
-        PrimaryKeyConstraint("user_id", "change_key", name="pk_change_notices"),
-        CheckConstraint("status IN ('claimed', 'sent')", name="ck_change_notices_status"),
+        UniqueConstraint("key", name="uq_outbox_key"),
+        Index("ix_outbox_status_not_before", "status", "not_before"),
+        Index("ix_outbox_recipient_session", "recipient", "session_id"),
+        Index("ix_outbox_session_id", "session_id"),
+        CheckConstraint(
+            "status IN ('pending', 'claimed', 'sent', 'missed', 'failed', 'cancelled')",
+            name="ck_outbox_status",
+        ),
+        CheckConstraint("kind IN ('reminder', 'notice', 'board')", name="ck_outbox_kind"),
     )
 
-    user_id: Mapped[str] = mapped_column(String(64))
-    change_key: Mapped[str] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(Text)
+    recipient: Mapped[str] = mapped_column(String(64))
+    session_id: Mapped[str | None] = mapped_column(String(255))
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    give_up_at: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    uncertain: Mapped[bool] = mapped_column(Boolean, default=False)
+    claimed_by: Mapped[str | None] = mapped_column(String(255))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    slot_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    channel_id: Mapped[str | None] = mapped_column(String(64))
     message_ts: Mapped[str | None] = mapped_column(String(64))
+    payload: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class BudgetRow(Base):
+    """The workspace's send budget: the next free slot and the outage back-off."""
+
+    __tablename__ = "outbox_budget"
+    __table_args__ = (PrimaryKeyConstraint("name", name="pk_outbox_budget"),)
+
+    name: Mapped[str] = mapped_column(String(32))
+    next_slot_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    held_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bot.clock import ReplayClock, fixed_clock
 from bot.console.terminal import Console, Screen
-from bot.reminders.messenger import ConsoleMessenger
+from bot.outbox.messenger import ConsoleMessenger
 from bot.runtime import build_runtime, running
 from bot.settings import Settings
 from tests.factories import local
@@ -26,7 +26,7 @@ def test_runtime_plans_reminders_for_bookmarks(tmp_path: Path) -> None:
         session = runtime.core.index.get("conductor-tasks-next-steps")
         assert session is not None
         runtime.core.set_bookmark("U1", session, True, runtime.clock.now())
-        pending = runtime.core.store.deliveries.find(["U1"])
+        pending = runtime.core.store.outbox.items(recipient="U1")
         assert [(d.session_id, d.due_at) for d in pending] == [
             ("conductor-tasks-next-steps", local("2013-11-05 11:05"))
         ]

@@ -12,8 +12,9 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select, text
 
-from bot.storage.tables import Base
-from bot.store import MIGRATIONS_DIR, DeliveryStatus, Store, alembic_config
+from bot.storage.outbox import NewItem, OutboxKind, OutboxStatus
+from bot.storage.tables import Base, OutboxRow
+from bot.store import MIGRATIONS_DIR, Store, alembic_config
 from tests.support.store_helpers import race, raw
 
 T = TypeVar("T")
@@ -26,10 +27,10 @@ TABLES = {
     "bookmarks",
     "preferences",
     "follows",
-    "deliveries",
+    "outbox",
+    "outbox_budget",
     "dm_channels",
     "schedule_snapshots",
-    "change_notices",
 }
 
 
@@ -47,17 +48,24 @@ def test_instants_come_back_aware_utc(store: Store) -> None:
     """Instants written with any offset come back as the same instant in UTC."""
     start = datetime(2013, 11, 5, 14, 0, tzinfo=SHANGHAI)
     due = start - timedelta(minutes=10)
-    store.deliveries.plan("U1", "s-1", start, due, T0.astimezone(SHANGHAI))
-    [delivery] = store.deliveries.find(["U1"])
+    item = NewItem(
+        OutboxKind.REMINDER, "k", "U1", due, due, start, session_id="s-1", starts_at=start
+    )
+    store.outbox.enqueue([item], T0.astimezone(SHANGHAI))
+    [delivery] = store.outbox.items(recipient="U1")
+    with store._db.read() as conn:
+        created = conn.scalar(select(OutboxRow.created_at))
     for instant, expected in [
-        (delivery.start_at, start),
+        (delivery.starts_at, start),
         (delivery.due_at, due),
-        (delivery.created_at, T0),
-        (delivery.updated_at, T0),
+        (delivery.give_up_at, start),
+        (created, T0),
     ]:
         assert instant == expected
+        assert instant is not None
         assert instant.tzinfo is UTC
-    assert delivery.start_at.hour == 6
+    assert delivery.starts_at is not None
+    assert delivery.starts_at.hour == 6
     store.people.set_timezone("U1", "Asia/Shanghai", start)
     checked = store.people.preferences(["U1"])["U1"].timezone_checked_at
     assert checked == start
@@ -71,48 +79,9 @@ def test_naive_instants_refused(store: Store) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         store.bookmarks.add([("U1", "s-1")], naive)
     with pytest.raises(ValueError, match="timezone-aware"):
-        store.deliveries.plan("U1", "s-1", naive, T0, T0)
-    with pytest.raises(ValueError, match="timezone-aware"):
-        store.deliveries.claim_due(naive, worker_id="w", limit=1, lease_seconds=30)
+        store.people.set_timezone("U1", "Asia/Shanghai", naive)
     assert store.bookmarks.count() == 0
-    assert store.deliveries.find(["U1"]) == []
-
-
-# -- across repositories ---------------------------------------------------------------
-
-
-def test_rename_session_moves_bookmarks_and_reminders(store: Store) -> None:
-    """A renamed session keeps its bookmarkers and their reminders under the new id."""
-    store.bookmarks.add([("U1", "old")], T0)
-    store.bookmarks.add([("U2", "old")], T0)
-    store.bookmarks.add([("U2", "new")], T0)
-    store.bookmarks.add([("U3", "other")], T0)
-    store.deliveries.plan("U1", "old", START, DUE, T0)
-    store.deliveries.plan("U2", "old", START, DUE, T0)
-    store.deliveries.plan("U2", "new", START, DUE, T0)
-    assert store.rename_session("old", "new", at=DUE) == 2
-    assert store.bookmarks.bookmarkers(["old", "new"]) == {"new": ["U1", "U2"]}
-    assert store.bookmarks.sessions_of("U3") == frozenset({"other"})
-    [moved] = store.deliveries.find(["U1"])
-    assert (moved.session_id, moved.status, moved.updated_at) == (
-        "new",
-        DeliveryStatus.PENDING,
-        DUE,
-    )
-    u2 = {(d.session_id, d.status) for d in store.deliveries.find(["U2"])}
-    assert u2 == {("old", DeliveryStatus.CANCELLED), ("new", DeliveryStatus.PENDING)}
-
-
-def test_rename_session_carries_sent_reminders_so_none_is_sent_twice(store: Store) -> None:
-    """A reminder already sent follows the rename, so planning the new id sends nothing."""
-    store.deliveries.plan("U1", "old", START, DUE, T0)
-    [claimed] = store.deliveries.claim_due(DUE, worker_id="w1", limit=10, lease_seconds=60)
-    store.deliveries.mark_sent(claimed.id, "w1", "D1", "1.1", DUE)
-    store.rename_session("old", "new")
-    store.deliveries.plan("U1", "new", START, DUE, DUE)
-    [sent] = store.deliveries.find(["U1"])
-    assert (sent.session_id, sent.status) == ("new", DeliveryStatus.SENT)
-    assert store.rename_session("new", "new") == 0
+    assert store.people.preferences(["U1"])["U1"].timezone is None
 
 
 def test_analyze_leaves_the_data_alone(store: Store) -> None:
@@ -134,10 +103,12 @@ def test_migrations_create_every_table_on_an_empty_database(store_url: str) -> N
     with raw(store_url) as conn:
         assert set(inspect(conn).get_table_names()) >= TABLES
         assert MigrationContext.configure(conn).get_current_revision() == head_revision()
-        unique = inspect(conn).get_unique_constraints("deliveries")
-        assert [c["column_names"] for c in unique] == [["user_id", "session_id", "start_at"]]
-        indexes = {i["name"]: i["column_names"] for i in inspect(conn).get_indexes("deliveries")}
-        assert indexes["ix_deliveries_status_due_at"] == ["status", "due_at"]
+        assert not {"deliveries", "change_notices"} & set(inspect(conn).get_table_names())
+        unique = inspect(conn).get_unique_constraints("outbox")
+        assert [c["column_names"] for c in unique] == [["key"]]
+        indexes = {i["name"]: i["column_names"] for i in inspect(conn).get_indexes("outbox")}
+        assert indexes["ix_outbox_status_not_before"] == ["status", "not_before"]
+        assert indexes["ix_outbox_recipient_session"] == ["recipient", "session_id"]
 
 
 def test_migrated_schema_matches_the_models(store_url: str, store: Store) -> None:
@@ -152,11 +123,12 @@ def test_migrated_schema_matches_the_models(store_url: str, store: Store) -> Non
 def test_reopening_is_idempotent_and_keeps_data(store_url: str, store: Store) -> None:
     """Opening a migrated database again changes nothing and keeps what was stored."""
     store.bookmarks.add([("U1", "s-1")], T0)
-    store.deliveries.plan("U1", "s-1", T0 + timedelta(hours=1), T0, T0)
+    item = NewItem(OutboxKind.NOTICE, "k", "U1", T0, T0, T0 + timedelta(hours=1))
+    store.outbox.enqueue([item], T0)
     for _ in range(2):
         again = Store.open(store_url)
         assert again.bookmarks.sessions_of("U1") == frozenset({"s-1"})
-        assert again.deliveries.counts()[DeliveryStatus.PENDING] == 1
+        assert again.outbox.counts()[OutboxStatus.PENDING] == 1
         again.close()
     with raw(store_url) as conn:
         versions = conn.execute(text("SELECT version_num FROM alembic_version")).all()

@@ -12,7 +12,18 @@ over real HTTP and WebSocket connections::
 
 Every Web API call is recorded as a ``Call``. Faults are injected per method: one-shot
 (``fail_next``), permanent (``fail_always``, optionally only for one channel or user),
-rate limits over a sliding window (``rate_limit``) and latency (``delay``).
+rate limits over a sliding window (``rate_limit``) and latency (``delay``, alias ``slow``:
+the request is carried out at once, only the answer comes late, so a client that gives
+up still posted its message). ``drop_after`` carries a request out, then closes the
+connection without an answer; ``refuse`` stops listening (connections are refused) until
+``accept``.
+
+Messages posted with chat.postMessage are kept per channel and read back by
+``conversations.history`` (newest first, ``oldest``/``latest``/``inclusive``/``limit``/
+``cursor``; message ``metadata`` only with ``include_all_metadata``). Their ``ts`` follow
+the real clock, as Slack's do. ``posted_keys`` counts the posted messages per outbox key
+of their metadata and ``peak_per_second`` the most accepted in any one second, so tests
+count duplicates, losses and rates where Slack would.
 
 Socket Mode: ``apps.connections.open`` (with an ``xapp-`` token) returns the URL of the
 fake's WebSocket endpoint, which greets each client with ``hello`` as Slack does.
@@ -38,7 +49,7 @@ import threading
 import time
 import uuid
 import zoneinfo
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -160,7 +171,11 @@ class FakeSlack:
         self._permanent: list[_Permanent] = []
         self._rates: dict[str, _RateLimit] = {}
         self._delays: dict[str, float] = {}
-        self._ts = itertools.count(1)
+        self._drops: dict[str, int] = {}
+        self._history: dict[str, list[dict[str, Any]]] = {}
+        self._accepted: list[tuple[float, str]] = []
+        self._last_ts = 0.0
+        self._site: web.TCPSite | None = None
         self._ids = itertools.count(1)
         self._dm_owner: dict[str, str] = {}
         self._opened_dms: set[str] = set()
@@ -186,6 +201,7 @@ class FakeSlack:
             "chat.update": self._chat_update,
             "chat.delete": self._chat_delete,
             "conversations.open": self._conversations_open,
+            "conversations.history": self._conversations_history,
             "users.info": self._users_info,
             "views.publish": self._views_publish,
             "files.getUploadURLExternal": self._files_get_upload_url,
@@ -246,9 +262,10 @@ class FakeSlack:
         app.router.add_get("/link/", self._socket)
         runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, _HOST, 0)
+        site = web.TCPSite(runner, _HOST, self._port or 0, reuse_address=True)
         await site.start()
         self._runner = runner
+        self._site = site
         self._port = int(runner.addresses[0][1])
 
     async def _shutdown(self) -> None:
@@ -333,6 +350,8 @@ class FakeSlack:
             self._permanent.clear()
             self._rates.clear()
             self._delays.clear()
+            self._drops.clear()
+            self._accepted.clear()
             self.server_errors.clear()
 
     def uploads(self) -> list[Upload]:
@@ -425,11 +444,70 @@ class FakeSlack:
                 self._permanent.clear()
                 self._rates.clear()
                 self._delays.clear()
+                self._drops.clear()
                 return
+            self._drops.pop(method, None)
             self._faults.pop(method, None)
             self._permanent = [p for p in self._permanent if p.method != method]
             self._rates.pop(method, None)
             self._delays.pop(method, None)
+
+    def slow(self, method: str, seconds: float) -> None:
+        """Carry ``method`` out at once but answer only after ``seconds`` (see ``delay``)."""
+        self.delay(method, seconds)
+
+    def drop_after(self, method: str, times: int = 1) -> None:
+        """Carry out the next ``times`` calls of ``method``, then close without an answer."""
+        with self._cond:
+            self._drops[method] = self._drops.get(method, 0) + times
+
+    def refuse(self) -> None:
+        """Stop listening: every new connection is refused until ``accept``."""
+
+        async def close() -> None:
+            if self._site is not None:
+                await self._site.stop()
+                self._site = None
+
+        self._run_in_loop(close())
+
+    def accept(self) -> None:
+        """Listen again on the same port after ``refuse``."""
+
+        async def reopen() -> None:
+            if self._site is None and self._runner is not None:
+                site = web.TCPSite(self._runner, _HOST, self.port, reuse_address=True)
+                await site.start()
+                self._site = site
+
+        self._run_in_loop(reopen())
+
+    def posted_keys(self) -> Counter[str]:
+        """How many posted messages carry each outbox key in their metadata."""
+        with self._cond:
+            keys: Counter[str] = Counter()
+            for messages in self._history.values():
+                for message in messages:
+                    payload = (message.get("metadata") or {}).get("event_payload") or {}
+                    if isinstance(payload, dict) and "outbox_key" in payload:
+                        keys[str(payload["outbox_key"])] += 1
+            return keys
+
+    def accepted(self, method: str = "chat.postMessage") -> list[float]:
+        """Monotonic arrival times of the calls of ``method`` that were carried out."""
+        with self._cond:
+            return [at for at, name in self._accepted if name == method]
+
+    def peak_per_second(self, method: str | None = None) -> int:
+        """The most calls carried out (of ``method``, or of all) within any one second."""
+        with self._cond:
+            times = sorted(at for at, name in self._accepted if method is None or name == method)
+        best, first = 0, 0
+        for last, at in enumerate(times):
+            while times[first] <= at - 1.0:
+                first += 1
+            best = max(best, last - first + 1)
+        return best
 
     # ------------------------------------------------------------------ response_url
 
@@ -597,8 +675,9 @@ class FakeSlack:
         return asyncio.run_coroutine_threadsafe(wrapper(), loop).result(timeout=timeout)
 
     def _next_ts(self) -> str:
-        n = next(self._ts)
-        return f"{_TS_BASE + n // 1_000_000}.{n % 1_000_000:06d}"
+        """A ts on the real clock, as Slack's, unique and increasing (lock held)."""
+        self._last_ts = max(time.time(), self._last_ts + 1e-6)
+        return f"{self._last_ts:.6f}"
 
     def _new_id(self, prefix: str) -> str:
         return f"{prefix}0FAKE{next(self._ids):05d}"
@@ -639,6 +718,14 @@ class FakeSlack:
             self._cond.notify_all()
             delay = self._delays.get(method, self._delays.get("*", 0.0))
             planned = self._plan(call, parse_error)
+            if planned.status < 400 and planned.body.get("ok"):
+                self._accepted.append((call.at, method))
+            drop = self._drops.get(method, 0) > 0
+            if drop:
+                self._drops[method] -= 1
+        if drop and request.transport is not None:
+            request.transport.abort()  # carried out, but the answer never comes
+            raise ConnectionResetError("fake Slack dropped the connection")
         if delay > 0:
             await asyncio.sleep(delay)
         return web.json_response(planned.body, status=planned.status, headers=planned.headers)
@@ -816,11 +903,41 @@ class FakeSlack:
         if not any(call.params.get(k) for k in ("text", "blocks", "attachments")):
             return {"ok": False, "error": "no_text"}
         ts = self._next_ts()
+        resolved = self._resolve_channel(channel)
+        message = self._message(call, ts)
+        self._history.setdefault(resolved, []).append(message)
+        return {"ok": True, "channel": resolved, "ts": ts, "message": message}
+
+    def _conversations_history(self, call: Call) -> dict[str, Any]:
+        channel = call.params.get("channel")
+        if not isinstance(channel, str) or not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        oldest = float(call.params.get("oldest") or 0)
+        latest = float(call.params.get("latest") or math.inf)
+        inclusive = str(call.params.get("inclusive", "")).lower() in ("1", "true")
+        metadata = str(call.params.get("include_all_metadata", "")).lower() in ("1", "true")
+        limit = max(1, min(int(call.params.get("limit") or 100), 999))
+        start = int(call.params.get("cursor") or 0)
+
+        def within(ts: float) -> bool:
+            if inclusive:
+                return oldest <= ts <= latest
+            return oldest < ts < latest
+
+        found = [
+            m
+            for m in reversed(self._history.get(self._resolve_channel(channel), []))
+            if within(float(m["ts"]))
+        ]
+        page = found[start : start + limit]
+        if not metadata:
+            page = [{k: v for k, v in m.items() if k != "metadata"} for m in page]
+        more = start + limit < len(found)
         return {
             "ok": True,
-            "channel": self._resolve_channel(channel),
-            "ts": ts,
-            "message": self._message(call, ts),
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
         }
 
     def _chat_post_ephemeral(self, call: Call) -> dict[str, Any]:

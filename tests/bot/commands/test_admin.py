@@ -15,7 +15,7 @@ from bot.store import Store
 from schedule.importers import dump_schedule, load_bundled
 from schedule.model import Schedule
 from tests.bot.commands.test_agenda import blob
-from tests.bot.reload.conftest import RecordingNotifier
+from tests.bot.reload.conftest import RecordingNotifier, notice_sender
 from tests.factories import local
 from tests.support.schedule_server import Server
 from tests.support.wiring import make_core
@@ -94,7 +94,7 @@ def test_admin_reload_from_a_url_in_slack_link_markup(admin_core: Core, server: 
         admin_core.settings,
         admin_core.store,
         admin_core.schedules,
-        notifier=notifier,
+        sender=notice_sender(admin_core.store, notifier),
         background=False,
     )
     admin_core = make_core(

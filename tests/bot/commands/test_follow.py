@@ -8,7 +8,7 @@ from bot.core import Core
 from bot.core.schedule_source import ScheduleSource
 from bot.reload import Reloader, Status
 from bot.reminders import install_planning
-from bot.store import DeliveryStatus
+from bot.storage.outbox import OutboxStatus
 from schedule.importers import dump_schedule
 from tests.factories import local, schedule, session
 
@@ -20,7 +20,7 @@ def pending(core: Core, user_id: str) -> list[str]:
     """The session ids of a person's pending reminders, in due order."""
     return [
         d.session_id
-        for d in core.store.deliveries.find([user_id], statuses=[DeliveryStatus.PENDING])
+        for d in core.store.outbox.items(statuses=[OutboxStatus.PENDING], recipient=user_id)
     ]
 
 
@@ -75,7 +75,7 @@ def test_follow_and_bookmark_give_one_reminder(core: Core) -> None:
     reminders = pending(core, "U1")
     assert len(reminders) == 31
     assert reminders.count(FIRST) == 1
-    assert len(core.store.deliveries.find(["U1"])) == 31
+    assert len(core.store.outbox.items(recipient="U1")) == 31
     core.set_bookmark("U1", first, False, AT)
     assert FIRST in pending(core, "U1")
     message = core.answer("/nova unfollow", "U1", AT)

@@ -11,7 +11,8 @@ from bot.core.schedule_source import ScheduleSource
 from bot.reminders import install_planning
 from bot.render.blocks import BOOKMARK
 from bot.settings import Settings
-from bot.store import DeliveryStatus, Store
+from bot.storage.outbox import OutboxStatus
+from bot.store import Store
 from schedule.importers import load_bundled
 from tests.bot.commands.test_agenda import blob, buttons
 from tests.factories import local
@@ -42,7 +43,7 @@ def due_times(core: Core, user_id: str) -> dict[str, str]:
     zone = core.index.schedule.zone
     return {
         d.session_id: d.due_at.astimezone(zone).strftime("%H:%M")
-        for d in core.store.deliveries.find([user_id], statuses=[DeliveryStatus.PENDING])
+        for d in core.store.outbox.items(statuses=[OutboxStatus.PENDING], recipient=user_id)
     }
 
 
@@ -66,6 +67,16 @@ def test_remind_minutes_sets_lead_and_moves_reminders(planned: Core) -> None:
     shown = planned.answer("/nova remind", "U1", AT).text
     assert "5 min before" in shown
     assert "default" not in shown
+
+
+def test_remind_zero_tells_the_truth_and_plans_at_the_start(planned: Core) -> None:
+    """`/nova remind 0` says "as each bookmarked session starts" and plans the DM at the start."""
+    bookmark(planned, "U1", FIRST)
+    answer = planned.answer("remind 0", "U1", AT).text
+    assert "I DM you as each bookmarked session starts" in answer
+    assert due_times(planned, "U1") == {FIRST: "11:15"}
+    [row] = planned.store.outbox.items(statuses=[OutboxStatus.PENDING], recipient="U1")
+    assert row.not_before == row.starts_at  # never before it starts
 
 
 def test_remind_off_and_on(planned: Core) -> None:
@@ -144,7 +155,7 @@ def test_bookmark_within_lead_time_is_said_in_the_confirmation(planned: Core) ->
     result = planned.act(BOOKMARK, button["value"], "U1", late)
     assert result.notice is not None
     assert "It starts in 7 min, within your 10-minute reminder time" in result.notice.text
-    assert planned.store.deliveries.find(["U1"]) == []
+    assert planned.store.outbox.items(recipient="U1") == []
 
 
 def test_bookmark_early_enough_adds_no_line(planned: Core) -> None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from apscheduler.schedulers.base import BaseScheduler
@@ -14,11 +17,11 @@ from apscheduler.schedulers.base import BaseScheduler
 from bot.clock import ReplayClock, fixed_clock
 from bot.core.message import Message
 from bot.core.schedule_source import ScheduleSource
+from bot.outbox.sender import OutboxSender, SenderOptions, stored_message
 from bot.reload import Reloader, Startup, start_schedule
 from bot.reminders.engine import new_scheduler
-from bot.reminders.messenger import PermanentError
-from bot.reminders.pacing import Pacer
 from bot.settings import Settings
+from bot.storage.outbox import OutboxKind
 from bot.store import Store
 from schedule.importers import dump_schedule
 from schedule.model import Schedule
@@ -47,22 +50,38 @@ def write(path: Path, sched: Schedule) -> Path:
 
 
 class RecordingNotifier:
-    """Records every DM; can be told to fail for a person a few times first."""
+    """A messenger that records every DM; can be told to fail for a person a few times first."""
 
     def __init__(self) -> None:
         """Start with nothing sent and no failures planned."""
         self.sent: list[tuple[str, Message]] = []
+        self.keys: dict[str, str] = {}
         self.failures: dict[str, list[BaseException]] = {}
         self._lock = threading.Lock()
 
-    def send_dm(self, user_id: str, message: Message) -> tuple[str, str]:
-        """Record the DM, or raise the next failure planned for the person."""
+    def open_dm(self, user_id: str) -> str:
+        """The person's pretend DM channel."""
+        return f"D{user_id}"
+
+    def post(
+        self, channel: str, message: Message, metadata: Mapping[str, Any] | None = None
+    ) -> tuple[str, str]:
+        """Record the DM to `channel` (a person's id), or raise the next failure planned."""
+        user_id = channel.removeprefix("D")
         with self._lock:
             planned = self.failures.get(user_id)
             if planned:
                 raise planned.pop(0)
             self.sent.append((user_id, message))
-            return f"D{user_id}", f"{len(self.sent)}.000100"
+            ts = f"{len(self.sent)}.000100"
+            if metadata:
+                self.keys[str(metadata["event_payload"]["outbox_key"])] = ts
+            return f"D{user_id}", ts
+
+    def find(self, channel: str, key: str, within: timedelta) -> str | None:
+        """The ts of the DM that carried outbox `key`, if one was recorded."""
+        with self._lock:
+            return self.keys.get(key)
 
     def to(self, user_id: str) -> list[str]:
         """The fallback texts sent to `user_id`, in order."""
@@ -73,6 +92,20 @@ class RecordingNotifier:
         """How many DMs each (person, text) pair got."""
         with self._lock:
             return Counter((u, m.text) for u, m in self.sent)
+
+
+def notice_sender(
+    store: Store, notifier: RecordingNotifier, clock: ReplayClock | None = None
+) -> OutboxSender:
+    """The outbox's sender over `notifier`, for notices, fast and on a fixed clock (AT)."""
+    return OutboxSender(
+        store.outbox,
+        notifier,
+        clock or fixed_clock(AT),
+        f"replica-{uuid.uuid4().hex[:8]}",
+        {OutboxKind.NOTICE: stored_message},
+        options=SenderOptions(per_second=10_000.0, per_channel=timedelta(0), retry_seconds=0.01),
+    )
 
 
 @dataclass
@@ -121,18 +154,16 @@ def make_world(
     startup = start_schedule(settings, store, clock.now())
     schedules = ScheduleSource(startup.schedule)
     notifier = notifier or RecordingNotifier()
+    sender = notice_sender(store, notifier, clock)
     scheduler = new_scheduler()
     reloader = Reloader(
         settings,
         store,
         schedules,
         clock=clock,
-        notifier=notifier,
-        permanent=(PermanentError,),
+        sender=sender,
         background=background,
         sync_seconds=0.05,
-        retry_seconds=0.01,
-        pacer=Pacer(10_000.0, capacity=100, per_channel_seconds=0.0),
         scheduler=scheduler,
     )
     return World(settings, store, schedules, reloader, notifier, clock, path, startup, scheduler)

@@ -1,87 +1,101 @@
-"""Planning and pacing change notices, without a reloader around them."""
+"""Deciding change notices (pure, no database) and queueing them in the outbox, told once.
+
+Sending them is the outbox sender's job, tested with the reminders it shares
+(tests/bot/reminders/test_engine.py, tests/bot/outbox/).
+"""
 
 from __future__ import annotations
 
-import threading
-import time
+import json
+from datetime import timedelta
 
-from bot.core.message import Message
-from bot.reload import Notice, NoticeSender, plan_notices
-from bot.reminders.messenger import TransientError
-from bot.reminders.pacing import Pacer
+from bot.reload import decide_notices, plan_notices, queue_notices
+from bot.reload.notices import NoticeInputs, notice_key
+from bot.storage.outbox import OutboxKind, OutboxStatus
 from bot.store import Store
 from schedule.diff import diff_schedules
 from schedule.index import ScheduleIndex
-from tests.bot.reload.conftest import AT, RecordingNotifier, base_schedule
+from schedule.model import Schedule
+from tests.bot.reload.conftest import AT, base_schedule
 from tests.factories import schedule, session
 
 
-def notices(count: int, user: str | None = None) -> list[Notice]:
-    """`count` notices about different changes, to different people unless `user` is given."""
-    return [
-        Notice(user or f"U{n}", f"change:{n}", "a", Message(text=f"notice {n}"))
-        for n in range(count)
-    ]
-
-
-def test_sending_keeps_to_the_pacers_rate(sqlite_store: Store) -> None:
-    """Twenty DMs at 50 a second take at least the 19 intervals between them."""
-    sender = NoticeSender(sqlite_store, RecordingNotifier(), pacer=Pacer(50.0))
-    began = time.monotonic()
-    report = sender.send(notices(20), AT)
-    assert report.sent == 20
-    assert time.monotonic() - began >= 19 / 50 - 0.02
-
-
-def test_one_persons_messages_are_spaced(sqlite_store: Store) -> None:
-    """Two DMs to one person are at least the per-channel spacing apart."""
-    notifier = RecordingNotifier()
-    stamps: list[float] = []
-    send = notifier.send_dm
-
-    def timed(user_id: str, message: Message) -> tuple[str, str]:
-        stamps.append(time.monotonic())
-        return send(user_id, message)
-
-    notifier.send_dm = timed  # type: ignore[method-assign]
-    pacer = Pacer(1000.0, capacity=10, per_channel_seconds=0.3)
-    NoticeSender(sqlite_store, notifier, pacer=pacer).send(notices(2, user="U1"), AT)
-    assert len(stamps) == 2
-    assert stamps[1] - stamps[0] >= 0.28
-
-
-def test_retry_after_pauses_and_then_sends(sqlite_store: Store) -> None:
-    """A rate-limit answer pauses sending for its Retry-After, then the DM goes out once."""
-    notifier = RecordingNotifier()
-    notifier.failures["U0"] = [TransientError("ratelimited", retry_after=0.3)]
-    sender = NoticeSender(sqlite_store, notifier, pacer=Pacer(1000.0, per_channel_seconds=0.0))
-    began = time.monotonic()
-    report = sender.send(notices(1), AT)
-    assert (report.sent, report.retry) == (1, 0)
-    assert time.monotonic() - began >= 0.29
-    assert notifier.to("U0") == ["notice 0"]
-
-
-def test_stopping_gives_the_claim_back(sqlite_store: Store) -> None:
-    """A sender stopped while waiting for a slot sends nothing and leaves nothing claimed."""
-    stop = threading.Event()
-    pacer = Pacer(1000.0, per_channel_seconds=0.0)
-    pacer.pause(5.0)
-    threading.Timer(0.1, stop.set).start()
-    report = NoticeSender(sqlite_store, RecordingNotifier(), pacer=pacer).send(notices(3), AT, stop)
-    assert report.sent == 0
-    assert sqlite_store.notices.claimed(["change:0", "change:1"]) == frozenset()
-
-
-def test_plan_skips_notices_already_claimed(sqlite_store: Store) -> None:
-    """Planning again after a person was told leaves that person out."""
+def a_moved() -> tuple[Schedule, Schedule]:
+    """The base schedule, and the same with session a moved to 14:20 (now overlapping d)."""
     old = base_schedule()
-    later = session("a", "2013-11-05 16:00", room="Room 201")
-    new = schedule(*(later if s.id == "a" else s for s in old.sessions))
+    later = session("a", "2013-11-05 14:20", room="Room 201")
+    return old, schedule(*(later if s.id == "a" else s for s in old.sessions))
+
+
+def inputs(**overrides: object) -> NoticeInputs:
+    """Inputs with nobody interested unless overridden."""
+    values: dict[str, object] = {
+        "bookmarkers": {},
+        "followers": {},
+        "neighbour_fans": {},
+        "queued": frozenset(),
+    }
+    values.update(overrides)
+    return NoticeInputs(**values)  # type: ignore[arg-type]
+
+
+def test_decide_tells_bookmarkers_and_followers_once_each_without_a_database() -> None:
+    """Bookmarkers and track followers each get one notice; a clash with a bookmark is named."""
+    old, new = a_moved()
+    index = ScheduleIndex(new)
+    found = decide_notices(
+        diff_schedules(old, new),
+        index,
+        AT,
+        inputs(
+            bookmarkers={"a": ["U1", "U2"]},
+            followers={"Nova": ["U2", "U3"]},
+            neighbour_fans={"d": {"U1"}},
+        ),
+    )
+    assert [(n.user_id, n.session_id) for n in found] == [("U1", "a"), ("U2", "a"), ("U3", "a")]
+    by_user = {n.user_id: n.message for n in found}
+    assert "now overlaps" in by_user["U1"].text
+    assert "overlaps" not in by_user["U2"].text
+    assert "You follow the Nova track." in json.dumps(by_user["U3"].to_dict())
+    [a_new] = [s for s in new.sessions if s.id == "a"]
+    assert {n.give_up_at for n in found} == {a_new.end}  # told while the session is to come
+
+
+def test_decide_leaves_out_queued_notices_and_ended_sessions() -> None:
+    """A person already queued for a change is left out; a change to an ended session is not told."""
+    old, new = a_moved()
+    diff = diff_schedules(old, new)
+    queued = frozenset({notice_key("U1", decide_key(diff))})
+    found = decide_notices(
+        diff, ScheduleIndex(new), AT, inputs(bookmarkers={"a": ["U1", "U2"]}, queued=queued)
+    )
+    assert [n.user_id for n in found] == ["U2"]
+    later = AT + timedelta(days=3)
+    assert decide_notices(diff, ScheduleIndex(new), later, inputs(bookmarkers={"a": ["U1"]})) == []
+
+
+def decide_key(diff: object) -> str:
+    """The change key of the one move in `diff`."""
+    from schedule.diff import change_key
+
+    [change] = diff.changed  # type: ignore[attr-defined]
+    return change_key(change)
+
+
+def test_queued_notices_are_outbox_rows_due_now_told_once(sqlite_store: Store) -> None:
+    """Queueing makes one pending notice row per person, due now; queueing again adds none."""
+    old, new = a_moved()
     sqlite_store.bookmarks.add([("U1", "a"), ("U2", "a")], AT)
     diff = diff_schedules(old, new)
     first = plan_notices(sqlite_store, diff, ScheduleIndex(new), AT)
     assert [n.user_id for n in first] == ["U1", "U2"]
-    assert sqlite_store.notices.claim("U1", first[0].key, AT)
-    again = plan_notices(sqlite_store, diff, ScheduleIndex(new), AT)
-    assert [n.user_id for n in again] == ["U2"]
+    assert queue_notices(sqlite_store.outbox, first, AT) == 2
+    assert queue_notices(sqlite_store.outbox, first, AT) == 0
+    rows = sqlite_store.outbox.items(OutboxKind.NOTICE)
+    assert [(r.recipient, r.status, r.not_before, r.due_at) for r in rows] == [
+        ("U1", OutboxStatus.PENDING, AT, AT),
+        ("U2", OutboxStatus.PENDING, AT, AT),
+    ]
+    assert rows[0].message_json()["text"] == first[0].message.text
+    assert plan_notices(sqlite_store, diff, ScheduleIndex(new), AT) == []

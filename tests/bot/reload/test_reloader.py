@@ -6,9 +6,9 @@ import dataclasses
 from datetime import timedelta
 from pathlib import Path
 
+from bot.outbox.messenger import PermanentError, TransientError
 from bot.reload import Status
-from bot.reminders.messenger import PermanentError, TransientError
-from bot.store import DeliveryStatus
+from bot.storage.outbox import NewItem, OutboxKind, OutboxStatus, reminder_key
 from schedule.model import Schedule, Session
 from tests.bot.reload.conftest import AT, World, base_schedule, make_world, write
 from tests.factories import local, schedule, session
@@ -87,15 +87,30 @@ def test_renamed_id_carries_bookmarks_and_reminders_without_dm(world: World) -> 
     """A session whose id changed with its title keeps its bookmarks and pending reminder."""
     old = next(s for s in base_schedule().sessions if s.id == "b")
     world.store.bookmarks.add([("U1", "b")], AT)
-    world.store.deliveries.plan("U1", "b", old.start, old.start - timedelta(minutes=10), AT)
+    due = old.start - timedelta(minutes=10)
+    world.store.outbox.enqueue(
+        [
+            NewItem(
+                OutboxKind.REMINDER,
+                reminder_key("U1", "b", old.start),
+                "U1",
+                due,
+                due,
+                old.start + timedelta(minutes=5),
+                session_id="b",
+                starts_at=old.start,
+            )
+        ],
+        AT,
+    )
     renamed = dataclasses.replace(old, id="b-renamed", title="B, renamed")
     world.publish(edited(renamed, drop=("b",)))
     outcome = world.reloader.reload()
     assert outcome.diff is not None
     assert outcome.diff.id_changes == {"b": "b-renamed"}
     assert world.store.bookmarks.sessions_of("U1") == {"b-renamed"}
-    [delivery] = world.store.deliveries.find(["U1"], statuses=[DeliveryStatus.PENDING])
-    assert (delivery.session_id, delivery.start_at) == ("b-renamed", old.start)
+    [delivery] = world.store.outbox.items(statuses=[OutboxStatus.PENDING], recipient="U1")
+    assert (delivery.session_id, delivery.starts_at) == ("b-renamed", old.start)
     assert world.notifier.sent == []
 
 
@@ -231,15 +246,20 @@ def test_bookmarks_made_after_a_change_do_not_get_its_notice(
 
 
 def test_transient_failures_are_given_back_and_sent_later(world: World) -> None:
-    """A DM failing for now is retried, then its claim is released for a later announcement."""
+    """A DM failing for now stays queued (announcing again adds nothing) and goes out on retry."""
     world.store.bookmarks.add([("U1", "a")], AT)
-    world.notifier.failures["U1"] = [TransientError("ratelimited")] * 3
+    world.notifier.failures["U1"] = [TransientError("ratelimited")] * 2
     world.publish(edited(moved("a", "2013-11-05 16:00")))
     world.reloader.reload()
     assert world.notifier.sent == []
     assert world.reloader.reports[-1].retry == 1
-    assert len(world.reloader.announce_latest()) == 1
+    assert world.reloader.announce_latest() == ()
+    sender = world.reloader.sender
+    assert sender is not None
+    later = sender.drain(AT + timedelta(minutes=1))  # fails once more, then goes out
+    assert (later.retry, later.sent) == (1, 1)
     assert len(world.notifier.to("U1")) == 1
+    assert sender.drain(AT + timedelta(minutes=3)).claimed == 0
 
 
 def test_permanent_failures_are_not_retried(world: World) -> None:

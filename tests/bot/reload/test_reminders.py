@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from bot.clock import fixed_clock
@@ -12,10 +10,9 @@ from bot.core.schedule_source import ScheduleSource
 from bot.edge.slack import SlackMessenger, make_client
 from bot.reload import Reloader, Status
 from bot.reminders import ReminderEngine, install_planning
-from bot.reminders.messenger import PermanentError
-from bot.reminders.pacing import Pacer
 from bot.settings import Settings
-from bot.store import DeliveryStatus, Store
+from bot.storage.outbox import OutboxKind, OutboxStatus
+from bot.store import Store
 from schedule.importers import dump_schedule
 from schedule.model import Schedule
 from tests.factories import local, schedule, session
@@ -30,14 +27,6 @@ def summit() -> Schedule:
         session("workshop", "2013-11-05 12:30", title="Workshop", room="Room 201"),
         session("lunch", "2013-11-05 13:30", title="Lunch talk", room="Room 202"),
     )
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Wait until `check()` holds, or fail."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def test_moved_session_is_reminded_at_its_new_time(
@@ -57,20 +46,14 @@ def test_moved_session_is_reminded_at_its_new_time(
     core = make_core(settings, store, ScheduleSource(summit()))
     install_planning(core, clock)
     messenger = SlackMessenger(make_client(settings), store)
+    engine = ReminderEngine(core, clock, messenger, settings, "w1")
     reloader = Reloader(
-        settings,
-        store,
-        core.schedules,
-        clock=clock,
-        notifier=messenger,
-        permanent=(PermanentError,),
-        background=False,
-        pacer=Pacer(100.0, per_channel_seconds=0.0),
+        settings, store, core.schedules, clock=clock, sender=engine.sender, background=False
     )
     keynote = core.index.get("keynote")
     assert keynote is not None
     core.set_bookmark("U1", keynote, True, clock.now())
-    [planned] = store.deliveries.find(["U1"], statuses=[DeliveryStatus.PENDING])
+    [planned] = store.outbox.items(statuses=[OutboxStatus.PENDING], recipient="U1")
     assert planned.due_at == local("2013-11-05 11:05")
 
     later = local("2013-11-05 14:00")
@@ -81,28 +64,26 @@ def test_moved_session_is_reminded_at_its_new_time(
         encoding="utf-8",
     )
     assert reloader.reload(str(path)).status is Status.APPLIED
-    [notice] = slack.wait_for("chat.postMessage")
+    [notice] = slack.calls("chat.postMessage")
     text = notice.params["text"]
     assert "Tue 5 Nov 11:15–11:55, Room 204-205 → Tue 5 Nov 14:00–14:40" in text
-    [pending] = store.deliveries.find(["U1"], statuses=[DeliveryStatus.PENDING])
+    [pending] = store.outbox.items(statuses=[OutboxStatus.PENDING], recipient="U1")
     assert pending.due_at == local("2013-11-05 13:50")
 
-    engine = ReminderEngine(core, clock, messenger, settings, "w1")
-    engine.start()
     try:
         clock.set(local("2013-11-05 11:05"), speed=0)
-        time.sleep(0.4)
+        assert engine.run_once(clock.now()) is not None
         assert len(slack.calls("chat.postMessage")) == 1  # only the change notice
         clock.set(local("2013-11-05 13:50"), speed=0)
-        [_, reminder] = slack.wait_for("chat.postMessage", 2)
+        assert engine.run_once(clock.now()) is None
+        [_, reminder] = slack.calls("chat.postMessage")
         assert reminder.params["text"].startswith("Starts in 10 min: Nova Keynote — 14:00")
-        wait_until(
-            lambda: (
-                [d.status for d in store.deliveries.find(["U1"], statuses=[DeliveryStatus.SENT])]
-                == [DeliveryStatus.SENT]
-            )
-        )
-        time.sleep(0.3)
+        reminders = store.outbox.items(OutboxKind.REMINDER, recipient="U1")
+        assert [d.status for d in reminders] == [OutboxStatus.CANCELLED, OutboxStatus.SENT]
+        [told] = store.outbox.items(OutboxKind.NOTICE, recipient="U1")
+        assert told.status is OutboxStatus.SENT
+        clock.set(local("2013-11-05 14:30"), speed=0)
+        assert engine.run_once(clock.now()) is None
         assert len(slack.calls("chat.postMessage")) == 2
     finally:
-        engine.stop()
+        engine.sender.close()

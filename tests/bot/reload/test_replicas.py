@@ -18,6 +18,7 @@ from tests.bot.reload.conftest import (
     World,
     base_schedule,
     make_world,
+    notice_sender,
     write,
 )
 from tests.factories import local, schedule
@@ -133,7 +134,11 @@ def test_sync_from_an_unsaved_schedule_tells_nobody(sqlite_url: str, schedule_fi
         notifier = RecordingNotifier()
         source = ScheduleSource(schedule(stray, *base_schedule().sessions[1:]))
         reloader = Reloader(
-            saved.settings, saved.store, source, notifier=notifier, background=False
+            saved.settings,
+            saved.store,
+            source,
+            sender=notice_sender(saved.store, notifier),
+            background=False,
         )
         synced = reloader.sync(AT)
         assert synced is not None

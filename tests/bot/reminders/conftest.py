@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -12,7 +13,8 @@ from bot.core.schedule_source import ScheduleSource
 from bot.edge.slack import SlackMessenger, make_client
 from bot.reminders import ReminderEngine, ReminderPlanner, install_planning
 from bot.settings import Settings
-from bot.store import Delivery, Store
+from bot.storage.outbox import OutboxItem
+from bot.store import Store
 from schedule.model import Schedule
 from tests.factories import local, schedule, session
 from tests.support.fake_slack import Call, FakeSlack
@@ -68,13 +70,28 @@ class World:
         """The store under the core."""
         return self.core.store
 
-    def engine(self, name: str = "w1", **options: Any) -> ReminderEngine:
-        """Start an engine sending to the fake Slack; stopped when the test ends."""
-        messenger = SlackMessenger(make_client(self.settings), self.store)
+    def engine(self, name: str = "w1", *, start: bool = True, **options: Any) -> ReminderEngine:
+        """An engine sending to the fake Slack (started unless `start` is False); stopped at the end.
+
+        `timeout` (seconds) is the Slack client's; other options go to the engine.
+        """
+        timeout = float(options.pop("timeout", 5.0))
+        messenger = SlackMessenger(make_client(self.settings, timeout=timeout), self.store)
         engine = ReminderEngine(self.core, self.clock, messenger, self.settings, name, **options)
         self.engines.append(engine)
-        engine.start()
+        if start:
+            engine.start()
         return engine
+
+    def step(self, engine: ReminderEngine, text: str) -> datetime | None:
+        """Set the stopped clock to a Hong Kong time and run the engine once, synchronously."""
+        self.at(text)
+        return engine.run_once(self.clock.now())
+
+    def step_to(self, engine: ReminderEngine, instant: datetime) -> datetime | None:
+        """Set the stopped clock to `instant` and run the engine once, synchronously."""
+        self.clock.set(instant, speed=0.0)
+        return engine.run_once(instant)
 
     def bookmark(self, user_id: str, session_id: str) -> list[str]:
         """Bookmark a session at the clock's time; returns the confirmation's extra lines."""
@@ -96,14 +113,15 @@ class World:
         """The chat.postMessage calls the fake received."""
         return self.slack.calls("chat.postMessage")
 
-    def deliveries(self, user_id: str) -> list[Delivery]:
-        """A person's reminders."""
-        return self.store.deliveries.find([user_id])
+    def deliveries(self, user_id: str) -> list[OutboxItem]:
+        """A person's reminders, in due order."""
+        return self.store.outbox.items(recipient=user_id)
 
     def stop(self) -> None:
-        """Stop every engine started."""
+        """Stop every engine started, and the senders of those only stepped."""
         for engine in self.engines:
             engine.stop()
+            engine.sender.close()
 
 
 @pytest.fixture

@@ -1,19 +1,25 @@
 """A bot process running only the reminder engine, for the crash and replica tests.
 
-`python -m tests.bot.reminders.engine_process --worker-id W [--lease S] [--until-done]`
+`python -m tests.bot.reminders.engine_process --worker-id W [--lease S] [--client-timeout S]
+[--until-done]`
 reads its settings from the environment (DATABASE_URL, SLACK_API_URL, SLACK_BOT_TOKEN,
 SUMMIT_BOT_SCHEDULE, SUMMIT_BOT_SLACK_MESSAGES_PER_SECOND, SUMMIT_BOT_CLOCK_START), prints
+With ENGINE_SLOTS_LOG set, every send slot the process is granted is appended to that file.
 "ready <seconds the wall clock is ahead of the engine's clock>" once the engine runs, and stops on SIGTERM, or with --until-done once no reminder is pending or
-claimed (checked every 0.1 s; a bounded --max-seconds ends it in any case).
+claimed and something was queued (checked every 0.1 s; a bounded --max-seconds ends it in
+any case).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
 import time
+from datetime import datetime
+from typing import Any
 
 from bot.clock import SystemClock
 from bot.edge.slack import SlackMessenger
@@ -28,14 +34,19 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--worker-id", required=True)
     parser.add_argument("--lease", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--client-timeout", type=float, default=10.0)
+    parser.add_argument("--recheck", type=float, default=30.0)
     parser.add_argument("--until-done", action="store_true")
     parser.add_argument("--max-seconds", type=float, default=90.0)
     args = parser.parse_args(argv)
 
+    slots_log = os.environ.get("ENGINE_SLOTS_LOG")  # every slot granted, for the tests
+    if slots_log:
+        _log_slots(slots_log)
     settings = Settings.from_env(env_file=None)
     runtime = build_runtime(settings)
     store = runtime.core.store
-    messenger = SlackMessenger.from_settings(settings, store)
+    messenger = SlackMessenger.from_settings(settings, store, timeout=args.client_timeout)
     engine = ReminderEngine(
         runtime.core,
         runtime.clock,
@@ -44,6 +55,7 @@ def main(argv: list[str]) -> int:
         args.worker_id,
         workers=args.workers,
         lease_seconds=args.lease,
+        recheck_seconds=args.recheck,
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -55,13 +67,37 @@ def main(argv: list[str]) -> int:
     finished = False
     while not stop.wait(0.1) and time.monotonic() < deadline:
         if args.until_done:
-            counts = store.deliveries.counts()
-            if counts["pending"] == 0 and counts["claimed"] == 0:
+            counts = store.outbox.counts()
+            if counts["pending"] == 0 and counts["claimed"] == 0 and any(counts.values()):
                 finished = True
                 break
     engine.stop()
     runtime.close()
     return 0 if finished or not args.until_done else 1
+
+
+def _log_slots(path: str) -> None:
+    """Append every send slot this process is granted (claims and grants) to `path`."""
+    from bot.storage.outbox import Claim, OutboxRepository
+
+    claim, grant = OutboxRepository.claim, OutboxRepository.grant
+
+    def write(slots: list[datetime]) -> None:
+        with open(path, "a", encoding="utf-8") as out:
+            out.writelines(f"{slot.timestamp():.6f}\n" for slot in slots)
+
+    def logged_claim(self: OutboxRepository, *args: Any, **kwargs: Any) -> list[Claim]:
+        claims = claim(self, *args, **kwargs)
+        write([c.slot for c in claims])
+        return claims
+
+    def logged_grant(self: OutboxRepository, *args: Any, **kwargs: Any) -> list[datetime]:
+        slots = grant(self, *args, **kwargs)
+        write(slots)
+        return slots
+
+    OutboxRepository.claim = logged_claim  # type: ignore[method-assign]
+    OutboxRepository.grant = logged_grant  # type: ignore[method-assign]
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import json
 
 from bot.console.render_text import render
 from bot.reminders import REMOVE_BOOKMARK, reminder_message
-from bot.store import DeliveryStatus
+from bot.storage.outbox import OutboxStatus
 from tests.bot.reminders.conftest import ETHERPAD, World
 from tests.factories import local
 
@@ -74,7 +74,7 @@ def test_remove_bookmark_button_drops_bookmark_and_reminder(world: World) -> Non
     assert result.notice is not None
     assert "Removed" in result.notice.text
     assert "keynote" not in world.store.bookmarks.sessions_of("U1")
-    assert [d.status for d in world.deliveries("U1")] == [DeliveryStatus.CANCELLED]
+    assert [d.status for d in world.deliveries("U1")] == [OutboxStatus.CANCELLED]
     again = world.core.act(REMOVE_BOOKMARK, '{"id":"keynote"}', "U1", world.clock.now())
     assert again.notice is not None
     assert "not in your bookmarks" in again.notice.text

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from bot.reminders import bookmarked, followed, plan_reminders
 from bot.reminders.planner import changed_sessions
-from bot.store import DISMISSED, DeliveryStatus
+from bot.storage.outbox import DISMISSED, OutboxStatus
 from schedule.index import ScheduleIndex
 from tests.bot.reminders.conftest import World, summit
 from tests.factories import local, schedule, session
@@ -18,7 +18,7 @@ def pending(world: World, user_id: str) -> dict[str, str]:
     return {
         d.session_id: d.due_at.astimezone(world.core.index.schedule.zone).strftime("%H:%M")
         for d in world.deliveries(user_id)
-        if d.status is DeliveryStatus.PENDING
+        if d.status is OutboxStatus.PENDING
     }
 
 
@@ -26,9 +26,9 @@ def test_bookmark_plans_reminder_at_lead_time(world: World) -> None:
     """A bookmark plans one reminder ten minutes before the session's start."""
     assert world.bookmark("U1", "keynote") == []
     [delivery] = world.deliveries("U1")
-    assert delivery.start_at == local("2013-11-05 11:15")
+    assert delivery.starts_at == local("2013-11-05 11:15")
     assert delivery.due_at == local("2013-11-05 11:05")
-    assert delivery.status is DeliveryStatus.PENDING
+    assert delivery.status is OutboxStatus.PENDING
 
 
 def test_unbookmark_cancels_reminder(world: World) -> None:
@@ -36,7 +36,7 @@ def test_unbookmark_cancels_reminder(world: World) -> None:
     world.bookmark("U1", "keynote")
     world.unbookmark("U1", "keynote")
     [delivery] = world.deliveries("U1")
-    assert delivery.status is DeliveryStatus.CANCELLED
+    assert delivery.status is OutboxStatus.CANCELLED
 
 
 def test_lead_change_moves_pending_reminders(world: World) -> None:
@@ -84,10 +84,10 @@ def test_moved_session_cancels_old_and_plans_new(world: World) -> None:
         session("keynote", "2013-11-05 13:30", title="Nova Keynote"),
     )
     world.core.schedules.replace(moved)
-    rows = {(d.start_at, d.status) for d in world.deliveries("U1")}
+    rows = {(d.starts_at, d.status) for d in world.deliveries("U1")}
     assert rows == {
-        (local("2013-11-05 11:15"), DeliveryStatus.CANCELLED),
-        (local("2013-11-05 13:30"), DeliveryStatus.PENDING),
+        (local("2013-11-05 11:15"), OutboxStatus.CANCELLED),
+        (local("2013-11-05 13:30"), OutboxStatus.PENDING),
     }
     assert pending(world, "U1") == {"keynote": "13:20"}
     assert pending(world, "U2") == {"design": "11:50"}
@@ -98,7 +98,7 @@ def test_removed_session_cancels_reminder(world: World) -> None:
     world.bookmark("U1", "keynote")
     world.core.schedules.replace(schedule(*(s for s in summit().sessions if s.id != "keynote")))
     [delivery] = world.deliveries("U1")
-    assert delivery.status is DeliveryStatus.CANCELLED
+    assert delivery.status is OutboxStatus.CANCELLED
 
 
 def test_session_moved_earlier_past_its_moment_is_due_at_once(world: World) -> None:
@@ -110,8 +110,8 @@ def test_session_moved_earlier_past_its_moment_is_due_at_once(world: World) -> N
         session("design", "2013-11-05 11:05", title="Design Summit"),
     )
     world.core.schedules.replace(earlier)
-    [due] = [d for d in world.deliveries("U1") if d.status is DeliveryStatus.PENDING]
-    assert due.start_at == local("2013-11-05 11:05")
+    [due] = [d for d in world.deliveries("U1") if d.status is OutboxStatus.PENDING]
+    assert due.starts_at == local("2013-11-05 11:05")
     assert due.due_at == local("2013-11-05 11:00")
 
 
@@ -140,8 +140,8 @@ def test_dismissed_reminder_stays_cancelled_until_bookmarked_again(world: World)
     """A reminder the person cancelled is not planned again, unless they bookmark anew."""
     world.bookmark("U1", "keynote")
     [delivery] = world.deliveries("U1")
-    assert world.store.deliveries.cancel(delivery.id, "U1", at=world.clock.now(), dismissed=True)
-    assert world.store.deliveries.find(["U1"])[0].error == DISMISSED
+    assert world.store.outbox.dismiss(delivery.id, "U1", world.clock.now())
+    assert world.store.outbox.items(recipient="U1")[0].error == DISMISSED
     assert not plan_reminders(world.core, world.clock.now()).changed
     assert "keynote" in world.store.bookmarks.sessions_of("U1")
     world.unbookmark("U1", "keynote")
@@ -153,15 +153,20 @@ def test_sent_reminder_is_not_planned_again(world: World) -> None:
     """A reminder already sent for a start instant is never planned twice."""
     world.bookmark("U1", "keynote")
     world.at("2013-11-05 11:05")
-    [claimed] = world.store.deliveries.claim_due(
-        world.clock.now(), worker_id="w", limit=10, lease_seconds=60
+    [claimed] = world.store.outbox.claim(
+        world.clock.now(),
+        worker_id="w",
+        limit=10,
+        lease=timedelta(seconds=60),
+        interval=timedelta(milliseconds=20),
+        per_channel=timedelta(seconds=1),
     )
-    world.store.deliveries.mark_sent(claimed.id, "w", "D1", "1.0", world.clock.now())
+    world.store.outbox.mark_sent(claimed.item.id, "D1", "1.0", world.clock.now())
     world.unbookmark("U1", "keynote")
     world.at("2013-11-05 10:00")
     world.bookmark("U1", "keynote")
     [delivery] = world.deliveries("U1")
-    assert delivery.status is DeliveryStatus.SENT
+    assert delivery.status is OutboxStatus.SENT
 
 
 def test_follows_and_bookmarks_never_double_a_reminder(world: World) -> None:

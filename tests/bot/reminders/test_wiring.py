@@ -6,12 +6,9 @@ import threading
 import time
 from dataclasses import replace
 
-import pytest
-
 from bot.core.message import Message
 from bot.reminders import ConsoleMessenger, ReminderEngine, default_worker_id
-from bot.reminders.pacing import Pacer
-from bot.store import DeliveryStatus
+from bot.storage.outbox import OutboxStatus
 from tests.bot.reminders.conftest import World
 from tests.factories import local
 
@@ -38,7 +35,7 @@ def test_engine_sends_through_the_console_messenger(world: World) -> None:
     assert user_id == "U1"
     assert message.text.startswith("Starts in 10 min: Nova Keynote")
     deadline = time.monotonic() + 10
-    while world.deliveries("U1")[0].status is not DeliveryStatus.SENT:
+    while world.deliveries("U1")[0].status is not OutboxStatus.SENT:
         assert time.monotonic() < deadline, "the console DM was never recorded sent"
         time.sleep(0.02)
     delivery = world.deliveries("U1")[0]
@@ -73,7 +70,7 @@ def test_workspace_switch_off_sends_nothing(world: World) -> None:
     # Nothing can send later: the switched-off engine started no thread to send with.
     assert not [t.name for t in threading.enumerate() if t.name.startswith("reminder-")]
     assert world.posts() == []
-    assert [d.status for d in world.deliveries("U1")] == [DeliveryStatus.PENDING]
+    assert [d.status for d in world.deliveries("U1")] == [OutboxStatus.PENDING]
 
 
 def test_engine_stops_cleanly_when_idle(world: World) -> None:
@@ -84,85 +81,6 @@ def test_engine_stops_cleanly_when_idle(world: World) -> None:
         assert engine.running
     assert not engine.running
     assert time.monotonic() - began < 5
-
-
-class FakeTime:
-    """A monotonic clock that moves only when a pacer waits on `Waits`."""
-
-    def __init__(self) -> None:
-        """Start at 0 s."""
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        """The time now."""
-        return self.now
-
-
-class Waits(threading.Event):
-    """A stop event whose waits pass on `time` at once; it is set when `time` reaches `set_at`."""
-
-    def __init__(self, time: FakeTime, set_at: float | None = None) -> None:
-        """Wait on `time`; become set at `set_at` (None: never)."""
-        super().__init__()
-        self.time = time
-        self.set_at = set_at
-        self.waited: list[float] = []
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Move the time on by `timeout` (or up to `set_at`) and say whether it is set now."""
-        assert timeout is not None
-        self.waited.append(timeout)
-        # A nanosecond more than asked, as a real wait overshoots: no float rounding can
-        # leave the pacer a hair short of a token and waiting forever for nothing.
-        end = self.time.now + timeout + 1e-9
-        if self.set_at is not None and self.set_at <= end:
-            self.time.now = max(self.time.now, self.set_at)
-            self.set()
-            return True
-        self.time.now = end
-        return False
-
-
-def test_pacer_spaces_sends_at_the_rate() -> None:
-    """Twenty-one tokens at 100 a second (5 % headroom) take 20 / 95 s, never less than 0.2 s."""
-    time = FakeTime()
-    pacer = Pacer(100.0, monotonic=time)
-    stop = Waits(time)
-    began = time.now
-    for _ in range(21):
-        assert pacer.acquire(stop)
-    spent = time.now - began
-    assert spent >= 20 / 100
-    assert spent == pytest.approx(20 / 95)
-
-
-def test_pacer_pause_holds_every_sender_and_stop_frees_them() -> None:
-    """During a pause no token is given; stopping ends the wait with False."""
-    time = FakeTime()
-    pacer = Pacer(1000.0, monotonic=time)
-    pacer.pause(0.3)
-    began = time.now
-    assert pacer.acquire(Waits(time))
-    assert time.now - began == pytest.approx(0.3)
-    pacer.pause(30)
-    stop = Waits(time, set_at=time.now + 0.1)
-    assert not pacer.acquire(stop)
-    assert time.now < began + 30
-    assert pacer.paused_for == pytest.approx(30 - 0.1)
-
-
-def test_pacer_spaces_one_channel_a_second() -> None:
-    """A channel that just took a message waits a second for the next, counting down."""
-    time = FakeTime()
-    pacer = Pacer(10.0, monotonic=time)
-    assert pacer.channel_ready_in("D1") == 0.0
-    pacer.channel_slot("D1")
-    assert pacer.channel_ready_in("D1") == pytest.approx(1.0)
-    time.now += 0.4
-    assert pacer.channel_ready_in("D1") == pytest.approx(0.6)
-    assert pacer.channel_ready_in("D2") == 0.0
-    time.now += 0.6
-    assert pacer.channel_ready_in("D1") == 0.0
 
 
 def test_reminder_sent_late_on_start_after_downtime(world: World) -> None:

@@ -61,7 +61,14 @@ def test_bot_scopes(manifest: tuple[str, dict[str, list[str]]]) -> None:
     """The bot may answer, DM, read time zones and upload the calendar export."""
     _, found = manifest
     scopes = set(found["oauth_config.scopes.bot"])
-    assert {"commands", "chat:write", "im:write", "users:read", "files:write"} <= scopes
+    assert {
+        "commands",
+        "chat:write",
+        "im:write",
+        "im:history",
+        "users:read",
+        "files:write",
+    } <= scopes
 
 
 def test_transport_matches_the_mode(manifest: tuple[str, dict[str, list[str]]]) -> None:

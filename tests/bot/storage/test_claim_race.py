@@ -1,4 +1,4 @@
-"""Claiming reminders under a race: every due row goes to exactly one worker."""
+"""Claiming outbox rows under a race: every open row goes to exactly one worker."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.store import DeliveryStatus, Store
+from bot.storage.outbox import NewItem, OutboxItem, OutboxKind, OutboxStatus, reminder_key
+from bot.store import Store
 
 T0 = datetime(2013, 11, 5, 3, 0, tzinfo=UTC)
 ROWS = 1_000
-USERS = 20
 WORKERS = 3
 BATCH = 7
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
@@ -30,6 +30,8 @@ WORKER_SCRIPT = textwrap.dedent(
     import time
     from datetime import datetime
 
+    from datetime import timedelta
+
     from bot.store import Store
 
     url, worker_id, now, batch = sys.argv[1:]
@@ -37,8 +39,15 @@ WORKER_SCRIPT = textwrap.dedent(
     print("ready", flush=True)
     sys.stdin.readline()
     claimed = []
-    while batch_rows := store.deliveries.claim_due(datetime.fromisoformat(now), worker_id=worker_id, limit=int(batch), lease_seconds=600):
-        claimed.extend(d.id for d in batch_rows)
+    while batch_rows := store.outbox.claim(
+        datetime.fromisoformat(now),
+        worker_id=worker_id,
+        limit=int(batch),
+        lease=timedelta(seconds=600),
+        interval=timedelta(microseconds=1),
+        per_channel=timedelta(seconds=1),
+    ):
+        claimed.extend(c.item.id for c in batch_rows)
         time.sleep(0.002)  # a sender works between claims (see claim_in_threads)
     store.close()
     print(json.dumps(claimed), flush=True)
@@ -46,25 +55,56 @@ WORKER_SCRIPT = textwrap.dedent(
 )
 
 
+def row(user: str, session: str, start: datetime, due: datetime) -> NewItem:
+    """A reminder row of `user` for `session`, due at `due`."""
+    return NewItem(
+        kind=OutboxKind.REMINDER,
+        key=reminder_key(user, session, start),
+        recipient=user,
+        not_before=due,
+        due_at=due,
+        give_up_at=start + timedelta(minutes=5),
+        session_id=session,
+        starts_at=start,
+    )
+
+
 def plan_due_rows(store: Store, count: int = ROWS) -> None:
-    """Plan `count` reminders that are all due by `T0`, plus a few that are not."""
-    for i in range(count):
-        start = T0 + timedelta(hours=1, minutes=i % 50)
-        due = T0 - timedelta(seconds=i % 97)
-        store.deliveries.plan(f"U{i % USERS}", f"s-{i}", start, due, T0 - timedelta(hours=1))
-    for i in range(5):
-        store.deliveries.plan(
-            "U-later", f"s-later-{i}", T0 + timedelta(days=1), T0 + timedelta(hours=5), T0
+    """Plan `count` reminders (one person each) that are all due by `T0`, plus a few that are not."""
+    rows = [
+        row(
+            f"U{i}",
+            f"s-{i}",
+            T0 + timedelta(hours=1, minutes=i % 50),
+            T0 - timedelta(seconds=i % 97),
         )
+        for i in range(count)
+    ]
+    rows += [
+        row(f"U-later-{i}", f"s-later-{i}", T0 + timedelta(days=1), T0 + timedelta(hours=5))
+        for i in range(5)
+    ]
+    store.outbox.enqueue(rows, T0 - timedelta(hours=1))
+
+
+def claim_batch(
+    store: Store, now: datetime, worker: str, limit: int, lease_seconds: float
+) -> list[OutboxItem]:
+    """One claim of up to `limit` rows, with tiny slots so the budget never holds it back."""
+    claims = store.outbox.claim(
+        now,
+        worker_id=worker,
+        limit=limit,
+        lease=timedelta(seconds=lease_seconds),
+        interval=timedelta(microseconds=1),
+        per_channel=timedelta(seconds=1),
+    )
+    return [c.item for c in claims]
 
 
 def owners_in_database(store: Store) -> dict[int, str | None]:
-    """Every claimed delivery's id and the worker the database says holds it."""
-    owners: dict[int, str | None] = {}
-    for user in [f"U{i}" for i in range(USERS)] + ["U-later"]:
-        for delivery in store.deliveries.find([user], statuses=[DeliveryStatus.CLAIMED]):
-            owners[delivery.id] = delivery.claimed_by
-    return owners
+    """Every claimed row's id and the worker the database says holds it."""
+    return {d.id: d.claimed_by for d in store.outbox.items(statuses=[OutboxStatus.CLAIMED])}
 
 
 def check_exactly_once(store: Store, claims: dict[str, list[int]]) -> None:
@@ -76,7 +116,7 @@ def check_exactly_once(store: Store, claims: dict[str, list[int]]) -> None:
     owners = owners_in_database(store)
     assert owners == {i: worker for worker, ids in claims.items() for i in ids}
     assert sum(1 for ids in claims.values() if ids) >= 2, "the race never happened"
-    counts = store.deliveries.counts()
+    counts = store.outbox.counts()
     assert counts["claimed"] == ROWS
     assert counts["pending"] == 5
 
@@ -92,9 +132,7 @@ def claim_in_threads(url: str, now: datetime, lease_seconds: float) -> dict[str,
         worker = f"t{i}"
         try:
             barrier.wait()
-            while batch := stores[i].deliveries.claim_due(
-                now, worker_id=worker, limit=BATCH, lease_seconds=lease_seconds
-            ):
+            while batch := claim_batch(stores[i], now, worker, BATCH, lease_seconds):
                 assert all(d.claimed_by == worker for d in batch)
                 claims[worker].extend(d.id for d in batch)
                 # A real sender works between claims; without this pause SQLite's busy
@@ -122,7 +160,7 @@ def test_claim_due_race_between_threads(store_url: str, store: Store) -> None:
     plan_due_rows(store)
     claims = claim_in_threads(store_url, T0, lease_seconds=600)
     check_exactly_once(store, claims)
-    assert {d.attempts for d in store.deliveries.find(["U0"])} == {1}
+    assert {d.attempts for d in store.outbox.items(statuses=[OutboxStatus.CLAIMED])} == {1}
 
 
 def test_claim_due_race_between_processes(store_url: str, store: Store) -> None:
@@ -165,13 +203,14 @@ def test_claim_due_race_between_processes(store_url: str, store: Store) -> None:
 def test_expired_leases_reclaimed_once_under_a_race(store_url: str, store: Store) -> None:
     """After a worker dies, the racing survivors take over each of its rows exactly once."""
     plan_due_rows(store, count=200)
-    dead = store.deliveries.claim_due(T0, worker_id="dead", limit=500, lease_seconds=30)
+    dead = claim_batch(store, T0, "dead", 500, lease_seconds=30)
     assert len(dead) == 200
     early = T0 + timedelta(seconds=29)
-    assert store.deliveries.claim_due(early, worker_id="t9", limit=500, lease_seconds=30) == []
-    claims = claim_in_threads(store_url, T0 + timedelta(seconds=30), lease_seconds=30)
+    assert claim_batch(store, early, "t9", 500, lease_seconds=30) == []
+    claims = claim_in_threads(store_url, T0 + timedelta(seconds=31), lease_seconds=30)
     every = sorted(i for ids in claims.values() for i in ids)
     assert every == sorted(d.id for d in dead)
     owners = owners_in_database(store)
     assert owners == {i: worker for worker, ids in claims.items() for i in ids}
-    assert {d.attempts for d in store.deliveries.find(["U0"])} == {2}
+    retaken = store.outbox.items(statuses=[OutboxStatus.CLAIMED])
+    assert {(d.attempts, d.uncertain) for d in retaken} == {(2, True)}

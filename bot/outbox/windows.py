@@ -1,0 +1,95 @@
+"""Send windows: when each queued message may go out so that a burst is done by its due time.
+
+Pure functions, no database. The workspace sends one message per `interval` at most, so
+N messages due at the same instant need N intervals: going backwards from the latest due
+instant, each message gets the latest slot that is no later than its due instant and one
+interval before the next message's slot. Its window opens `margin` before that slot:
+never more than the backlog ahead of it (plus the margin) early, and sending at the
+workspace rate from the first window on finishes each message by its due instant.
+
+A reminder with no lead (due as its session starts) waits for the start instead: it is
+sent "as it starts", its window opening at the start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from bot.storage.outbox import WindowRow
+
+Range = tuple[datetime, datetime]
+"""A range of due instants, both ends included."""
+
+HEADROOM = 0.03
+"""The share of the workspace's rate kept unused, so jitter never makes a second exceed it."""
+
+MARGIN = timedelta(seconds=0.3)
+"""How long before its backward slot a message's window opens: room for a late sender."""
+
+
+def send_interval(per_second: float) -> timedelta:
+    """The spacing of send slots for a workspace rate of `per_second` messages a second."""
+    if per_second <= 0:
+        raise ValueError(f"the rate must be positive: {per_second}")
+    return timedelta(seconds=1.0 / (per_second * (1.0 - HEADROOM)))
+
+
+def open_windows(
+    rows: Iterable[WindowRow], interval: timedelta, margin: timedelta = MARGIN
+) -> dict[int, datetime]:
+    """Row id → the instant its window opens (`not_before`), for every row given."""
+    opens: dict[int, datetime] = {}
+    slot: datetime | None = None
+    for row in sorted(rows, key=lambda r: (r.due_at, r.id), reverse=True):
+        if row.starts_at is not None and row.due_at >= row.starts_at:
+            opens[row.id] = row.starts_at  # lead 0: as it starts, never before
+            continue
+        slot = row.due_at if slot is None else min(row.due_at, slot - interval)
+        opens[row.id] = slot - margin
+    return opens
+
+
+def changed_windows(
+    rows: Iterable[WindowRow], interval: timedelta, margin: timedelta = MARGIN
+) -> list[tuple[int, datetime]]:
+    """(id, not_before) of the rows whose window should open at another instant."""
+    listed = list(rows)
+    opens = open_windows(listed, interval, margin)
+    return [(row.id, opens[row.id]) for row in listed if opens[row.id] != row.not_before]
+
+
+CONTEXT = timedelta(minutes=2)
+"""How far around the changed due instants windows are planned again.
+
+A backlog longer than this (2,400 messages at 20 a second) is re-planned only in part.
+"""
+
+
+def window_ranges(dues: Iterable[datetime], context: timedelta = CONTEXT) -> list[Range]:
+    """The due-instant ranges to plan again around `dues`, merged where they overlap.
+
+    Each range reaches `context` below (earlier rows a burst pushes early) and above (the
+    later rows whose slots come before it) its changed instants.
+    """
+    ranges: list[Range] = []
+    for due in sorted(set(dues)):
+        low, high = due - context, due + context
+        if ranges and low <= ranges[-1][1]:
+            ranges[-1] = (ranges[-1][0], high)
+        else:
+            ranges.append((low, high))
+    return ranges
+
+
+def changed_in_range(
+    rows: Iterable[WindowRow], top: datetime, interval: timedelta, margin: timedelta = MARGIN
+) -> list[tuple[int, datetime]]:
+    """`changed_windows` of `rows`, leaving the rows due after `top` (context only) alone."""
+    listed = list(rows)
+    due = {row.id: row.due_at for row in listed}
+    return [
+        (row_id, opens)
+        for row_id, opens in changed_windows(listed, interval, margin)
+        if due[row_id] <= top
+    ]

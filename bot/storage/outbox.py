@@ -1,0 +1,698 @@
+"""The outbox: every message the bot sends on its own, one row each, and the send budget.
+
+Reminders, change notices (and the channel board) are rows of one table, each with a
+unique key, a recipient and a send window: not before `not_before`, ideally by `due_at`,
+given up after `give_up_at`. One sender claims rows, sends them and records the outcome.
+
+The workspace's send budget is one row (`outbox_budget`): the instant of the next free
+send slot. A claim takes a batch of slots in the same transaction that claims the rows,
+so every process sharing the database draws from one budget; other Slack calls take
+slots with `grant`. Claims take turns (the budget row is locked), which also keeps one
+message per recipient in flight.
+
+Instants are the engine clock's (UTC); the store never reads the wall clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    update,
+)
+
+from bot.storage.database import Database
+from bot.storage.records import (
+    DISMISSED,
+    OUTBOX_COLUMNS,
+    NewItem,
+    OutboxItem,
+    OutboxKind,
+    OutboxStatus,
+    Retime,
+    WindowRow,
+    outbox_item_from,
+    reminder_key,
+)
+from bot.storage.tables import BudgetRow, OutboxRow, utc
+
+__all__ = [
+    "BUDGET",
+    "DISMISSED",
+    "NewItem",
+    "OutboxItem",
+    "OutboxKind",
+    "OutboxRepository",
+    "OutboxStatus",
+    "Retime",
+    "WindowRow",
+    "reminder_key",
+]
+
+#: The name of the workspace's budget row.
+BUDGET: Final = "slack"
+#: How many rows one statement (or one `IN` list) handles: short transactions.
+BATCH: Final = 1000
+
+
+def _batches(items: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _claimable(at: datetime, horizon: timedelta = timedelta(0)) -> ColumnElement[bool]:
+    """Rows a sender may take at `at`.
+
+    Pending rows whose window opens by `at + horizon`, and claims whose lease ran out by
+    `at` itself (never early: their holder may still send).
+    """
+    row = OutboxRow
+    soon = at + horizon
+    return or_(
+        and_(
+            row.status == OutboxStatus.PENDING.value,
+            row.not_before <= soon,
+            or_(row.retry_at.is_(None), row.retry_at <= soon),
+        ),
+        and_(row.status == OutboxStatus.CLAIMED.value, row.lease_until <= at),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A claimed row and the send slot granted with it."""
+
+    item: OutboxItem
+    slot: datetime
+
+
+class OutboxRepository:
+    """The outbox table and the budget row; every method is one short transaction."""
+
+    def __init__(self, db: Database) -> None:
+        """Work in `db`."""
+        self._db = db
+
+    # -- queueing -------------------------------------------------------------------------
+
+    def enqueue(self, items: Iterable[NewItem], at: datetime) -> int:
+        """Queue rows whose key is new (a key already queued is told once); returns how many."""
+        at = utc(at, "at")
+        rows = [self._new_values(item, at) for item in items]
+        # One cached statement, executed for many rows ("insertmanyvalues": multi-row
+        # VALUES under the hood), a batch per short transaction.
+        stmt = (
+            self._db.insert(OutboxRow)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(OutboxRow.id)
+        )
+        added = 0
+        for batch in _batches(rows):
+            with self._db.write() as conn:
+                added += len(conn.execute(stmt, list(batch)).all())
+        return added
+
+    @staticmethod
+    def _new_values(item: NewItem, at: datetime) -> dict[str, Any]:
+        return {
+            "kind": item.kind.value,
+            "key": item.key,
+            "recipient": item.recipient,
+            "session_id": item.session_id,
+            "starts_at": item.starts_at,
+            "not_before": item.not_before,
+            "due_at": item.due_at,
+            "give_up_at": item.give_up_at,
+            "status": OutboxStatus.PENDING.value,
+            "attempts": 0,
+            "uncertain": False,
+            "payload": item.payload,
+            "created_at": at,
+            "updated_at": at,
+        }
+
+    def retime(self, changes: Sequence[Retime], at: datetime) -> int:
+        """Give pending rows (and revived cancelled ones) a new window; returns rows changed."""
+        at = utc(at, "at")
+        row = OutboxRow
+        moved = (
+            update(row)
+            .where(row.id == bindparam("b_id"), row.status == OutboxStatus.PENDING.value)
+            .values(
+                not_before=bindparam("b_not_before"),
+                due_at=bindparam("b_due_at"),
+                give_up_at=bindparam("b_give_up_at"),
+                updated_at=bindparam("b_at"),
+            )
+        )
+        revived = (
+            update(row)
+            .where(row.id == bindparam("b_id"), row.status == OutboxStatus.CANCELLED.value)
+            .values(
+                status=OutboxStatus.PENDING.value,
+                not_before=bindparam("b_not_before"),
+                due_at=bindparam("b_due_at"),
+                give_up_at=bindparam("b_give_up_at"),
+                attempts=0,
+                uncertain=False,
+                claimed_by=None,
+                lease_until=None,
+                slot_at=None,
+                retry_at=None,
+                sent_at=None,
+                channel_id=None,
+                message_ts=None,
+                error=None,
+                updated_at=bindparam("b_at"),
+            )
+        )
+        changed = 0
+        for revive, stmt in ((False, moved), (True, revived)):
+            params = [
+                {
+                    "b_id": c.id,
+                    "b_not_before": c.not_before,
+                    "b_due_at": c.due_at,
+                    "b_give_up_at": c.give_up_at,
+                    "b_at": at,
+                }
+                for c in sorted(changes, key=lambda c: c.id)
+                if c.revive is revive
+            ]
+            changed += self._many(stmt, params)
+        return changed
+
+    def cancel(self, ids: Iterable[int], at: datetime, error: str | None = None) -> int:
+        """Cancel the pending rows among `ids`; returns how many."""
+        at = utc(at, "at")
+        row = OutboxRow
+        stmt = (
+            update(row)
+            .where(row.id == bindparam("b_id"), row.status == OutboxStatus.PENDING.value)
+            .values(status=OutboxStatus.CANCELLED.value, updated_at=bindparam("b_at"))
+        )
+        if error is not None:
+            stmt = stmt.values(error=error)
+        return self._many(stmt, [{"b_id": i, "b_at": at} for i in sorted(set(ids))])
+
+    def _many(self, stmt: Any, params: list[dict[str, Any]]) -> int:
+        """Run `stmt` once per parameter set, in batches of `BATCH` per transaction."""
+        count = 0
+        for batch in _batches(params):
+            with self._db.write() as conn:
+                result = conn.execute(stmt, list(batch))
+                count += max(result.rowcount, 0)
+        return count
+
+    # -- send windows ---------------------------------------------------------------------
+
+    def window_rows(self, since: datetime, until: datetime | None = None) -> list[WindowRow]:
+        """Pending rows due from `since` (to `until`, when given), for window planning."""
+        row = OutboxRow
+        stmt = select(row.id, row.due_at, row.starts_at, row.not_before).where(
+            row.status == OutboxStatus.PENDING.value, row.due_at >= since
+        )
+        if until is not None:
+            stmt = stmt.where(row.due_at <= until)
+        with self._db.read() as conn:
+            return [
+                WindowRow(r.id, r.due_at, r.starts_at, r.not_before) for r in conn.execute(stmt)
+            ]
+
+    def set_windows(self, opens: Iterable[tuple[int, datetime]]) -> int:
+        """Set `not_before` of pending rows (id, instant); returns rows changed."""
+        row = OutboxRow
+        stmt = (
+            update(row)
+            .where(row.id == bindparam("b_id"), row.status == OutboxStatus.PENDING.value)
+            .values(not_before=bindparam("b_not_before"))
+        )
+        return self._many(stmt, [{"b_id": i, "b_not_before": nb} for i, nb in sorted(opens)])
+
+    # -- sending --------------------------------------------------------------------------
+
+    def claim(
+        self,
+        at: datetime,
+        *,
+        worker_id: str,
+        limit: int,
+        lease: timedelta,
+        interval: timedelta,
+        per_channel: timedelta,
+        horizon: timedelta = timedelta(0),
+    ) -> list[Claim]:
+        """Take up to `limit` rows and a send slot for each, from the workspace's budget.
+
+        Rows whose window opens by `at + horizon` may be taken; each slot is at or after
+        its row's window opens, slots are `interval` apart across every process, and a
+        recipient with a message in flight or sent less than `per_channel` ago is left
+        for later. A row taken over from an expired lease is marked uncertain (its first
+        send may have arrived). Rows past giving up are recorded missed first.
+        """
+        at = utc(at, "at")
+        if limit <= 0:
+            return []
+        row = OutboxRow
+        with self._db.write() as conn:
+            cursor = self._lock_budget(conn, at)
+            self._expire(conn, at)
+            candidates = [
+                outbox_item_from(r)
+                for r in conn.execute(
+                    select(*OUTBOX_COLUMNS)
+                    .where(_claimable(at, horizon))
+                    .order_by(row.due_at, row.not_before, row.id)
+                    .limit(limit * 4)
+                ).mappings()
+            ]
+            busy = self._busy(conn, {c.recipient for c in candidates}, at, per_channel)
+            picked: list[OutboxItem] = []
+            for item in candidates:
+                if len(picked) >= limit:
+                    break
+                if item.recipient in busy or not self._ready(item, at, horizon):
+                    continue
+                busy.add(item.recipient)
+                picked.append(item)
+            picked.sort(key=lambda i: (max(i.not_before, at), i.due_at, i.id))
+            claims: list[Claim] = []
+            for item in picked:
+                slot = max(cursor, item.not_before, item.retry_at or cursor)
+                cursor = slot + interval
+                taken = (
+                    conn.execute(
+                        update(row)
+                        .where(row.id == item.id, _claimable(at, horizon))
+                        .values(
+                            status=OutboxStatus.CLAIMED.value,
+                            claimed_by=worker_id,
+                            attempts=row.attempts + 1,
+                            lease_until=slot + lease,
+                            slot_at=slot,
+                            uncertain=item.uncertain or item.status is OutboxStatus.CLAIMED,
+                            updated_at=at,
+                        )
+                        .returning(*OUTBOX_COLUMNS)
+                    )
+                    .mappings()
+                    .first()
+                )
+                if taken is not None:
+                    claims.append(Claim(outbox_item_from(taken), slot))
+            if claims:
+                self._set_cursor(conn, cursor)
+        return claims
+
+    @staticmethod
+    def _ready(item: OutboxItem, at: datetime, horizon: timedelta) -> bool:
+        """A retry waits for its retry time (within the horizon)."""
+        return item.retry_at is None or item.retry_at <= at + horizon
+
+    @staticmethod
+    def _busy(
+        conn: Connection, recipients: set[str], at: datetime, per_channel: timedelta
+    ) -> set[str]:
+        """Recipients with a message in flight or sent less than `per_channel` ago."""
+        row = OutboxRow
+        busy: set[str] = set()
+        wanted = sorted(recipients)
+        for batch in _batches(wanted):
+            stmt = select(row.recipient).where(
+                row.recipient.in_(batch),
+                or_(
+                    and_(row.status == OutboxStatus.CLAIMED.value, row.lease_until > at),
+                    and_(row.status == OutboxStatus.SENT.value, row.sent_at > at - per_channel),
+                ),
+            )
+            busy.update(conn.scalars(stmt))
+        return busy
+
+    def _lock_budget(self, conn: Connection, at: datetime) -> datetime:
+        """Lock the budget row (creating it) and return the first free slot at or after `at`."""
+        budget = BudgetRow
+        conn.execute(
+            self._db.insert(budget)
+            .values(name=BUDGET, next_slot_at=at, failures=0)
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        stmt = select(budget.next_slot_at).where(budget.name == BUDGET)
+        if self._db.postgres:
+            stmt = stmt.with_for_update()
+        next_slot = conn.scalar(stmt)
+        return at if next_slot is None else max(next_slot, at)
+
+    @staticmethod
+    def _set_cursor(conn: Connection, cursor: datetime) -> None:
+        conn.execute(update(BudgetRow).where(BudgetRow.name == BUDGET).values(next_slot_at=cursor))
+
+    def grant(self, at: datetime, count: int, interval: timedelta) -> list[datetime]:
+        """Take `count` send slots from the budget for calls other than a claimed send."""
+        at = utc(at, "at")
+        with self._db.write() as conn:
+            cursor = self._lock_budget(conn, at)
+            slots = [cursor + interval * i for i in range(count)]
+            self._set_cursor(conn, cursor + interval * count)
+        return slots
+
+    def report_failure(
+        self, at: datetime, *, retry_after: float | None, base: float, cap: float
+    ) -> datetime:
+        """Hold every sender back after a failed call; returns when sending may go on.
+
+        With `retry_after` (a 429) everybody waits that long. Otherwise (an outage) the
+        hold doubles with each failure after the previous hold ended, from `base` up to
+        `cap` seconds; failures of calls made before or during a hold do not lengthen it.
+        """
+        at = utc(at, "at")
+        budget = BudgetRow
+        with self._db.write() as conn:
+            cursor = self._lock_budget(conn, at)
+            found = conn.execute(
+                select(budget.failures, budget.held_until).where(budget.name == BUDGET)
+            ).one()
+            failures, held = int(found.failures or 0), found.held_until
+            if retry_after is not None:
+                until = at + timedelta(seconds=retry_after)
+            elif held is not None and at < held:
+                until = held  # the same outage: already held back
+            else:
+                until = at + timedelta(seconds=min(base * 2**failures, cap))
+                failures += 1
+            until = max(until, held or until)
+            conn.execute(
+                update(budget)
+                .where(budget.name == BUDGET)
+                .values(next_slot_at=max(cursor, until), failures=failures, held_until=until)
+            )
+        return until
+
+    def report_success(self) -> None:
+        """A call went through: the outage back-off starts over."""
+        budget = BudgetRow
+        with self._db.write() as conn:
+            conn.execute(
+                update(budget).where(budget.name == BUDGET, budget.failures > 0).values(failures=0)
+            )
+
+    def budget_failures(self) -> int:
+        """How many calls in a row failed (0 when the last one went through)."""
+        with self._db.read() as conn:
+            found = conn.scalar(select(BudgetRow.failures).where(BudgetRow.name == BUDGET))
+        return int(found or 0)
+
+    def _expire(self, conn: Connection, at: datetime) -> int:
+        """Record missed every row that could not go out before giving up."""
+        row = OutboxRow
+        late = or_(
+            row.status == OutboxStatus.PENDING.value,
+            and_(row.status == OutboxStatus.CLAIMED.value, row.lease_until <= at),
+        )
+        stmt = (
+            update(row)
+            .where(late, row.give_up_at <= at)
+            .values(
+                status=OutboxStatus.MISSED.value,
+                error="it could not go out in time",
+                lease_until=None,
+                updated_at=at,
+            )
+        )
+        return max(conn.execute(stmt).rowcount, 0)
+
+    def expire(self, at: datetime) -> int:
+        """Record missed the rows past giving up at `at`; returns how many."""
+        with self._db.write() as conn:
+            return self._expire(conn, utc(at, "at"))
+
+    def mark_sent(self, item_id: int, channel_id: str, message_ts: str, at: datetime) -> bool:
+        """Record a row sent as message `message_ts` (found by read-back, or just posted).
+
+        The message exists, so the row is sent whoever holds it now; False when it was
+        already recorded (or cancelled meanwhile).
+        """
+        row = OutboxRow
+        stmt = (
+            update(row)
+            .where(
+                row.id == item_id,
+                row.status.in_([OutboxStatus.PENDING.value, OutboxStatus.CLAIMED.value]),
+            )
+            .values(
+                status=OutboxStatus.SENT.value,
+                sent_at=utc(at, "at"),
+                channel_id=channel_id,
+                message_ts=message_ts,
+                lease_until=None,
+                uncertain=False,
+                error=None,
+                updated_at=at,
+            )
+        )
+        with self._db.write() as conn:
+            return conn.execute(stmt).rowcount == 1
+
+    def mark_sent_many(self, sent: Sequence[tuple[int, str, str]], at: datetime) -> int:
+        """Record many rows sent at once, each (id, channel, ts); returns how many were recorded."""
+        at = utc(at, "at")
+        row = OutboxRow
+        stmt = (
+            update(row)
+            .where(
+                row.id == bindparam("b_id"),
+                # No IN list: an expanding parameter cannot go with executemany.
+                or_(
+                    row.status == OutboxStatus.PENDING.value,
+                    row.status == OutboxStatus.CLAIMED.value,
+                ),
+            )
+            .values(
+                status=OutboxStatus.SENT.value,
+                sent_at=at,
+                channel_id=bindparam("b_channel"),
+                message_ts=bindparam("b_ts"),
+                lease_until=None,
+                uncertain=False,
+                error=None,
+                updated_at=at,
+            )
+        )
+        params = [{"b_id": i, "b_channel": c, "b_ts": ts} for i, c, ts in sorted(sent)]
+        return self._many(stmt, params)
+
+    def release(
+        self,
+        item_id: int,
+        worker_id: str,
+        *,
+        retry_at: datetime,
+        error: str | None,
+        uncertain: bool,
+        at: datetime,
+    ) -> bool:
+        """Hand a claimed row back to be tried at `retry_at`; `uncertain`: it may have arrived."""
+        return self._finish(
+            item_id,
+            worker_id,
+            {
+                "status": OutboxStatus.PENDING.value,
+                "retry_at": utc(retry_at, "retry_at"),
+                "claimed_by": None,
+                "lease_until": None,
+                "uncertain": uncertain,
+                "error": error,
+                "updated_at": utc(at, "at"),
+            },
+        )
+
+    def give_up(
+        self, item_id: int, worker_id: str, status: OutboxStatus, reason: str, at: datetime
+    ) -> bool:
+        """Record a claimed row missed (too late) or failed (can never be sent)."""
+        if status not in (OutboxStatus.MISSED, OutboxStatus.FAILED):
+            raise ValueError(f"not an ending: {status}")
+        return self._finish(
+            item_id,
+            worker_id,
+            {
+                "status": status.value,
+                "lease_until": None,
+                "error": reason,
+                "updated_at": utc(at, "at"),
+            },
+        )
+
+    def _finish(self, item_id: int, worker_id: str, values: dict[str, Any]) -> bool:
+        row = OutboxRow
+        stmt = (
+            update(row)
+            .where(
+                row.id == item_id,
+                row.status == OutboxStatus.CLAIMED.value,
+                row.claimed_by == worker_id,
+            )
+            .values(**values)
+        )
+        with self._db.write() as conn:
+            return conn.execute(stmt).rowcount == 1
+
+    def next_wake(self) -> datetime | None:
+        """The earliest instant a claim could take something: a window, a retry, a lease end."""
+        row = OutboxRow
+        pending = row.status == OutboxStatus.PENDING.value
+        queries = (
+            select(func.min(row.not_before)).where(pending, row.retry_at.is_(None)),
+            select(func.min(row.retry_at)).where(pending, row.retry_at.is_not(None)),
+            select(func.min(row.lease_until)).where(row.status == OutboxStatus.CLAIMED.value),
+        )
+        with self._db.read() as conn:
+            found = [conn.scalar(query) for query in queries]
+        return min((f for f in found if f is not None), default=None)
+
+    # -- reading --------------------------------------------------------------------------
+
+    def get(self, item_id: int) -> OutboxItem | None:
+        """One row by id, or None."""
+        with self._db.read() as conn:
+            found = conn.execute(select(*OUTBOX_COLUMNS).where(OutboxRow.id == item_id)).mappings()
+            values = found.first()
+        return None if values is None else outbox_item_from(values)
+
+    def by_key(self, key: str) -> OutboxItem | None:
+        """One row by key, or None."""
+        with self._db.read() as conn:
+            values = (
+                conn.execute(select(*OUTBOX_COLUMNS).where(OutboxRow.key == key)).mappings().first()
+            )
+        return None if values is None else outbox_item_from(values)
+
+    def items(
+        self,
+        kind: OutboxKind | None = None,
+        statuses: Iterable[OutboxStatus] | None = None,
+        recipient: str | None = None,
+    ) -> list[OutboxItem]:
+        """Rows of `kind`, in `statuses`, for `recipient` (each: any when None), in due order."""
+        row = OutboxRow
+        stmt = select(*OUTBOX_COLUMNS)
+        if kind is not None:
+            stmt = stmt.where(row.kind == kind.value)
+        if statuses is not None:
+            stmt = stmt.where(row.status.in_([OutboxStatus(s).value for s in statuses]))
+        if recipient is not None:
+            stmt = stmt.where(row.recipient == recipient)
+        with self._db.read() as conn:
+            found = conn.execute(stmt.order_by(row.due_at, row.id)).mappings()
+            return [outbox_item_from(values) for values in found]
+
+    def reminders_in(
+        self, users: Iterable[str] | None = None, sessions: Iterable[str] | None = None
+    ) -> list[OutboxItem]:
+        """The reminder rows of `users` for `sessions` (everybody / every session when None)."""
+        row = OutboxRow
+        stmt = select(*OUTBOX_COLUMNS).where(row.kind == OutboxKind.REMINDER.value)
+        lists = [
+            (column, sorted(set(ids)))
+            for column, ids in ((row.recipient, users), (row.session_id, sessions))
+            if ids is not None
+        ]
+        if any(not ids for _, ids in lists):
+            return []
+        lists.sort(key=lambda item: len(item[1]))
+        parts = [stmt]
+        if lists:
+            *small, (column, ids) = lists
+            for other, other_ids in small:
+                stmt = stmt.where(other.in_(other_ids))
+            parts = [stmt.where(column.in_(batch)) for batch in _batches(ids)]
+        found: list[OutboxItem] = []
+        with self._db.read() as conn:
+            for part in parts:
+                found.extend(outbox_item_from(values) for values in conn.execute(part).mappings())
+        return sorted(found, key=lambda i: (i.due_at, i.id))
+
+    def counts(self, kind: OutboxKind | None = None) -> dict[str, int]:
+        """How many rows are in each status (every status listed, zeros included)."""
+        stmt = select(OutboxRow.status, func.count()).group_by(OutboxRow.status)
+        if kind is not None:
+            stmt = stmt.where(OutboxRow.kind == kind.value)
+        counts = {status.value: 0 for status in OutboxStatus}
+        with self._db.read() as conn:
+            for status, count in conn.execute(stmt):
+                counts[status] = int(count)
+        return counts
+
+    def queued_keys(self, keys: Iterable[str]) -> frozenset[str]:
+        """The keys among `keys` that already have a row."""
+        wanted = sorted(set(keys))
+        found: set[str] = set()
+        with self._db.read() as conn:
+            for batch in _batches(wanted):
+                found.update(conn.scalars(select(OutboxRow.key).where(OutboxRow.key.in_(batch))))
+        return frozenset(found)
+
+    # -- a person's reminders -------------------------------------------------------------
+
+    def dismiss(self, item_id: int, user_id: str, at: datetime) -> bool:
+        """Cancel one pending reminder at its person's request, marked `DISMISSED`."""
+        row = OutboxRow
+        stmt = (
+            update(row)
+            .where(
+                row.id == item_id,
+                row.recipient == user_id,
+                row.kind == OutboxKind.REMINDER.value,
+                row.status == OutboxStatus.PENDING.value,
+            )
+            .values(status=OutboxStatus.CANCELLED.value, error=DISMISSED, updated_at=utc(at))
+        )
+        with self._db.write() as conn:
+            return conn.execute(stmt).rowcount == 1
+
+    def rename_session(
+        self, conn: Connection, old_id: str, new_id: str, stamp: dict[str, datetime]
+    ) -> None:
+        """Move reminders from session `old_id` to `new_id` inside the caller's transaction.
+
+        A reminder whose key under the new id is taken stays behind, cancelled if pending;
+        `stamp` holds the `updated_at` to set, if any.
+        """
+        row = OutboxRow
+        found = conn.execute(
+            select(row.id, row.recipient, row.starts_at, row.status).where(
+                row.kind == OutboxKind.REMINDER.value, row.session_id == old_id
+            )
+        ).all()
+        if not found:
+            return
+        keys = {
+            r.id: reminder_key(r.recipient, new_id, r.starts_at)
+            for r in found
+            if r.starts_at is not None
+        }
+        taken: set[str] = set()
+        for batch in _batches(sorted(keys.values())):
+            taken.update(conn.scalars(select(row.key).where(row.key.in_(batch))))
+        for r in found:
+            key = keys.get(r.id)
+            if key is None or key in taken:
+                if r.status == OutboxStatus.PENDING.value:
+                    conn.execute(
+                        update(row)
+                        .where(row.id == r.id)
+                        .values(status=OutboxStatus.CANCELLED.value, **stamp)
+                    )
+                continue
+            conn.execute(
+                update(row).where(row.id == r.id).values(session_id=new_id, key=key, **stamp)
+            )

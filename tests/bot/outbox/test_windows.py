@@ -1,0 +1,106 @@
+"""Send windows, pure: a burst finishes by its due instant, never opens more than its backlog early."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.outbox.windows import (
+    CONTEXT,
+    MARGIN,
+    changed_in_range,
+    changed_windows,
+    open_windows,
+    send_interval,
+    window_ranges,
+)
+from bot.storage.outbox import WindowRow
+
+T0 = datetime(2013, 11, 5, 3, 0, tzinfo=UTC)
+
+
+def rows(dues: list[datetime]) -> list[WindowRow]:
+    """Rows due at `dues` (lead > 0: their sessions start ten minutes later)."""
+    return [WindowRow(i, due, due + timedelta(minutes=10), due) for i, due in enumerate(dues)]
+
+
+def test_a_burst_opens_its_backlog_early_and_ends_at_its_due_instant() -> None:
+    """5,000 reminders due at once at 100/s: the first window opens N/R' + margin early."""
+    interval = send_interval(100.0)
+    opens = open_windows(rows([T0] * 5000), interval)
+    earliest, latest = min(opens.values()), max(opens.values())
+    assert latest == T0 - MARGIN
+    assert T0 - earliest == 4999 * interval + MARGIN
+    assert T0 - earliest <= timedelta(seconds=5000 / 100 + 2)  # never more than N/R + 2 s
+    assert sorted(opens.values()) == [T0 - MARGIN - interval * k for k in range(4999, -1, -1)]
+
+
+def test_sparse_reminders_open_just_before_their_due_instant() -> None:
+    """Reminders far apart are not pushed early by each other."""
+    opens = open_windows(rows([T0, T0 + timedelta(minutes=5)]), send_interval(20.0))
+    assert opens == {0: T0 - MARGIN, 1: T0 + timedelta(minutes=5) - MARGIN}
+
+
+def test_lead_zero_waits_for_the_start() -> None:
+    """A reminder due as its session starts opens at the start, never before."""
+    start = T0 + timedelta(minutes=10)
+    lead_zero = WindowRow(7, start, start, start)
+    opens = open_windows([lead_zero, *rows([start] * 3)], send_interval(1.0))
+    assert opens[7] == start
+    assert max(v for k, v in opens.items() if k != 7) == start - MARGIN
+
+
+def test_changed_windows_lists_only_rows_that_move() -> None:
+    """Planning again writes nothing when every window is where it should be."""
+    interval = send_interval(10.0)
+    first = rows([T0] * 3)
+    moved = dict(changed_windows(first, interval))
+    assert set(moved) == {0, 1, 2}
+    settled = [WindowRow(r.id, r.due_at, r.starts_at, moved[r.id]) for r in first]
+    assert changed_windows(settled, interval) == []
+
+
+@given(
+    offsets=st.lists(st.integers(min_value=0, max_value=600), min_size=1, max_size=300),
+    rate=st.sampled_from([1.0, 5.0, 20.0, 100.0]),
+)
+def test_sending_each_at_its_window_at_the_rate_is_never_late(
+    offsets: list[int], rate: float
+) -> None:
+    """Any due instants: windows one interval apart, opening at most the backlog (+ margin) early.
+
+    Sending each row when its window opens (in window order) keeps the rate and finishes
+    every row by its due instant.
+    """
+    interval = send_interval(rate)
+    dues = [T0 + timedelta(seconds=o) for o in offsets]
+    given_rows = rows(dues)
+    opens = open_windows(given_rows, interval)
+    ordered = sorted(given_rows, key=lambda r: opens[r.id])
+    for before, after in itertools.pairwise(ordered):
+        assert opens[after.id] - opens[before.id] >= interval - timedelta(microseconds=1)
+    for row in given_rows:
+        assert opens[row.id] <= row.due_at - MARGIN
+        backlog = sum(1 for other in given_rows if other.due_at >= row.due_at)
+        assert row.due_at - opens[row.id] <= (backlog - 1) * interval + MARGIN
+
+
+def test_window_ranges_merge_around_the_changed_instants() -> None:
+    """Changed instants close together make one range; far apart, one range each."""
+    hour = timedelta(hours=1)
+    ranges = window_ranges([T0, T0 + CONTEXT, T0 + hour], CONTEXT)
+    assert ranges == [
+        (T0 - CONTEXT, T0 + 2 * CONTEXT),
+        (T0 + hour - CONTEXT, T0 + hour + CONTEXT),
+    ]
+
+
+def test_rows_above_a_range_are_context_and_never_rewritten() -> None:
+    """Rows past the top of a range shape the windows below it but are left alone."""
+    interval = send_interval(1.0)
+    given = rows([T0] * 3 + [T0 + CONTEXT + timedelta(seconds=1)])
+    changed = dict(changed_in_range(given, T0 + CONTEXT, interval))
+    assert set(changed) == {0, 1, 2}
