@@ -59,7 +59,7 @@ __all__ = [
 
 #: The alembic script folder, found next to this module so any install and any cwd work.
 MIGRATIONS_DIR: Final = Path(__file__).resolve().parent / "migrations"
-SCHEMA_HEAD: Final = "0002_outbox"
+SCHEMA_HEAD: Final = "0004_outbox_due_index"
 """The newest migration; a database already there opens without loading alembic at all."""
 
 # Key of the PostgreSQL advisory lock held while migrating, so that processes opening

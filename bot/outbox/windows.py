@@ -13,7 +13,8 @@ sent "as it starts", its window opening at the start.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from bot.storage.outbox import WindowRow
@@ -41,7 +42,9 @@ def open_windows(
     """Row id → the instant its window opens (`not_before`), for every row given."""
     opens: dict[int, datetime] = {}
     slot: datetime | None = None
-    for row in sorted(rows, key=lambda r: (r.due_at, r.id), reverse=True):
+    # Latest due first; among rows due together the oldest (lowest id) keeps the latest
+    # slot, so rows added to a burst open before it and leave the others' windows alone.
+    for row in sorted(rows, key=lambda r: (r.due_at, -r.id), reverse=True):
         if row.starts_at is not None and row.due_at >= row.starts_at:
             opens[row.id] = row.starts_at  # lead 0: as it starts, never before
             continue
@@ -93,3 +96,40 @@ def changed_in_range(
         for row_id, opens in changed_windows(listed, interval, margin)
         if due[row_id] <= top
     ]
+
+
+def opens_after_changes(
+    context: Iterable[WindowRow],
+    ranges: Sequence[Range],
+    changes: Iterable[WindowRow],
+    dropped: Collection[int],
+    interval: timedelta,
+    margin: timedelta = MARGIN,
+) -> dict[int, datetime]:
+    """Where windows should open once a plan is written, computed before writing it.
+
+    `context` holds the pending rows due within `ranges` as they are now; the plan drops
+    the rows `dropped` (cancelled, or re-timed: those come back in `changes`) and adds
+    `changes` (new rows with ids of their own, re-timed rows with their new due instant).
+    Returns id → opening instant for every row of `changes` due within a range, and for
+    every other row whose window should open at another instant; rows due after the last
+    changed instant of their range (context only) are left alone, as in `changed_in_range`.
+    """
+    changed = {row.id: row for row in changes}
+    rows = [row for row in context if row.id not in dropped and row.id not in changed]
+    rows.extend(changed.values())
+    lows = [low for low, _ in ranges]
+    by_range: list[list[WindowRow]] = [[] for _ in ranges]
+    for row in rows:
+        at = bisect_right(lows, row.due_at) - 1
+        if at >= 0 and row.due_at <= ranges[at][1]:
+            by_range[at].append(row)
+    opens: dict[int, datetime] = {}
+    for (_, high), members in zip(ranges, by_range, strict=True):
+        top = high - CONTEXT
+        planned = open_windows(members, interval, margin)
+        for row in members:
+            instant = planned[row.id]
+            if row.due_at <= top and (row.id in changed or instant != row.not_before):
+                opens[row.id] = instant
+    return opens

@@ -5,8 +5,9 @@ tracks they follow), their reminders are on, and the session is in the schedule.
 sources wanting the same session never make two reminders, and a session that moves gets
 a new reminder while its old one is cancelled.
 
-Deciding is pure (`decide_reminders`: inputs → plan, no database); applying writes the
-plan in batches (`apply_plan`) and re-opens the send windows (`plan_windows`).
+Deciding is pure (`decide_reminders`: inputs → plan, no database); the send windows
+around the instants the plan changes are worked out before it is written
+(`with_windows`, one read), and applying writes it in batches (`apply_plan`).
 `plan_reminders` reads, decides and applies. Everything that can change it
 calls it with the people and sessions concerned: a bookmark added or removed, a new lead
 time, reminders turned on or off, a schedule replaced, the engine starting.
@@ -17,15 +18,13 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.core import Core
 from bot.outbox.windows import (
-    CONTEXT,
-    changed_in_range,
-    changed_windows,
+    opens_after_changes,
     send_interval,
     window_ranges,
 )
@@ -39,6 +38,7 @@ from bot.storage.outbox import (
     OutboxRepository,
     OutboxStatus,
     Retime,
+    WindowRow,
     reminder_key,
 )
 from bot.store import Preferences
@@ -295,31 +295,52 @@ def apply_plan(outbox: OutboxRepository, plan: ReminderPlan, at: datetime) -> in
     return outbox.cancel(plan.cancel, at)
 
 
-RANGES_AT_MOST = 20
-"""Above this many separate ranges to re-plan, one pass over every pending row is cheaper."""
+NEW_IDS = 2**62
+"""Stand-in ids of rows not yet written start here, above every id a row can have."""
 
 
-def plan_windows(
+def with_windows(
     outbox: OutboxRepository,
+    plan: ReminderPlan,
+    existing: Sequence[OutboxItem],
     at: datetime,
     per_second: float,
-    dues: Collection[datetime] | None = None,
-) -> int:
-    """Open pending messages' windows early enough for their backlog; returns rows changed.
+) -> tuple[ReminderPlan, list[tuple[int, datetime]]]:
+    """`plan` with its rows' send windows already open where they should, before writing.
 
-    With `dues` (the due instants a plan changed) only the rows around them are planned
-    again (`window_ranges`), unless they are spread over more than `RANGES_AT_MOST`
-    ranges; otherwise every pending row due from `at` on.
+    Reads the pending rows around the due instants the plan changes (one read), and
+    works out every window there as it will be once the plan is written: new and
+    re-timed rows are written with their window, so only other rows whose window moves
+    need a second write (returned as (id, not_before)).
     """
-    interval = send_interval(per_second)
-    ranges = window_ranges(dues) if dues is not None else []
-    if dues is None or len(ranges) > RANGES_AT_MOST:
-        return outbox.set_windows(changed_windows(outbox.window_rows(at), interval))
-    changed = 0
-    for low, high in ranges:
-        rows = outbox.window_rows(max(low, at), high)
-        changed += outbox.set_windows(changed_in_range(rows, high - CONTEXT, interval))
-    return changed
+    before = {item.id: item for item in existing}
+    dues = [n.due_at for n in plan.new] + [r.due_at for r in plan.retime]
+    dues += [before[i].due_at for i in plan.cancel]
+    dues += [before[r.id].due_at for r in plan.retime if r.id in before]
+    ranges = [(max(low, at), high) for low, high in window_ranges(dues) if high >= at]
+    if not ranges:
+        return plan, []
+    # New rows have no id yet: ids above every real one stand for them, in queueing order.
+    changes = [
+        WindowRow(NEW_IDS + n, item.due_at, item.starts_at, item.not_before)
+        for n, item in enumerate(plan.new)
+    ]
+    changes += [
+        WindowRow(r.id, r.due_at, before[r.id].starts_at if r.id in before else None, r.not_before)
+        for r in plan.retime
+    ]
+    dropped = set(plan.cancel)
+    opens = opens_after_changes(
+        outbox.window_rows_in(ranges), ranges, changes, dropped, send_interval(per_second)
+    )
+    new = tuple(
+        replace(item, not_before=opens.get(NEW_IDS + n, item.not_before))
+        for n, item in enumerate(plan.new)
+    )
+    retime = tuple(replace(r, not_before=opens.get(r.id, r.not_before)) for r in plan.retime)
+    retimed = {r.id for r in plan.retime}
+    others = [(i, instant) for i, instant in opens.items() if i < NEW_IDS and i not in retimed]
+    return replace(plan, new=new, retime=retime), others
 
 
 def read_inputs(
@@ -366,13 +387,11 @@ def plan_reminders(
         return PlanResult()
     inputs = read_inputs(core, user_scope, session_scope, sources)
     plan = decide_reminders(inputs, at, renew=renew)
-    cancelled = apply_plan(core.store.outbox, plan, at)
+    outbox, rate = core.store.outbox, core.settings.slack_messages_per_second
+    plan, moved = with_windows(outbox, plan, inputs.existing, at, rate)
+    cancelled = apply_plan(outbox, plan, at)
+    outbox.set_windows(moved)
     result = PlanResult(plan.planned, cancelled, plan.too_late)
-    if plan.new or plan.retime or plan.cancel:
-        dropped = {i.id: i.due_at for i in inputs.existing}
-        dues = [n.due_at for n in plan.new] + [r.due_at for r in plan.retime]
-        dues += [dropped[i] for i in plan.cancel]
-        plan_windows(core.store.outbox, at, core.settings.slack_messages_per_second, dues)
     if result.changed:
         notify_planned(core)
     return result

@@ -28,6 +28,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
     update,
 )
 
@@ -57,12 +58,94 @@ __all__ = [
     "Retime",
     "WindowRow",
     "reminder_key",
+    "sqlite_instant",
 ]
 
 #: The name of the workspace's budget row.
 BUDGET: Final = "slack"
 #: How many rows one statement (or one `IN` list) handles: short transactions.
 BATCH: Final = 1000
+#: How many rows one set-based write (one statement, one transaction) carries.
+SET_BATCH: Final = 5000
+
+# The columns of a new row, with their PostgreSQL array types for `unnest`.
+_NEW_COLUMNS: Final = (
+    ("kind", "text"),
+    ("key", "text"),
+    ("recipient", "text"),
+    ("session_id", "text"),
+    ("starts_at", "timestamptz"),
+    ("not_before", "timestamptz"),
+    ("due_at", "timestamptz"),
+    ("give_up_at", "timestamptz"),
+    ("status", "text"),
+    ("attempts", "integer"),
+    ("uncertain", "boolean"),
+    ("payload", "text"),
+    ("created_at", "timestamptz"),
+    ("updated_at", "timestamptz"),
+)
+
+# PostgreSQL: queue a batch as one statement over parallel arrays (a small fixed text
+# that psycopg parses once, whatever the batch size).
+# SQLite: the same, one prepared statement that sqlite3 runs for every row in C.
+_SQLITE_ENQUEUE: Final = (
+    f"INSERT INTO outbox ({', '.join(name for name, _ in _NEW_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _NEW_COLUMNS)}) ON CONFLICT (key) DO NOTHING"
+)
+_SQLITE_SET_WINDOW: Final = "UPDATE outbox SET not_before = ? WHERE id = ? AND status = 'pending'"
+
+
+def sqlite_instant(value: datetime | None) -> str | None:
+    """An instant as the store keeps it in SQLite: naive UTC text, always with microseconds.
+
+    The very text SQLAlchemy's SQLite DATETIME writes (tested), made in C by `isoformat`;
+    bulk writes bind it directly instead of converting every value in Python.
+    """
+    if value is None:
+        return None
+    return utc(value).replace(tzinfo=None).isoformat(" ", timespec="microseconds")
+
+
+_PG_ENQUEUE: Final = text(
+    f"INSERT INTO outbox ({', '.join(name for name, _ in _NEW_COLUMNS)}) "
+    "SELECT * FROM unnest("
+    + ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in _NEW_COLUMNS)
+    + ") ON CONFLICT (key) DO NOTHING"
+)
+
+
+def _pg_update_from(assignments: str, where: str, columns: Sequence[tuple[str, str]]) -> Any:
+    """PostgreSQL: UPDATE outbox from parallel arrays (`columns`: name, type), joined on id."""
+    arrays = ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in columns)
+    names = ", ".join(name for name, _ in columns)
+    return text(
+        f"UPDATE outbox AS o SET {assignments} FROM unnest({arrays}) AS v({names}) "
+        f"WHERE o.id = v.id AND {where}"
+    )
+
+
+_RETIME_COLUMNS: Final = (
+    ("id", "bigint"),
+    ("not_before", "timestamptz"),
+    ("due_at", "timestamptz"),
+    ("give_up_at", "timestamptz"),
+)
+_RETIME_SET: Final = (
+    "not_before = v.not_before, due_at = v.due_at, give_up_at = v.give_up_at, updated_at = :at"
+)
+_PG_RETIME: Final = _pg_update_from(_RETIME_SET, "o.status = 'pending'", _RETIME_COLUMNS)
+_PG_REVIVE: Final = _pg_update_from(
+    _RETIME_SET + ", status = 'pending', attempts = 0, uncertain = false, claimed_by = NULL, "
+    "lease_until = NULL, slot_at = NULL, retry_at = NULL, sent_at = NULL, channel_id = NULL, "
+    "message_ts = NULL, error = NULL",
+    "o.status = 'cancelled'",
+    _RETIME_COLUMNS,
+)
+_WINDOW_COLUMNS: Final = (("id", "bigint"), ("not_before", "timestamptz"))
+_PG_SET_WINDOWS: Final = _pg_update_from(
+    "not_before = v.not_before", "o.status = 'pending'", _WINDOW_COLUMNS
+)
 
 
 def _batches(items: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]:
@@ -109,18 +192,29 @@ class OutboxRepository:
         """Queue rows whose key is new (a key already queued is told once); returns how many."""
         at = utc(at, "at")
         rows = [self._new_values(item, at) for item in items]
-        # One cached statement, executed for many rows ("insertmanyvalues": multi-row
-        # VALUES under the hood), a batch per short transaction.
-        stmt = (
-            self._db.insert(OutboxRow)
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(OutboxRow.id)
-        )
         added = 0
-        for batch in _batches(rows):
+        for batch in _batches(rows, SET_BATCH):
             with self._db.write() as conn:
-                added += len(conn.execute(stmt, list(batch)).all())
+                if self._db.postgres:
+                    # One statement per batch: the rows as parallel arrays.
+                    arrays = {name: [r[name] for r in batch] for name, _ in _NEW_COLUMNS}
+                    result = conn.execute(_PG_ENQUEUE, arrays)
+                else:
+                    result = conn.exec_driver_sql(_SQLITE_ENQUEUE, self._sqlite_rows(batch))
+                added += max(result.rowcount, 0)
         return added
+
+    @staticmethod
+    def _sqlite_rows(batch: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        """New rows as SQLite parameter tuples (instants as the store's text)."""
+        instants = [kind == "timestamptz" for _, kind in _NEW_COLUMNS]
+        return [
+            tuple(
+                sqlite_instant(r[name]) if instant else r[name]
+                for (name, _), instant in zip(_NEW_COLUMNS, instants, strict=True)
+            )
+            for r in batch
+        ]
 
     @staticmethod
     def _new_values(item: NewItem, at: datetime) -> dict[str, Any]:
@@ -129,10 +223,10 @@ class OutboxRepository:
             "key": item.key,
             "recipient": item.recipient,
             "session_id": item.session_id,
-            "starts_at": item.starts_at,
-            "not_before": item.not_before,
-            "due_at": item.due_at,
-            "give_up_at": item.give_up_at,
+            "starts_at": None if item.starts_at is None else utc(item.starts_at, "starts_at"),
+            "not_before": utc(item.not_before, "not_before"),
+            "due_at": utc(item.due_at, "due_at"),
+            "give_up_at": utc(item.give_up_at, "give_up_at"),
             "status": OutboxStatus.PENDING.value,
             "attempts": 0,
             "uncertain": False,
@@ -177,38 +271,61 @@ class OutboxRepository:
             )
         )
         changed = 0
-        for revive, stmt in ((False, moved), (True, revived)):
-            params = [
-                {
-                    "b_id": c.id,
-                    "b_not_before": c.not_before,
-                    "b_due_at": c.due_at,
-                    "b_give_up_at": c.give_up_at,
-                    "b_at": at,
-                }
+        for revive, stmt, pg_stmt in ((False, moved, _PG_RETIME), (True, revived, _PG_REVIVE)):
+            rows = [
+                (c.id, utc(c.not_before), utc(c.due_at), utc(c.give_up_at))
                 for c in sorted(changes, key=lambda c: c.id)
                 if c.revive is revive
             ]
+            if self._db.postgres:
+                changed += self._pg_many(pg_stmt, _RETIME_COLUMNS, rows, {"at": at})
+                continue
+            params = [
+                {"b_id": i, "b_not_before": nb, "b_due_at": due, "b_give_up_at": up, "b_at": at}
+                for i, nb, due, up in rows
+            ]
             changed += self._many(stmt, params)
         return changed
+
+    def _pg_many(
+        self,
+        stmt: Any,
+        columns: Sequence[tuple[str, str]],
+        rows: Sequence[tuple[Any, ...]],
+        extra: dict[str, Any] | None = None,
+    ) -> int:
+        """PostgreSQL: run `stmt` over `rows` as parallel arrays, one statement per batch."""
+        count = 0
+        for batch in _batches(rows, SET_BATCH):
+            arrays: dict[str, Any] = {
+                name: [r[n] for r in batch] for n, (name, _) in enumerate(columns)
+            }
+            with self._db.write() as conn:
+                count += max(conn.execute(stmt, {**arrays, **(extra or {})}).rowcount, 0)
+        return count
 
     def cancel(self, ids: Iterable[int], at: datetime, error: str | None = None) -> int:
         """Cancel the pending rows among `ids`; returns how many."""
         at = utc(at, "at")
         row = OutboxRow
-        stmt = (
-            update(row)
-            .where(row.id == bindparam("b_id"), row.status == OutboxStatus.PENDING.value)
-            .values(status=OutboxStatus.CANCELLED.value, updated_at=bindparam("b_at"))
-        )
+        values: dict[str, Any] = {"status": OutboxStatus.CANCELLED.value, "updated_at": at}
         if error is not None:
-            stmt = stmt.values(error=error)
-        return self._many(stmt, [{"b_id": i, "b_at": at} for i in sorted(set(ids))])
-
-    def _many(self, stmt: Any, params: list[dict[str, Any]]) -> int:
-        """Run `stmt` once per parameter set, in batches of `BATCH` per transaction."""
+            values["error"] = error
         count = 0
-        for batch in _batches(params):
+        for batch in _batches(sorted(set(ids))):  # one statement per batch of ids
+            stmt = (
+                update(row)
+                .where(row.id.in_(batch), row.status == OutboxStatus.PENDING.value)
+                .values(**values)
+            )
+            with self._db.write() as conn:
+                count += max(conn.execute(stmt).rowcount, 0)
+        return count
+
+    def _many(self, stmt: Any, params: list[dict[str, Any]], size: int = SET_BATCH) -> int:
+        """Run `stmt` once per parameter set (executemany), a batch per transaction."""
+        count = 0
+        for batch in _batches(params, size):
             with self._db.write() as conn:
                 result = conn.execute(stmt, list(batch))
                 count += max(result.rowcount, 0)
@@ -229,15 +346,32 @@ class OutboxRepository:
                 WindowRow(r.id, r.due_at, r.starts_at, r.not_before) for r in conn.execute(stmt)
             ]
 
+    def window_rows_in(self, ranges: Sequence[tuple[datetime, datetime]]) -> list[WindowRow]:
+        """Pending rows due within any of `ranges` (both ends included), in one read."""
+        row = OutboxRow
+        found: list[WindowRow] = []
+        with self._db.read() as conn:
+            for batch in _batches(ranges, 100):
+                stmt = select(row.id, row.due_at, row.starts_at, row.not_before).where(
+                    row.status == OutboxStatus.PENDING.value,
+                    or_(*(row.due_at.between(low, high) for low, high in batch)),
+                )
+                found.extend(
+                    WindowRow(r.id, r.due_at, r.starts_at, r.not_before) for r in conn.execute(stmt)
+                )
+        return found
+
     def set_windows(self, opens: Iterable[tuple[int, datetime]]) -> int:
         """Set `not_before` of pending rows (id, instant); returns rows changed."""
-        row = OutboxRow
-        stmt = (
-            update(row)
-            .where(row.id == bindparam("b_id"), row.status == OutboxStatus.PENDING.value)
-            .values(not_before=bindparam("b_not_before"))
-        )
-        return self._many(stmt, [{"b_id": i, "b_not_before": nb} for i, nb in sorted(opens)])
+        rows = sorted((i, utc(nb, "not_before")) for i, nb in opens)
+        if self._db.postgres:
+            return self._pg_many(_PG_SET_WINDOWS, _WINDOW_COLUMNS, rows)
+        count = 0
+        for batch in _batches(rows, SET_BATCH):
+            params = [(sqlite_instant(nb), i) for i, nb in batch]
+            with self._db.write() as conn:
+                count += max(conn.exec_driver_sql(_SQLITE_SET_WINDOW, params).rowcount, 0)
+        return count
 
     # -- sending --------------------------------------------------------------------------
 

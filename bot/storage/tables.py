@@ -148,12 +148,13 @@ class ScheduleSnapshotRow(Base):
 
 
 class OutboxRow(Base):
-    """One message to send (created by migration 0002_outbox)."""
+    """One message to send (created by migration 0002_outbox; due index 0004_outbox_due_index)."""
 
     __tablename__ = "outbox"
     __table_args__ = (
         UniqueConstraint("key", name="uq_outbox_key"),
         Index("ix_outbox_status_not_before", "status", "not_before"),
+        Index("ix_outbox_status_due_at", "status", "due_at"),
         Index("ix_outbox_recipient_session", "recipient", "session_id"),
         Index("ix_outbox_session_id", "session_id"),
         CheckConstraint(

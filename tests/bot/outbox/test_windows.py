@@ -14,6 +14,7 @@ from bot.outbox.windows import (
     changed_in_range,
     changed_windows,
     open_windows,
+    opens_after_changes,
     send_interval,
     window_ranges,
 )
@@ -104,3 +105,73 @@ def test_rows_above_a_range_are_context_and_never_rewritten() -> None:
     given = rows([T0] * 3 + [T0 + CONTEXT + timedelta(seconds=1)])
     changed = dict(changed_in_range(given, T0 + CONTEXT, interval))
     assert set(changed) == {0, 1, 2}
+
+
+def _written_then_planned(
+    settled: list[WindowRow],
+    changes: list[WindowRow],
+    dropped: set[int],
+    ranges: list[tuple[datetime, datetime]],
+    interval: timedelta,
+) -> dict[int, datetime]:
+    """The reference: write the plan first, then plan each range's windows (id → not_before)."""
+    ids = {c.id for c in changes}
+    after = [r for r in settled if r.id not in dropped and r.id not in ids] + changes
+    final = {r.id: r.not_before for r in after}
+    for low, high in ranges:
+        inside = [r for r in after if low <= r.due_at <= high]
+        final.update(changed_in_range(inside, high - CONTEXT, interval))
+    return final
+
+
+@given(
+    settled_offsets=st.lists(st.integers(min_value=0, max_value=900), max_size=120),
+    new_offsets=st.lists(st.integers(min_value=0, max_value=900), max_size=60),
+    moves=st.lists(st.tuples(st.integers(0, 119), st.integers(0, 900)), max_size=30),
+    cancels=st.sets(st.integers(0, 119), max_size=30),
+    rate=st.sampled_from([1.0, 5.0, 100.0]),
+)
+def test_windows_worked_out_before_writing_equal_those_planned_after(
+    settled_offsets: list[int],
+    new_offsets: list[int],
+    moves: list[tuple[int, int]],
+    cancels: set[int],
+    rate: float,
+) -> None:
+    """Windows worked out before writing a plan equal planning the ranges after writing it."""
+    interval = send_interval(rate)
+    second = timedelta(seconds=1)
+    settled = changed_windows(rows([T0 + o * second for o in settled_offsets]), interval)
+    opened = dict(settled)
+    existing = [
+        WindowRow(r.id, r.due_at, r.starts_at, opened.get(r.id, r.not_before))
+        for r in rows([T0 + o * second for o in settled_offsets])
+    ]
+    moved = {i: T0 + o * second for i, o in moves if i < len(existing)}
+    dropped = {i for i in cancels if i < len(existing)} - set(moved)
+    changes = [
+        WindowRow(
+            2**62 + n, T0 + o * second, T0 + o * second + timedelta(minutes=10), T0 + o * second
+        )
+        for n, o in enumerate(new_offsets)
+    ] + [WindowRow(i, due, due + timedelta(minutes=10), due) for i, due in moved.items()]
+    dues = [c.due_at for c in changes] + [existing[i].due_at for i in dropped | set(moved)]
+    ranges = window_ranges(dues)
+    context = [r for r in existing if any(low <= r.due_at <= high for low, high in ranges)]
+    opens = opens_after_changes(context, ranges, changes, dropped | set(moved), interval)
+    reference = _written_then_planned(existing, changes, dropped | set(moved), ranges, interval)
+    written = {r.id: r.not_before for r in existing if r.id not in dropped}
+    written.update({c.id: c.not_before for c in changes})
+    written.update(opens)
+    assert written == reference
+
+
+def test_rows_added_to_a_burst_open_before_it_and_leave_its_windows_alone() -> None:
+    """Newer rows due with a settled burst take the earlier slots; the burst's rows keep theirs."""
+    interval = send_interval(100.0)
+    burst = rows([T0] * 200)
+    settled = open_windows(burst, interval)
+    added = [WindowRow(1000 + n, T0, T0 + timedelta(minutes=10), T0) for n in range(50)]
+    after = open_windows(burst + added, interval)
+    assert all(after[row.id] == settled[row.id] for row in burst)
+    assert max(after[row.id] for row in added) < min(settled.values())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from bot.outbox.windows import MARGIN, changed_windows, send_interval
 from bot.reminders import bookmarked, followed, plan_reminders
 from bot.reminders.planner import changed_sessions
 from bot.storage.outbox import DISMISSED, OutboxStatus
@@ -223,3 +224,33 @@ def test_planning_many_people_chunks_queries(world: World) -> None:
     result = plan_reminders(world.core, world.clock.now(), users=users)
     assert len(result.planned) == 1_100
     assert not plan_reminders(world.core, world.clock.now(), users=users).changed
+
+
+def test_windows_written_with_a_move_agree_with_a_full_pass(world: World) -> None:
+    """Bursts sharing an instant, then one moved away: no window needs rewriting after.
+
+    The rows left behind open later (their burst shrank), the moved ones open before
+    their new instant, and a full pass over every pending row changes nothing.
+    """
+    people = [f"U{i:04d}" for i in range(300)]
+    now, index = world.clock.now(), world.core.index
+    design, keynote = index.get("design"), index.get("keynote")
+    assert design is not None
+    assert keynote is not None
+    shared = replace(design, start=keynote.start, end=keynote.end)
+    world.core.schedules.replace(
+        schedule(*(s if s.id != "design" else shared for s in index.sessions))
+    )
+    world.store.bookmarks.add([(u, "keynote") for u in people], now)
+    world.store.bookmarks.add([(u, "design") for u in people[::2]], now)
+    plan_reminders(world.core, now)
+    world.core.schedules.replace(
+        schedule(*(s if s.id != "design" else design for s in world.core.index.sessions))
+    )
+    interval = send_interval(world.core.settings.slack_messages_per_second)
+    rows = world.store.outbox.window_rows(now)
+    assert len(rows) == 300 + 150
+    assert changed_windows(rows, interval) == []
+    lead = timedelta(minutes=world.core.settings.reminder_lead_minutes)
+    burst = [r.not_before for r in rows if r.starts_at == keynote.start]
+    assert keynote.start - lead - min(burst) == 299 * interval + MARGIN
