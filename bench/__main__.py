@@ -1,4 +1,4 @@
-"""Run benchmarks by name: `python -m bench queries ask http burst reload planning` (no name: all)."""
+"""Run benchmarks by name: `python -m bench queries ask http burst reload planning feeds` (no name: all)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ BENCHMARKS = {
     "burst": "bench.reminder_burst",
     "reload": "bench.reload_bench",
     "planning": "bench.planning_bench",
+    "feeds": "bench.feeds_bench",
 }
 
 

@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, NoReturn
 # errors start fast; each subcommand imports what it uses (`python -X importtime`).
 if TYPE_CHECKING:
     from bot.clock import Clock
-    from bot.runtime import ClockChoice, MessengerFactory
+    from bot.runtime import ClockChoice, MessengerFactory, Runtime
     from bot.settings import Settings
     from bot.store import Store
+    from bot.web import PagesServer
     from schedule.index import ScheduleIndex
 
 
@@ -67,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = add("run", "answer Slack over Socket Mode (needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN)")
     clock_options(run)
+    run.add_argument(
+        "--http-port",
+        metavar="N",
+        help="also serve the web pages (calendar feeds, /screen, /metrics) on port N",
+    )
 
     serve = add("serve", "answer Slack over HTTP (needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)")
     serve.add_argument(
@@ -200,13 +206,35 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     _require(settings.slack_app_token, "SLACK_APP_TOKEN", "the app-level token, xapp-…")
     if not str(settings.slack_app_token).startswith("xapp-"):
         raise SettingsError("SLACK_APP_TOKEN must be an app-level token (it starts with xapp-)")
+    http_port = _port(args.http_port, "--http-port") if args.http_port is not None else None
     _configure_logging(settings)
     with running(settings, _clock_choice(args, settings), messenger=_slack_dms()) as runtime:
+        pages = _pages_server(runtime, settings.http_host, http_port)
         try:
+            if pages is not None:
+                pages.start()
             asyncio.run(run_socket_mode(settings, runtime))
         except (SlackApiError, aiohttp.ClientConnectionError) as exc:
             raise SettingsError(f"could not connect to Slack: {_slack_reason(exc)}") from exc
+        finally:
+            if pages is not None:
+                pages.stop()
     return 0
+
+
+def _pages_server(runtime: Runtime, host: str, port: int | None) -> PagesServer | None:
+    """The web pages' server on `port` (bound now), or None without a port."""
+    if port is None:
+        return None
+    from bot.settings import SettingsError
+    from bot.web import PagesServer
+
+    try:
+        return PagesServer(runtime, host, port)
+    except OSError as exc:
+        raise SettingsError(
+            f"--http-port: cannot listen on {host}:{port} ({exc.strerror})"
+        ) from exc
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -240,9 +268,9 @@ def _require(value: str | None, name: str, what: str) -> None:
         raise SettingsError(f"{name} is not set ({what}); see docs/slack-setup.md")
 
 
-def _port(text: str) -> int:
+def _port(text: str, option: str = "--port") -> int:
     if not text.isdigit() or not 0 <= int(text) <= 65535:
-        raise UsageError(f"--port: {text!r} is not a port number (0-65535)")
+        raise UsageError(f"{option}: {text!r} is not a port number (0-65535)")
     return int(text)
 
 
@@ -255,6 +283,11 @@ def _configure_logging(settings: Settings) -> None:
     if not isinstance(level, int):
         raise SettingsError(f"LOG_LEVEL: {settings.log_level!r} is not a log level")
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot.calendar_feed import RedactFeedTokens
+
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RedactFeedTokens) for f in handler.filters):
+            handler.addFilter(RedactFeedTokens())
 
 
 def _slack_reason(exc: Exception) -> str:

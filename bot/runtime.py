@@ -15,12 +15,15 @@ from dataclasses import dataclass, field
 
 from apscheduler.schedulers.base import BaseScheduler
 
+from bot.board import install_board
+from bot.calendar_feed import install_calendar_tracking
 from bot.clock import Clock, make_clock
 from bot.commands import Registry, build_registry
 from bot.core import Core
 from bot.core.schedule_source import ScheduleSource
 from bot.edge.answering import Answering
 from bot.edge.responses import ResponseSender
+from bot.metrics import Metrics
 from bot.outbox.messenger import Messenger
 from bot.reload import Reloader, Startup, schedule_before_start_up
 from bot.reminders.engine import (
@@ -57,6 +60,7 @@ class Runtime:
     responses: ResponseSender
     answering: Answering
     """The Slack front end's accepted work: answer budget, work after the ack, bound in flight."""
+    metrics: Metrics
     startup: Startup | None = None
     engine: ReminderEngine | None = None
     """The reminder engine; None in a process that sends no DMs (`ask`)."""
@@ -115,9 +119,14 @@ def build_runtime(
         store.close()
         raise
     registry = build_registry(reloader)
-    core = Core(settings=settings, store=store, schedules=schedules, commands=registry)
+    metrics = Metrics(settings.metrics_multiprocess_dir)
+    core = Core(
+        settings=settings, store=store, schedules=schedules, commands=registry, metrics=metrics
+    )
     planner = ReminderPlanner(core, clock)
     planner.install()
+    install_calendar_tracking(core, startup, clock)
+    install_board(core, clock)
     engine = None
     if sends is not None:
         engine = ReminderEngine(
@@ -142,6 +151,7 @@ def build_runtime(
             budget_seconds=settings.answer_budget_seconds,
             max_in_flight=settings.max_in_flight,
         ),
+        metrics=metrics,
         startup=startup,
         engine=engine,
     )

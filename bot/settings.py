@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import parser as dateparser
@@ -43,6 +44,12 @@ class Settings:
     http_host: str = "0.0.0.0"
     http_port: int = 3000
     log_level: str = "INFO"
+    public_url: str | None = None
+    """The base URL people's browsers and calendars reach this bot at (feeds, the screen)."""
+    announce_channel: str | None = None
+    """The channel id where the bot keeps its "now & next" board message."""
+    metrics_multiprocess_dir: str | None = None
+    """PROMETHEUS_MULTIPROC_DIR: where worker processes pool their metrics, when several."""
 
     @classmethod
     def from_env(
@@ -85,6 +92,9 @@ class Settings:
             http_host=get("SUMMIT_BOT_HTTP_HOST") or cls.http_host,
             http_port=_int(get, "SUMMIT_BOT_HTTP_PORT", 3000, 0),
             log_level=(get("LOG_LEVEL") or cls.log_level).upper(),
+            public_url=parse_public_url(get("SUMMIT_BOT_PUBLIC_URL")),
+            announce_channel=get("SUMMIT_BOT_ANNOUNCE_CHANNEL"),
+            metrics_multiprocess_dir=get("PROMETHEUS_MULTIPROC_DIR"),
         )
 
 
@@ -101,6 +111,24 @@ def parse_clock_start(text: str | None) -> datetime | None:
             f"SUMMIT_BOT_CLOCK_START: {text!r} has no UTC offset (e.g. 2013-11-05T11:00+08:00)"
         )
     return parsed
+
+
+def parse_public_url(text: str | None) -> str | None:
+    """An absolute http(s) base URL, without a trailing slash."""
+    if text is None:
+        return None
+    parts = urlsplit(text)
+    if parts.scheme not in {"http", "https"}:
+        raise SettingsError(
+            f"SUMMIT_BOT_PUBLIC_URL: {text!r} needs a scheme and a host, "
+            "such as https://summit-bot.example.org"
+        )
+    if not parts.hostname or parts.query or parts.fragment or parts.username:
+        raise SettingsError(
+            f"SUMMIT_BOT_PUBLIC_URL: {text!r} must be a plain base URL, "
+            "such as https://summit-bot.example.org"
+        )
+    return text.rstrip("/")
 
 
 def parse_clock_speed(text: str | None) -> float:

@@ -10,6 +10,7 @@ concern (each in `bot/storage/`):
 - `store.snapshots`: the last good schedules;
 - `store.outbox`: every message the bot sends on its own (reminders, change notices) and
   the workspace's send budget.
+- `store.calendar`: calendar feed tokens (hashed) and each session's UID and SEQUENCE.
 
 Every instant is stored in UTC and comes back timezone-aware UTC, whatever the backend.
 The store never reads the wall clock: every method that records a time takes it as `at`.
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Final, Self
 from sqlalchemy import Connection, Engine, func, inspect, select, text
 
 from bot.storage.bookmarks import Bookmarks
+from bot.storage.calendar_feed import CalendarFeeds
 from bot.storage.database import Database, make_engine
 from bot.storage.follows import Follows
 from bot.storage.outbox import OutboxRepository
@@ -59,7 +61,7 @@ __all__ = [
 
 #: The alembic script folder, found next to this module so any install and any cwd work.
 MIGRATIONS_DIR: Final = Path(__file__).resolve().parent / "migrations"
-SCHEMA_HEAD: Final = "0004_outbox_due_index"
+SCHEMA_HEAD: Final = "0004_calendar_feed"
 """The newest migration; a database already there opens without loading alembic at all."""
 
 # Key of the PostgreSQL advisory lock held while migrating, so that processes opening
@@ -89,6 +91,7 @@ class Store:
         self.follows: Final = Follows(self._db)
         self.snapshots: Final = Snapshots(self._db)
         self.outbox: Final = OutboxRepository(self._db)
+        self.calendar: Final = CalendarFeeds(self._db)
         self._viewers = Viewers(self._db)
 
     @classmethod

@@ -41,10 +41,10 @@ def _description(session: Session) -> str:
     return "\n\n".join(parts)
 
 
-def _event(session: Session, stamp: datetime) -> Event:
-    """One VEVENT for `session`, its instants in UTC."""
+def session_event(session: Session, stamp: datetime, uid: str | None = None) -> Event:
+    """One VEVENT for `session`, its instants in UTC; `uid` defaults to `event_uid`."""
     event = Event()
-    event.add("uid", event_uid(session))
+    event.add("uid", uid or event_uid(session))
     event.add("dtstamp", stamp)
     event.add("dtstart", session.start.astimezone(UTC))
     event.add("dtend", session.end.astimezone(UTC))
@@ -98,6 +98,6 @@ def export_ics(
     calendar.add("x-wr-timezone", vText(timezone))
     stamp = at.astimezone(UTC)
     for session in ordered:
-        calendar.add_component(_event(session, stamp))
+        calendar.add_component(session_event(session, stamp))
     data: bytes = calendar.to_ical()
     return data

@@ -6,7 +6,7 @@ loads them explicitly, in the order `help` lists them.
 
 from __future__ import annotations
 
-from bot.commands import admin, agenda, bookmarks, export, follow, general, reminders
+from bot.commands import admin, agenda, bookmarks, calendar, export, follow, general, reminders
 from bot.commands.registry import Registry
 from bot.reload import Reloader
 
@@ -15,7 +15,7 @@ def build_registry(reloader: Reloader | None) -> Registry:
     """Every subcommand and button; `/nova reload` uses `reloader` (None: reloads refused)."""
     registry = Registry(fallback=general.fallback)
     admin.register(registry, reloader)
-    for module in (agenda, bookmarks, export, follow, reminders, general):
+    for module in (agenda, bookmarks, export, calendar, follow, reminders, general):
         module.register(registry)
     return registry
 

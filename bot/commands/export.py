@@ -117,5 +117,5 @@ async def upload_attachments(client: Any, user_id: str, message: Message) -> lis
 def register(registry: Registry) -> None:
     """Add this module's subcommands and buttons to `registry`."""
     registry.add_command(
-        "export", "export", "your bookmarks as a calendar file (.ics)", export, ("ics", "calendar")
+        "export", "export", "your bookmarks as a calendar file (.ics)", export, ("ics",)
     )

@@ -46,9 +46,13 @@ def share(req: Request) -> Message:
     """The answer to `<subcommand>` as the sharer sees it, marked to be posted in the channel."""
     words = req.args or "now"
     cmd = req.core.settings.command
-    if words.split(" ", 1)[0].casefold() == "share":
+    first = words.split(" ", 1)[0].casefold()
+    if first == "share":
         return Message(text=f"Share what? Try `{cmd} share now`.")
-    answer = req.core.answer(words, req.user_id, req.at, req.page)
+    if first == "calendar":  # the address opens the person's picks to whoever has it
+        return Message(text="Your calendar address is private: it cannot be shared.")
+    # Straight to the commands: the metrics count this answer once, as `share`.
+    answer = req.core.commands.answer(req.core, words, req.user_id, req.at, req.page)
     intro = note(f"Shared by <@{req.user_id}> · `{cmd} {escape(words[:100])}`")
     blocks = (intro, *answer.blocks[: MAX_BLOCKS - 1]) if answer.blocks else ()
     return Message(text=answer.text, blocks=blocks, in_channel=True)

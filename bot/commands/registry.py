@@ -14,6 +14,7 @@ from bot.core.message import Message, decode_value
 from bot.render.blocks import RenderCache
 from bot.store import Viewer
 from schedule.index import ScheduleIndex
+from schedule.timeparse import resolve_day
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,16 @@ class Registry:
             return with_state_note(req, found.run(req))
         req = Request(core, user_id, at, words, words, page)
         return with_state_note(req, self._fallback(self, req))
+
+    def label(self, core: Core, text: str, at: datetime) -> str:
+        """The subcommand `text` asks for, as a metrics label: a name, "day" or "unknown"."""
+        words = strip_command(text.strip(), core.settings.command) or "now"
+        found = self.find(words.partition(" ")[0])
+        if found is not None:
+            return found.name
+        index = core.index
+        today = at.astimezone(index.schedule.zone).date()
+        return "day" if resolve_day(words, index.days(), today) is not None else "unknown"
 
     def act(
         self, core: Core, action_id: str, value: str, user_id: str, at: datetime

@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.core.message import Message
 from bot.core.schedule_source import ScheduleSource
+from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.store import Store, Viewer
 from schedule.index import ScheduleIndex
@@ -52,6 +53,10 @@ class Commands(Protocol):
         """Whether a button with `action_id` has a handler."""
         ...
 
+    def label(self, core: Core, text: str, at: datetime) -> str:
+        """The subcommand `/nova <text>` asks for, as a metrics label."""
+        ...
+
     def usage(self, name: str) -> str | None:
         """How to call the subcommand `name`, when there is one."""
         ...
@@ -72,6 +77,8 @@ class Core:
     bookmark_listeners: list[BookmarkListener] = field(default_factory=list)
     plan_listeners: list[Callable[[], None]] = field(default_factory=list)
     """Called after planning changed reminders (a running engine wakes up)."""
+    metrics: Metrics = field(default_factory=Metrics)
+    """The process's metrics (the runtime builds them); answers are counted and timed here."""
 
     @property
     def index(self) -> ScheduleIndex:
@@ -95,7 +102,8 @@ class Core:
 
     def answer(self, text: str, user_id: str, at: datetime, page: int = 0) -> Message:
         """The message answering `/nova <text>` for `user_id` at instant `at`."""
-        return self.commands.answer(self, text, user_id, at, page)
+        with self.metrics.answering(self.commands.label(self, text, at)):
+            return self.commands.answer(self, text, user_id, at, page)
 
     def act(self, action_id: str, value: str, user_id: str, at: datetime) -> ActionResult:
         """Carry out a button click and say what changed."""

@@ -138,6 +138,16 @@ class SlackMessenger:
             known = self._channels.get(user_id)
         return known if known is not None else self.store.people.dm_channel(user_id)
 
+    def update(self, channel: str, ts: str, message: Message) -> tuple[str, str]:
+        """Replace the bot's message `ts` in `channel` by `message` (chat.update)."""
+        blocks = message.block_dicts()
+        answer = _call(
+            lambda: self.client.chat_update(
+                channel=channel, ts=ts, text=message.text, blocks=blocks or []
+            )
+        )
+        return str(answer.get("channel") or channel), str(answer.get("ts") or ts)
+
     def find(self, channel: str, key: str, within: timedelta) -> str | None:
         """The ts of the message in `channel` carrying outbox `key`, read back with metadata.
 

@@ -81,6 +81,10 @@ class Messenger(Protocol):
         """
         ...
 
+    def update(self, channel: str, ts: str, message: Message) -> tuple[str, str]:
+        """Replace the bot's message `ts` in `channel` by `message` (chat.update)."""
+        ...
+
 
 class ConsoleMessenger:
     """Shows each DM through `show(user_id, message)`, e.g. printed in the console."""
@@ -112,3 +116,9 @@ class ConsoleMessenger:
     def find(self, channel: str, key: str, within: timedelta) -> str | None:
         """Nothing shown is ever in doubt on a console."""
         return None
+
+    def update(self, channel: str, ts: str, message: Message) -> tuple[str, str]:
+        """Show the new version of a message (a console cannot edit what it printed)."""
+        with self._lock:
+            self._show(channel.removeprefix("console:"), message)
+        return channel, ts

@@ -51,6 +51,9 @@ def stored_message(item: OutboxItem, at: datetime) -> Message:
 Outcome = Callable[[OutboxItem, str, datetime], None]
 """Told each outcome ("sent", "reconciled", "missed", "failed", "retry") at an instant."""
 
+#: An edit of the channel board waiting for the board's first post.
+_NOT_YET = object()
+
 READ_BACK_BEFORE = timedelta(minutes=10)
 """How far before its window a message whose outcome is unknown is looked for."""
 
@@ -211,6 +214,11 @@ class OutboxSender:
             if self._stale is not None:
                 self._stale(item, now)
             return
+        edit = self._edit_target(item)
+        if edit is _NOT_YET:
+            retry_at = now + timedelta(seconds=self.options.retry_seconds)
+            self._release(item, now, "the board's post is not out yet", item.uncertain, retry_at)
+            return
         channel = item.channel_id or self._known_channel(item)
         uncertain = item.uncertain
         try:
@@ -227,7 +235,11 @@ class OutboxSender:
             if not self._wait_for(claim.slot) or not self._lease_holds(claim):
                 self._release(item, self.clock.now(), None, uncertain)
                 return
-            posted, ts = self._post(item, channel or item.recipient, message)
+            if isinstance(edit, tuple):  # a new version of the board: edit it in place
+                posted, ts = self.messenger.update(edit[0], edit[1], message)
+                self._succeeded()
+            else:
+                posted, ts = self._post(item, channel or item.recipient, message)
         except TransientError as exc:
             self._transient(item, exc, uncertain or exc.unknown, report)
             return
@@ -247,6 +259,23 @@ class OutboxSender:
         if item.kind is OutboxKind.BOARD:
             return item.recipient
         return self._dm_channel(item.recipient) if self._dm_channel is not None else None
+
+    def _edit_target(self, item: OutboxItem) -> tuple[str, str] | object | None:
+        """Where an edit of the channel board goes: its post's (channel, ts).
+
+        `_NOT_YET` while the post is not out; None for any row that is not such an edit.
+        """
+        if item.kind is not OutboxKind.BOARD:
+            return None
+        edit_of = item.message_json().get("edit_of")
+        if not edit_of:
+            return None
+        post = self.outbox.by_key(str(edit_of))
+        if post is None or post.status is not OutboxStatus.SENT:
+            return _NOT_YET
+        if not post.channel_id or not post.message_ts:
+            return _NOT_YET
+        return post.channel_id, post.message_ts
 
     def _post(self, item: OutboxItem, channel: str, message: Message) -> tuple[str, str]:
         result = self.messenger.post(channel, message, outbox_metadata(item.key))

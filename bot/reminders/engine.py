@@ -29,6 +29,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.clock import Clock, SystemClock
 from bot.core import Core
 from bot.core.message import Message
+from bot.metrics import REMINDER_OUTCOMES, Metrics
 from bot.outbox.messenger import Messenger
 from bot.outbox.sender import OutboxSender, Outcome, Renderer, SenderOptions, stored_message
 from bot.reminders.message import reminder_message
@@ -122,7 +123,7 @@ class ReminderEngine:
             ),
             stale=self._stale,
             dm_channel=known_dm,
-            on_outcome=on_outcome,
+            on_outcome=_counting(core.metrics, on_outcome),
         )
         self._running = False
         self._stopping = False
@@ -137,6 +138,10 @@ class ReminderEngine:
 
     def run_once(self, at: datetime) -> datetime | None:
         """Send what is open at `at`; returns the next instant to run at (None: nothing queued)."""
+        # Reminders past giving up are recorded missed here (the claim would do it too),
+        # so that the metrics count them.
+        missed = self.core.store.outbox.expire(at, OutboxKind.REMINDER)
+        self.core.metrics.reminder("missed", count=missed)
         _report, upcoming = self.sender.run_once(at)
         return upcoming
 
@@ -291,6 +296,18 @@ def quiet_scheduler_logs() -> None:
     scheduler_log = logging.getLogger("apscheduler")
     if scheduler_log.level == logging.NOTSET:
         scheduler_log.setLevel(logging.WARNING)
+
+
+def _counting(metrics: Metrics, then: Outcome | None) -> Outcome:
+    """An outcome hook that counts reminders' outcomes (and lateness), then calls `then`."""
+
+    def told(item: OutboxItem, outcome: str, at: datetime) -> None:
+        if item.kind is OutboxKind.REMINDER and outcome in REMINDER_OUTCOMES:
+            metrics.reminder(outcome, item.due_at, at)
+        if then is not None:
+            then(item, outcome, at)
+
+    return told
 
 
 def _nothing() -> None:

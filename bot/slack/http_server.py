@@ -6,7 +6,8 @@ a timestamp more than five minutes off, gets 401). Work in flight is bounded
 a short "busy, try again in a moment" (ephemeral), any other signed request gets 503
 with `Retry-After`, before Bolt spends anything on it. `GET /healthz` says which part is
 down: 200 when the database answers a trivial query and a schedule is loaded, else 503
-naming the part. The process keeps no state of its own, so any number of replicas can
+naming the part. The pages of `bot.web` (calendar feeds, the hallway screen, metrics) are
+served beside them. The process keeps no state of its own, so any number of replicas can
 share one `DATABASE_URL` behind a load balancer.
 """
 
@@ -32,6 +33,7 @@ from bot.edge.answering import BUSY, Answering
 from bot.runtime import Runtime, freeze_startup_heap
 from bot.settings import Settings
 from bot.slack.app import build_app
+from bot.web import page_routes
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,7 @@ def build_http_app(app: AsyncApp, runtime: Runtime) -> Starlette:
         routes=[
             Route(EVENTS_PATH, events, methods=["POST"]),
             Route(HEALTH_PATH, healthz, methods=["GET"]),
+            *page_routes(runtime),
         ],
     )
 

@@ -545,8 +545,8 @@ class OutboxRepository:
             found = conn.scalar(select(BudgetRow.failures).where(BudgetRow.name == BUDGET))
         return int(found or 0)
 
-    def _expire(self, conn: Connection, at: datetime) -> int:
-        """Record missed every row that could not go out before giving up."""
+    def _expire(self, conn: Connection, at: datetime) -> dict[str, int]:
+        """Record missed every row that could not go out before giving up; counts by kind."""
         row = OutboxRow
         late = or_(
             row.status == OutboxStatus.PENDING.value,
@@ -561,13 +561,18 @@ class OutboxRepository:
                 lease_until=None,
                 updated_at=at,
             )
+            .returning(row.kind)
         )
-        return max(conn.execute(stmt).rowcount, 0)
+        counts: dict[str, int] = {}
+        for kind in conn.scalars(stmt):
+            counts[kind] = counts.get(kind, 0) + 1
+        return counts
 
-    def expire(self, at: datetime) -> int:
-        """Record missed the rows past giving up at `at`; returns how many."""
+    def expire(self, at: datetime, kind: OutboxKind | None = None) -> int:
+        """Record missed the rows past giving up at `at`; returns how many (of `kind`, if given)."""
         with self._db.write() as conn:
-            return self._expire(conn, utc(at, "at"))
+            counts = self._expire(conn, utc(at, "at"))
+        return counts.get(kind.value, 0) if kind is not None else sum(counts.values())
 
     def mark_sent(self, item_id: int, channel_id: str, message_ts: str, at: datetime) -> bool:
         """Record a row sent as message `message_ts` (found by read-back, or just posted).

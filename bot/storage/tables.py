@@ -31,6 +31,8 @@ __all__ = [
     "Base",
     "BookmarkRow",
     "BudgetRow",
+    "CalendarSessionRow",
+    "CalendarTokenRow",
     "DmChannelRow",
     "FollowRow",
     "OutboxRow",
@@ -148,7 +150,7 @@ class ScheduleSnapshotRow(Base):
 
 
 class OutboxRow(Base):
-    """One message to send (created by migration 0002_outbox; due index 0004_outbox_due_index)."""
+    """One message to send (created by migration 0002_outbox; due index 0003_outbox_due_index)."""
 
     __tablename__ = "outbox"
     __table_args__ = (
@@ -201,3 +203,42 @@ class BudgetRow(Base):
     next_slot_at: Mapped[datetime] = mapped_column(UTCDateTime())
     failures: Mapped[int] = mapped_column(Integer, default=0)
     held_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CalendarTokenRow(Base):
+    """A person's private calendar feed: only the SHA-256 of its secret token is kept."""
+
+    __tablename__ = "calendar_tokens"
+    __table_args__ = (
+        PrimaryKeyConstraint("user_id", name="pk_calendar_tokens"),
+        UniqueConstraint("token_sha256", name="uq_calendar_tokens_token_sha256"),
+    )
+
+    user_id: Mapped[str] = mapped_column(String(64))
+    token_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CalendarSessionRow(Base):
+    """What calendar feeds last said about a session: its UID, SEQUENCE and whereabouts.
+
+    A session the schedule dropped keeps its row with `removed_at` set, so feeds can show
+    it cancelled until the summit ends.
+    """
+
+    __tablename__ = "calendar_sessions"
+    __table_args__ = (
+        PrimaryKeyConstraint("session_id", name="pk_calendar_sessions"),
+        Index("ix_calendar_sessions_track", "track"),
+    )
+
+    session_id: Mapped[str] = mapped_column(String(255))
+    uid: Mapped[str] = mapped_column(String(255))
+    sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    room: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)
+    track: Mapped[str] = mapped_column(String(255))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -95,3 +95,35 @@ def test_answer_budget_and_bound_in_flight() -> None:
     )
     assert settings.answer_budget_seconds == 0.8
     assert settings.max_in_flight == 12
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("https://summit-bot.example.org", "https://summit-bot.example.org"),
+        ("https://summit-bot.example.org/", "https://summit-bot.example.org"),
+        ("http://127.0.0.1:3000/bot/", "http://127.0.0.1:3000/bot"),
+    ],
+)
+def test_public_url_is_kept_without_trailing_slash(text: str, expected: str) -> None:
+    """SUMMIT_BOT_PUBLIC_URL keeps its path and loses a trailing slash."""
+    settings = Settings.from_env({"SUMMIT_BOT_PUBLIC_URL": text}, env_file=None)
+    assert settings.public_url == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "summit-bot.example.org",
+        "//summit-bot.example.org",
+        "ftp://summit-bot.example.org",
+        "https://",
+        "https://summit-bot.example.org/?token=1",
+        "https://user:pw@summit-bot.example.org",
+        "javascript:alert(1)",
+    ],
+)
+def test_public_url_without_scheme_or_host_names_the_setting(text: str) -> None:
+    """A public URL that is not a plain http(s) base URL is refused, naming the setting."""
+    with pytest.raises(SettingsError, match=r"^SUMMIT_BOT_PUBLIC_URL: "):
+        Settings.from_env({"SUMMIT_BOT_PUBLIC_URL": text}, env_file=None)

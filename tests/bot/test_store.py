@@ -24,6 +24,8 @@ SHANGHAI = timezone(timedelta(hours=8))
 START = T0 + timedelta(hours=2)
 DUE = START - timedelta(minutes=10)
 TABLES = {
+    "calendar_tokens",
+    "calendar_sessions",
     "bookmarks",
     "preferences",
     "follows",

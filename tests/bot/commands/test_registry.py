@@ -47,7 +47,7 @@ def test_help_lists_the_commands_in_their_module_order() -> None:
     names = [c.name for c in build_registry(None).commands]
     assert names == [
         "reload", "now", "next", "today", "tomorrow", "day", "search", "show", "mine",
-        "export", "follow", "unfollow", "remind", "reminders", "help", "share",
+        "export", "calendar", "follow", "unfollow", "remind", "reminders", "help", "share",
     ]  # fmt: skip
 
 

@@ -1,8 +1,8 @@
 """The outbox's pending rows by due instant: send windows are re-planned around due instants.
 
-Revision ID: 0004_outbox_due_index
+Revision ID: 0003_outbox_due_index
 Revises: 0002_outbox
-Create Date: 2013-11-03 00:00:00+00:00
+Create Date: 2026-12-01 04:40:00+00:00
 
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0004_outbox_due_index"
+revision: str = "0003_outbox_due_index"
 down_revision: str | None = "0002_outbox"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
