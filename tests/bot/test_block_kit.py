@@ -151,3 +151,14 @@ def test_builders_are_the_models_own_json() -> None:
 def test_bundled_core_fixture_is_the_nova_schedule(core: Core) -> None:
     """The checks above run on the real bundled schedule."""
     assert core.index.schedule.name == load_bundled().name
+
+
+def test_channel_board_is_valid(core: Core) -> None:
+    """The channel board's message, before, during and after the summit, is valid Block Kit."""
+    from bot.board import board_message
+    from schedule.board import board_at
+
+    index = core.index
+    for moment in MOMENTS:
+        message = board_message(board_at(index, local(moment)), index)
+        assert_valid_message(message, context=f"board at {moment}")
