@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, NoReturn
 if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.runtime import ClockChoice, MessengerFactory, Runtime
+    from bot.secret import Secret
     from bot.settings import Settings
     from bot.store import Store
     from bot.web import PagesServer
@@ -153,7 +154,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from bot.reload import serving_schedule
     from bot.store import Store
 
-    with Store.open(settings.database_url) as store:
+    with Store.open(settings.database_url.reveal()) as store:
         schedule = serving_schedule(settings, store)
         sessions = bookmarked_sessions(store, schedule, args.user)
     data = bookmarks_ics(schedule, sessions, make_clock(settings.clock_start).now())
@@ -181,7 +182,7 @@ def cmd_reload(args: argparse.Namespace, settings: Settings) -> int:
 
     # The refusal is this command's one line of error; the reloader's log would repeat it.
     logging.getLogger("bot.reload").setLevel(logging.ERROR)
-    with Store.open(settings.database_url) as store:
+    with Store.open(settings.database_url.reveal()) as store:
         source = ScheduleSource(serving_schedule(settings, store))
         reloader = Reloader(settings, store, source, clock=make_clock(settings.clock_start))
         outcome = reloader.reload(args.source)
@@ -199,12 +200,13 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from slack_sdk.errors import SlackApiError
 
     from bot.runtime import running
+    from bot.secret import reveal
     from bot.settings import SettingsError
     from bot.slack.socket_mode import run_socket_mode
 
     _require(settings.slack_bot_token, "SLACK_BOT_TOKEN", "the bot token, xoxb-…")
     _require(settings.slack_app_token, "SLACK_APP_TOKEN", "the app-level token, xapp-…")
-    if not str(settings.slack_app_token).startswith("xapp-"):
+    if not (reveal(settings.slack_app_token) or "").startswith("xapp-"):
         raise SettingsError("SLACK_APP_TOKEN must be an app-level token (it starts with xapp-)")
     http_port = _port(args.http_port, "--http-port") if args.http_port is not None else None
     _configure_logging(settings)
@@ -261,7 +263,7 @@ def _slack_dms() -> MessengerFactory:
     return SlackMessenger.from_settings
 
 
-def _require(value: str | None, name: str, what: str) -> None:
+def _require(value: Secret | None, name: str, what: str) -> None:
     from bot.settings import SettingsError
 
     if not value:
@@ -277,12 +279,13 @@ def _port(text: str, option: str = "--port") -> int:
 def _configure_logging(settings: Settings) -> None:
     import logging
 
+    from bot.logs import configure_logging
     from bot.settings import SettingsError
 
     level = logging.getLevelName(settings.log_level)
     if not isinstance(level, int):
         raise SettingsError(f"LOG_LEVEL: {settings.log_level!r} is not a log level")
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(level)
     from bot.calendar_feed import RedactFeedTokens
 
     for handler in logging.getLogger().handlers:

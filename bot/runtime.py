@@ -102,7 +102,7 @@ def build_runtime(
     sender sends the reminders and the change notices the reloader queues; without one
     (`ask`) queued notices wait for a process that can send them. Nothing runs until `Runtime.start`.
     """
-    store = Store.open(settings.database_url)
+    store = Store.open(settings.database_url.reveal())
     try:
         clock = clock or make_clock(settings.clock_start, settings.clock_speed)
         started_at = clock.now()

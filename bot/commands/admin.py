@@ -43,7 +43,7 @@ def reload_schedule(reloader: Reloader | None, req: Request) -> Message:
     if reloader is None:
         text = "This process cannot reload the schedule; run `summit-bot reload` instead."
         return Message(text=text, blocks=(section(text),))
-    outcome = reloader.reload(source_argument(req.args), req.at)
+    outcome = reloader.reload_argument(source_argument(req.args), req.at)
     return outcome_message(outcome)
 
 
@@ -72,7 +72,7 @@ def outcome_message(outcome: ReloadOutcome) -> Message:
             blocks.append(section(shown))
             if len(lines) > LISTED:
                 blocks.append(note(f"… and {len(lines) - LISTED} more."))
-    return Message(text=summary, blocks=tuple(blocks))
+    return Message(text=escape(summary), blocks=tuple(blocks))
 
 
 def register(registry: Registry, reloader: Reloader | None) -> None:

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 from bot.commands.registry import Registry, Request
 from bot.core import block_kit as kit
-from bot.core.message import MAX_SECTION_TEXT, Block, Message, encode_value, escape
+from bot.core.message import MAX_SECTION_TEXT, Block, Message, encode_value, escape, links
 from bot.render.blocks import (
     SHOW_MORE,
     day_label,
@@ -49,7 +49,7 @@ def session_list(
     if remaining > 0:
         blocks.append(more_button(req.query, req.page + 1, f"More ({remaining})"))
     fallback = "\n".join(plain_session(s, req.summit_zone, req.at, req.render_cache) for s in shown)
-    return Message(text=f"{title}\n{fallback}".strip(), blocks=tuple(blocks))
+    return Message(text=f"{escape(title)}\n{fallback}".strip(), blocks=tuple(blocks))
 
 
 def notice(text: str, *extra: Block) -> Message:
@@ -148,7 +148,7 @@ def show(req: Request) -> Message:
         if req.args:
             matches = req.index.search(req.args.replace("-", " "))[:3]
             if matches:
-                hint = " Did you mean " + ", ".join(f"`{s.id}`" for s in matches) + "?"
+                hint = " Did you mean " + ", ".join(f"`{escape(s.id)}`" for s in matches) + "?"
         return notice(f"No session with id `{escape(req.args[:100])}`.{hint}")
     return session_detail(req, session)
 
@@ -185,10 +185,14 @@ def session_detail(req: Request, session: Session) -> Message:
         blocks.append(
             section(truncate(f"*{escape(proposal.title)}*{by}\n{body}", MAX_SECTION_TEXT))
         )
-    if session.links:
-        blocks.append(note(" · ".join(f"<{link}>" for link in session.links[:10])))
+    shown_links = links(session.links)
+    if shown_links:
+        blocks.append(note(shown_links))
     blocks.append(
-        note(f"id `{session.id}`" + (f" · track {escape(session.track)}" if session.track else ""))
+        note(
+            f"id `{escape(session.id)}`"
+            + (f" · track {escape(session.track)}" if session.track else "")
+        )
     )
     return Message(text=plain_session(session, req.summit_zone, req.at), blocks=tuple(blocks[:50]))
 

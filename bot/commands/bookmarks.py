@@ -140,7 +140,9 @@ def show_more(click: Click) -> ActionResult:
     chunks = [text[i : i + size] for i in range(0, len(text), size)][:48]
     blocks: list[Block] = [header(session.title), *(section(chunk) for chunk in chunks)]
     return ActionResult(
-        notice=Message(text=f"{session.title}: {session.description[:300]}", blocks=tuple(blocks))
+        notice=Message(
+            text=escape(f"{session.title}: {session.description[:300]}"), blocks=tuple(blocks)
+        )
     )
 
 

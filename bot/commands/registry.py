@@ -10,7 +10,7 @@ from functools import cached_property
 from bot.core import ActionResult, Core
 from bot.core.block_kit import MAX_BLOCKS, context
 from bot.core.core import zone_named
-from bot.core.message import Message, decode_value
+from bot.core.message import Message, decode_value, escape
 from bot.render.blocks import RenderCache
 from bot.store import Viewer
 from schedule.index import ScheduleIndex
@@ -184,7 +184,8 @@ class Registry:
         """Carry out the button `action_id` with its `value`."""
         run = self._actions.get(action_id)
         if run is None:
-            return ActionResult(notice=Message(text=f"Unknown button {action_id!r}."))
+            text = f"Unknown button {escape(repr(action_id[:100]))}."
+            return ActionResult(notice=Message(text=text))
         return run(Click(core, user_id, at, action_id, decode_value(value)))
 
 

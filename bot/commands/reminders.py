@@ -96,7 +96,7 @@ def reminders(req: Request) -> Message:
         start = delivery.starts_at or delivery.due_at
         starts = f"{day_label(start, zone)} {clock_label(start, zone)}"
         text = f"*{escape(title)}*\n:bell: reminder {when} · starts {starts}{escape(room)}"
-        lines.append(f"{title} — reminder {when}, starts {starts}{room}")
+        lines.append(f"{escape(title)} — reminder {when}, starts {starts}{escape(room)}")
         blocks.append(_reminder_block(text, delivery, req))
     if remaining > 0:
         blocks.append(more_button(req.query, req.page + 1, f"More ({remaining})"))

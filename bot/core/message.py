@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from bot.core.block_kit import (
     MAX_BLOCKS,
@@ -73,8 +76,42 @@ class Attachment:
 
 
 def escape(text: str) -> str:
-    """Escape `&`, `<` and `>` so Slack shows the text as written and pings nobody."""
+    """Escape `&`, `<` and `>` so Slack shows the text as written and pings nobody.
+
+    The one escaping of text from outside (schedules, people) for mrkdwn: every block,
+    context line and fallback `text` passes what it quotes through here.
+    """
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_HOST = re.compile(r"[\w.:-]+")
+
+
+def link(url: str) -> str | None:
+    """A schedule's link as `<url|host>`, the label chosen here; None unless http(s).
+
+    The URL is percent-encoded where Slack's link syntax would read it (`<`, `>`, `|`,
+    spaces, control characters) and `&` escaped, so a schedule cannot end the link early,
+    add a label of its own, or make a mention out of it.
+    """
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return None
+    host = parts.hostname or ""
+    if parts.scheme.casefold() not in ("http", "https") or not _HOST.fullmatch(host):
+        return None
+    safe = "".join(
+        ch if ch.isprintable() and ch not in ' <>|"' else quote(ch, safe="") for ch in text
+    )
+    return f"<{escape(safe)}|{escape(host)}>"
+
+
+def links(urls: Iterable[str], limit: int = 10) -> str:
+    """The http(s) ones of `urls` as bot-labelled links, joined by " · " (others are dropped)."""
+    made = [made for made in map(link, urls) if made is not None]
+    return " · ".join(made[:limit])
 
 
 def encode_value(**fields: str | int) -> str:

@@ -101,14 +101,14 @@ def session_parts(session: Session, summit_zone: tzinfo) -> SessionParts:
     place = [f":round_pushpin: {escape(session.room) if session.room else 'room not announced'}"]
     if session.proposers:
         place.append(f":bust_in_silhouette: {escape(', '.join(session.proposers))}")
-    room = f", {session.room}" if session.room else ""
+    room = f", {escape(session.room)}" if session.room else ""
     return SessionParts(
         session=session,
         title=f"*{escape(session.title)}*",
         when=when,
         date=slack_date(session.start, summit_zone),
         place=tuple(place),
-        plain=f"{session.title} — {when}{room}",
+        plain=f"{escape(session.title)} — {when}{room}",
     )
 
 
@@ -171,7 +171,7 @@ def session_text(
 def plain_session(
     session: Session, summit_zone: tzinfo, at: datetime, cache: RenderCache | None = None
 ) -> str:
-    """A one-line fallback for notifications."""
+    """A one-line fallback for notifications (mrkdwn: the schedule's text is escaped)."""
     return f"{_parts_of(session, summit_zone, cache).plain} ({status_line(session, at)})"
 
 

@@ -1,9 +1,10 @@
 """HTTP mode: Slack's requests arrive at `POST /slack/events`, served by uvicorn.
 
-Every request is verified with the signing secret by Bolt (a bad or missing signature, or
-a timestamp more than five minutes off, gets 401). Work in flight is bounded
-(`SUMMIT_BOT_MAX_IN_FLIGHT`): beyond it a signed slash command is answered at once with
-a short "busy, try again in a moment" (ephemeral), any other signed request gets 503
+Every request passes the HTTP edge (`bot.slack.http_guard`) before Bolt sees it: a body over
+1 MiB gets 413, a bad, malformed or missing signature, or a timestamp more than five
+minutes off, gets 401, and a signed body Slack would never send gets 400. Work in flight is
+bounded (`SUMMIT_BOT_MAX_IN_FLIGHT`): beyond it a signed slash command is answered at once
+with a short "busy, try again in a moment" (ephemeral), any other signed request gets 503
 with `Retry-After`, before Bolt spends anything on it. `GET /healthz` says which part is
 down: 200 when the database answers a trivial query and a schedule is loaded, else 503
 naming the part. The pages of `bot.web` (calendar feeds, the hallway screen, metrics) are
@@ -25,14 +26,17 @@ from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.edge.answering import BUSY, Answering
 from bot.runtime import Runtime, freeze_startup_heap
-from bot.settings import Settings
+from bot.secret import reveal
+from bot.settings import Settings, SettingsError
 from bot.slack.app import build_app
+from bot.slack.http_guard import SlackRequestGuard
 from bot.web import page_routes
 
 log = logging.getLogger(__name__)
@@ -45,10 +49,13 @@ HEALTH_TIMEOUT_SECONDS = 2.0
 
 
 def build_http_app(app: AsyncApp, runtime: Runtime) -> Starlette:
-    """The Starlette application serving `app` and the health check."""
+    """The Starlette application serving `app` behind the HTTP edge, and the health check."""
+    signing_secret = reveal(runtime.settings.slack_signing_secret)
+    if not signing_secret:
+        raise SettingsError("SLACK_SIGNING_SECRET is not set (the app's signing secret)")
     handler = AsyncSlackRequestHandler(app)
     answering = runtime.answering
-    verifier = SignatureVerifier(runtime.settings.slack_signing_secret or "")
+    verifier = SignatureVerifier(signing_secret)
 
     async def events(request: Request) -> Response:
         if not answering.admit():
@@ -68,6 +75,7 @@ def build_http_app(app: AsyncApp, runtime: Runtime) -> Starlette:
 
     return Starlette(
         lifespan=lifespan,
+        middleware=[Middleware(SlackRequestGuard, signing_secret=signing_secret, path=EVENTS_PATH)],
         routes=[
             Route(EVENTS_PATH, events, methods=["POST"]),
             Route(HEALTH_PATH, healthz, methods=["GET"]),
@@ -125,6 +133,8 @@ def http_server(
         host=host,
         port=port,
         log_level=settings.log_level.lower(),
+        # uvicorn's records go to the root logger, whose handler writes each on one line.
+        log_config=None,
         access_log=False,
         server_header=False,
         lifespan="on",

@@ -60,7 +60,7 @@ def socket_mode_handler(
         raise SettingsError("SLACK_APP_TOKEN is not set (the app-level token, xapp-…)")
     handler = BoundedSocketModeHandler(
         app,
-        app_token=settings.slack_app_token,
+        app_token=settings.slack_app_token.reveal(),
         web_client=app.client,
         logger=logging.getLogger("summit_bot.socket_mode"),
     )

@@ -16,7 +16,7 @@ ENV_EXAMPLE = Path(__file__).parents[2] / ".env.example"
 def test_defaults() -> None:
     """With nothing set, the defaults apply."""
     settings = Settings.from_env({}, env_file=None)
-    assert settings.database_url == "sqlite:///summit-bot.db"
+    assert settings.database_url.reveal() == "sqlite:///summit-bot.db"
     assert settings.reminder_lead_minutes == 10
     assert settings.command == "/nova"
     assert settings.clock_start is None

@@ -38,7 +38,8 @@ EVERY_SUBCOMMAND = {
     "export": "calendar",
     "share now": "Shared by <@U123>",
     "reload": "admin",
-    "help": "`/nova search <words>`",
+    "help": "`/nova search &lt;words&gt;`",
+    "calendar": "calendar",
 }
 
 
