@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING, NoReturn
 
-from bot.clock import Clock, ReplayClock, fixed_clock
-from bot.core.times import read_time
-from bot.runtime import ClockChoice, MessengerFactory, Runtime, running
-from bot.settings import Settings, SettingsError, parse_clock_speed
-from bot.store import Store
-from schedule.index import ScheduleIndex
-from schedule.model import ScheduleError
-from schedule.timeparse import TimeError
-
+# Only what parsing the arguments needs is imported up front, so `--help` and argument
+# errors start fast; each subcommand imports what it uses (`python -X importtime`).
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from bot.clock import Clock
+    from bot.runtime import ClockChoice, MessengerFactory, Runtime
+    from bot.secret import Secret
+    from bot.settings import Settings
+    from bot.store import Store
     from bot.web import PagesServer
+    from schedule.index import ScheduleIndex
 
 
 class UsageError(Exception):
@@ -102,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _clock_choice(args: argparse.Namespace, settings: Settings) -> ClockChoice:
     """The clock `--at`, `--start` and `--speed` ask for, once the schedule is known."""
+    from bot.clock import ReplayClock, fixed_clock
+    from bot.settings import SettingsError, parse_clock_speed
+
     try:
         speed = parse_clock_speed(args.speed) if args.speed else settings.clock_speed
     except SettingsError:
@@ -123,6 +125,9 @@ def _clock_choice(args: argparse.Namespace, settings: Settings) -> ClockChoice:
 
 def _flag_time(flag: str, text: str, index: ScheduleIndex, now: datetime) -> datetime:
     """The instant a time flag names; a DST note goes to stderr, a bad time is a UsageError."""
+    from bot.core.times import read_time
+    from schedule.timeparse import TimeError
+
     try:
         read = read_time(text, index, now)
     except TimeError as exc:
@@ -136,6 +141,7 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     """Run the interactive console."""
     from bot.console.terminal import Console, Screen
     from bot.outbox.messenger import ConsoleMessenger
+    from bot.runtime import running
 
     screen = Screen()
 
@@ -149,7 +155,10 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     """Print one answer."""
+    import json
+
     from bot.console.render_text import render
+    from bot.runtime import running
 
     with running(settings, _clock_choice(args, settings), background=False) as runtime:
         message = runtime.core.answer(args.text, args.user, runtime.clock.now())
@@ -176,8 +185,9 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from bot.clock import make_clock
     from bot.commands.export import bookmarked_sessions, bookmarks_ics
     from bot.reload import serving_schedule
+    from bot.store import Store
 
-    with Store.open(settings.database_url) as store:
+    with Store.open(settings.database_url.reveal()) as store:
         schedule = serving_schedule(settings, store)
         sessions = bookmarked_sessions(store, schedule, args.user)
     data = bookmarks_ics(schedule, sessions, make_clock(settings.clock_start).now())
@@ -201,10 +211,11 @@ def cmd_reload(args: argparse.Namespace, settings: Settings) -> int:
     from bot.clock import make_clock
     from bot.core.schedule_source import ScheduleSource
     from bot.reload import Reloader, Status, serving_schedule
+    from bot.store import Store
 
     # The refusal is this command's one line of error; the reloader's log would repeat it.
     logging.getLogger("bot.reload").setLevel(logging.ERROR)
-    with Store.open(settings.database_url) as store:
+    with Store.open(settings.database_url.reveal()) as store:
         source = ScheduleSource(serving_schedule(settings, store))
         reloader = Reloader(settings, store, source, clock=make_clock(settings.clock_start))
         notify = None if not args.force else args.notify
@@ -222,11 +233,14 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     import aiohttp
     from slack_sdk.errors import SlackApiError
 
+    from bot.runtime import running
+    from bot.secret import reveal
+    from bot.settings import SettingsError
     from bot.slack.socket_mode import run_socket_mode
 
     _require(settings.slack_bot_token, "SLACK_BOT_TOKEN", "the bot token, xoxb-…")
     _require(settings.slack_app_token, "SLACK_APP_TOKEN", "the app-level token, xapp-…")
-    if not str(settings.slack_app_token).startswith("xapp-"):
+    if not (reveal(settings.slack_app_token) or "").startswith("xapp-"):
         raise SettingsError("SLACK_APP_TOKEN must be an app-level token (it starts with xapp-)")
     http_port = _port(args.http_port, "--http-port") if args.http_port is not None else None
     _configure_logging(settings)
@@ -248,6 +262,7 @@ def _pages_server(runtime: Runtime, host: str, port: int | None) -> PagesServer 
     """The web pages' server on `port` (bound now), or None without a port."""
     if port is None:
         return None
+    from bot.settings import SettingsError
     from bot.web import PagesServer
 
     try:
@@ -260,6 +275,7 @@ def _pages_server(runtime: Runtime, host: str, port: int | None) -> PagesServer 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Serve Slack over HTTP until interrupted."""
+    from bot.runtime import running
     from bot.slack.http_server import run_http
 
     if not args.http:
@@ -281,7 +297,9 @@ def _slack_dms() -> MessengerFactory:
     return SlackMessenger.from_settings
 
 
-def _require(value: str | None, name: str, what: str) -> None:
+def _require(value: Secret | None, name: str, what: str) -> None:
+    from bot.settings import SettingsError
+
     if not value:
         raise SettingsError(f"{name} is not set ({what}); see docs/slack-setup.md")
 
@@ -295,10 +313,13 @@ def _port(text: str, option: str = "--port") -> int:
 def _configure_logging(settings: Settings) -> None:
     import logging
 
+    from bot.logs import configure_logging
+    from bot.settings import SettingsError
+
     level = logging.getLevelName(settings.log_level)
     if not isinstance(level, int):
         raise SettingsError(f"LOG_LEVEL: {settings.log_level!r} is not a log level")
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(level)
     from bot.calendar_feed import RedactFeedTokens
 
     for handler in logging.getLogger().handlers:
@@ -329,9 +350,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        if args.command is None:
-            parser.print_help()
-            return 2
+    except UsageError as exc:
+        print(f"summit-bot: {exc}", file=sys.stderr)
+        return 2
+    if args.command is None:
+        parser.print_help()
+        return 2
+    from bot.settings import Settings, SettingsError
+    from schedule.model import ScheduleError
+
+    try:
         settings = Settings.from_env()
         return COMMANDS[args.command](args, settings)
     except (UsageError, SettingsError, ScheduleError, ValueError) as exc:

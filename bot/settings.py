@@ -12,7 +12,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import parser as dateparser
 from dateutil.parser import ParserError
-from dotenv import dotenv_values
+
+from bot.secret import Secret, secret
+
+#: The database used when DATABASE_URL is not set.
+DEFAULT_DATABASE_URL = "sqlite:///summit-bot.db"
 
 
 class SettingsError(ValueError):
@@ -23,7 +27,8 @@ class SettingsError(ValueError):
 class Settings:
     """Everything summit-bot can be told from outside, with its defaults."""
 
-    database_url: str = "sqlite:///summit-bot.db"
+    database_url: Secret = field(default_factory=lambda: Secret(DEFAULT_DATABASE_URL))
+    """The database to use; a Secret because its URL may hold a password."""
     schedule_path: str | None = None
     schedule_url: str | None = None
     schedule_refresh_seconds: int = 300
@@ -35,11 +40,13 @@ class Settings:
     reminder_lead_minutes: int = 10
     reminders_enabled: bool = True
     admin_user_ids: frozenset[str] = frozenset()
-    slack_bot_token: str | None = field(default=None, repr=False)
-    slack_app_token: str | None = field(default=None, repr=False)
-    slack_signing_secret: str | None = field(default=None, repr=False)
+    slack_bot_token: Secret | None = None
+    slack_app_token: Secret | None = None
+    slack_signing_secret: Secret | None = None
     slack_api_url: str | None = None
     slack_messages_per_second: float = 20.0
+    answer_budget_seconds: float = 1.5
+    max_in_flight: int = 100
     http_host: str = "0.0.0.0"
     http_port: int = 3000
     log_level: str = "INFO"
@@ -49,6 +56,16 @@ class Settings:
     """The channel id where the bot keeps its "now & next" board message."""
     metrics_multiprocess_dir: str | None = None
     """PROMETHEUS_MULTIPROC_DIR: where worker processes pool their metrics, when several."""
+    reload_dir: str | None = None
+    """`SUMMIT_BOT_RELOAD_DIR`: the only folder `/nova reload FILE` may read (None: none)."""
+    reload_allow_hosts: frozenset[str] = frozenset()
+    """`SUMMIT_BOT_RELOAD_ALLOW_HOSTS`: hosts `/nova reload URL` may fetch though internal."""
+
+    def __post_init__(self) -> None:
+        """Hold the secrets as `Secret` even when given as plain strings (as tests do)."""
+        for name in _SECRETS:
+            value = getattr(self, name)
+            object.__setattr__(self, name, secret(value))
 
     @classmethod
     def from_env(
@@ -57,6 +74,8 @@ class Settings:
         """Read settings from `env_file` (if present) overridden by `environ`."""
         values: dict[str, str] = {}
         if env_file is not None and Path(env_file).is_file():
+            from dotenv import dotenv_values  # only when there is a file to read
+
             values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
         values.update(os.environ if environ is None else environ)
 
@@ -65,7 +84,7 @@ class Settings:
             return value or None
 
         return cls(
-            database_url=get("DATABASE_URL") or cls.database_url,
+            database_url=Secret(get("DATABASE_URL") or DEFAULT_DATABASE_URL),
             schedule_path=get("SUMMIT_BOT_SCHEDULE"),
             schedule_url=get("SUMMIT_BOT_SCHEDULE_URL"),
             schedule_refresh_seconds=_int(get, "SUMMIT_BOT_SCHEDULE_REFRESH_SECONDS", 300, 10),
@@ -79,18 +98,30 @@ class Settings:
             admin_user_ids=frozenset(
                 part.strip() for part in (get("SUMMIT_BOT_ADMINS") or "").split(",") if part.strip()
             ),
-            slack_bot_token=get("SLACK_BOT_TOKEN"),
-            slack_app_token=get("SLACK_APP_TOKEN"),
-            slack_signing_secret=get("SLACK_SIGNING_SECRET"),
+            slack_bot_token=secret(get("SLACK_BOT_TOKEN")),
+            slack_app_token=secret(get("SLACK_APP_TOKEN")),
+            slack_signing_secret=secret(get("SLACK_SIGNING_SECRET")),
             slack_api_url=get("SLACK_API_URL"),
             slack_messages_per_second=_float(get, "SUMMIT_BOT_SLACK_MESSAGES_PER_SECOND", 20.0),
+            answer_budget_seconds=_budget(get("SUMMIT_BOT_ANSWER_BUDGET_SECONDS")),
+            max_in_flight=_int(get, "SUMMIT_BOT_MAX_IN_FLIGHT", 100, 1),
             http_host=get("SUMMIT_BOT_HTTP_HOST") or cls.http_host,
             http_port=_int(get, "SUMMIT_BOT_HTTP_PORT", 3000, 0),
             log_level=(get("LOG_LEVEL") or cls.log_level).upper(),
+            reload_dir=get("SUMMIT_BOT_RELOAD_DIR"),
+            reload_allow_hosts=frozenset(
+                part.strip().casefold().rstrip(".")
+                for part in (get("SUMMIT_BOT_RELOAD_ALLOW_HOSTS") or "").split(",")
+                if part.strip()
+            ),
             public_url=parse_public_url(get("SUMMIT_BOT_PUBLIC_URL")),
             announce_channel=get("SUMMIT_BOT_ANNOUNCE_CHANNEL"),
             metrics_multiprocess_dir=get("PROMETHEUS_MULTIPROC_DIR"),
         )
+
+
+# The settings held as `Secret`.
+_SECRETS = ("database_url", "slack_bot_token", "slack_app_token", "slack_signing_secret")
 
 
 def parse_clock_start(text: str | None) -> datetime | None:
@@ -137,6 +168,22 @@ def parse_clock_speed(text: str | None) -> float:
     if speed < 0:
         raise SettingsError(f"SUMMIT_BOT_CLOCK_SPEED: {text!r} cannot be negative")
     return speed
+
+
+def _budget(text: str | None) -> float:
+    """The answer budget in seconds: above 0 and below Slack's 3 s acknowledgement limit."""
+    if text is None:
+        return 1.5
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise SettingsError(f"SUMMIT_BOT_ANSWER_BUDGET_SECONDS: {text!r} is not a number") from exc
+    if not 0 < value <= 2.5:
+        raise SettingsError(
+            f"SUMMIT_BOT_ANSWER_BUDGET_SECONDS: {value} is not between 0 and 2.5 "
+            "(Slack waits 3 s for the acknowledgement)"
+        )
+    return value
 
 
 def _zone(name: str | None) -> str | None:

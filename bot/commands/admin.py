@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import re
 
-from slack_sdk.models.blocks import Block
-
 from bot.commands.registry import Registry, Request
-from bot.core.message import Message, escape
+from bot.core.message import Block, Message, escape
 from bot.reload import Reloader, ReloadOutcome, Status
 from bot.render.blocks import header, note, section, time_range
 from schedule.diff import describe_cancelled, describe_change
@@ -48,7 +46,7 @@ def reload_schedule(reloader: Reloader | None, req: Request) -> Message:
         text = "This process cannot reload the schedule; run `summit-bot reload` instead."
         return Message(text=text, blocks=(section(text),))
     force, notify, rest = _force_words(req.args)
-    outcome = reloader.reload(
+    outcome = reloader.reload_argument(
         source_argument(rest), req.at, force=force, notify=notify if force else None
     )
     return outcome_message(outcome)
@@ -91,7 +89,7 @@ def outcome_message(outcome: ReloadOutcome) -> Message:
             blocks.append(section(shown))
             if len(lines) > LISTED:
                 blocks.append(note(f"… and {len(lines) - LISTED} more."))
-    return Message(text=summary, blocks=tuple(blocks))
+    return Message(text=escape(summary), blocks=tuple(blocks))
 
 
 def register(registry: Registry, reloader: Reloader | None) -> None:

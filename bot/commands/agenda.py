@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, PlainTextObject
-
 from bot.commands.registry import Registry, Request
-from bot.core.message import MAX_SECTION_TEXT, Message, encode_value, escape
+from bot.core import block_kit as kit
+from bot.core.message import MAX_SECTION_TEXT, Block, Message, encode_value, escape, links
 from bot.render.blocks import (
     SHOW_MORE,
     day_label,
@@ -45,11 +44,12 @@ def session_list(
             bookmarked=session.id in req.bookmarks,
             query=req.query,
             page=req.page,
+            cache=req.render_cache,
         )
     if remaining > 0:
         blocks.append(more_button(req.query, req.page + 1, f"More ({remaining})"))
-    fallback = "\n".join(plain_session(s, req.summit_zone, req.at) for s in shown)
-    return Message(text=f"{title}\n{fallback}".strip(), blocks=tuple(blocks))
+    fallback = "\n".join(plain_session(s, req.summit_zone, req.at, req.render_cache) for s in shown)
+    return Message(text=f"{escape(title)}\n{fallback}".strip(), blocks=tuple(blocks))
 
 
 def notice(text: str, *extra: Block) -> Message:
@@ -157,7 +157,7 @@ def show(req: Request) -> Message:
         if req.args:
             matches = req.index.search(req.args.replace("-", " "))[:3]
             if matches:
-                hint = " Did you mean " + ", ".join(f"`{s.id}`" for s in matches) + "?"
+                hint = " Did you mean " + ", ".join(f"`{escape(s.id)}`" for s in matches) + "?"
         return notice(f"No session with id `{escape(req.args[:100])}`.{hint}")
     return session_detail(req, session)
 
@@ -174,6 +174,7 @@ def session_detail(req: Request, session: Session) -> Message:
         bookmarked=session.id in req.bookmarks,
         query=req.query,
         overlaps=overlapping if session.id in req.bookmarks else (),
+        cache=req.render_cache,
     )
     # A merged session's description is the text of its proposals, shown one by one below.
     if session.description.strip() and not session.proposals:
@@ -193,24 +194,20 @@ def session_detail(req: Request, session: Session) -> Message:
         blocks.append(
             section(truncate(f"*{escape(proposal.title)}*{by}\n{body}", MAX_SECTION_TEXT))
         )
-    if session.links:
-        blocks.append(note(" · ".join(f"<{link}>" for link in session.links[:10])))
+    shown_links = links(session.links)
+    if shown_links:
+        blocks.append(note(shown_links))
     blocks.append(
-        note(f"id `{session.id}`" + (f" · track {escape(session.track)}" if session.track else ""))
+        note(
+            f"id `{escape(session.id)}`"
+            + (f" · track {escape(session.track)}" if session.track else "")
+        )
     )
     return Message(text=plain_session(session, req.summit_zone, req.at), blocks=tuple(blocks[:50]))
 
 
 def _show_more_button(session: Session) -> Block:
-    return ActionsBlock(
-        elements=[
-            ButtonElement(
-                text=PlainTextObject(text="Show more"),
-                action_id=SHOW_MORE,
-                value=encode_value(id=session.id),
-            )
-        ]
-    )
+    return kit.actions(kit.button("Show more", SHOW_MORE, encode_value(id=session.id)))
 
 
 def _starts_later(req: Request) -> Message:

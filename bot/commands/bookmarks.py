@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import groupby
 
-from slack_sdk.models.blocks import Block, ButtonElement, PlainTextObject
-
 from bot.commands.registry import Click, Registry, Request
 from bot.core import ActionResult
-from bot.core.message import MAX_SECTION_TEXT, Message, encode_value, escape
+from bot.core import block_kit as kit
+from bot.core.message import MAX_SECTION_TEXT, Block, Message, encode_value, escape
 from bot.render.blocks import (
     BOOKMARK,
     MORE,
@@ -31,6 +30,16 @@ MINE_PAGE_SIZE = 12
 
 def mine(req: Request) -> Message:
     """The asker's bookmarked sessions, grouped by day, overlaps flagged, each removable."""
+    if req.viewer is None:
+        return Message(
+            text="I cannot reach my database right now, so I cannot show your bookmarks.",
+            blocks=(
+                section(
+                    "I cannot reach my database right now, so I cannot show your bookmarks. "
+                    "Please try again in a moment."
+                ),
+            ),
+        )
     ids = req.bookmarks
     sessions = [s for s in req.index.sessions if s.id in ids]
     gone = sorted(ids - {s.id for s in sessions})
@@ -50,7 +59,7 @@ def mine(req: Request) -> Message:
     if gone and req.page == 0:
         listed = ", ".join(f"`{escape(g)}`" for g in gone[:20])
         blocks.append(note(f"No longer in the schedule: {listed}"))
-    fallback = "\n".join(plain_session(s, req.summit_zone, req.at) for s in shown)
+    fallback = "\n".join(plain_session(s, req.summit_zone, req.at, req.render_cache) for s in shown)
     return Message(text=f"Your bookmarks ({len(sessions)})\n{fallback}", blocks=tuple(blocks))
 
 
@@ -74,17 +83,15 @@ def _days(req: Request, shown: Sequence[Session], bookmarked: Sequence[Session])
                 page=req.page,
                 overlaps=clashes,
                 accessory=remove_button(session, req.query, req.page),
+                cache=req.render_cache,
             )
     return blocks
 
 
-def remove_button(session: Session, query: str, page: int) -> ButtonElement:
+def remove_button(session: Session, query: str, page: int) -> kit.Element:
     """A button that removes the session from the person's bookmarks."""
-    return ButtonElement(
-        text=PlainTextObject(text="Remove"),
-        action_id=UNBOOKMARK,
-        value=encode_value(id=session.id, q=query[:500], p=page),
-        style="danger",
+    return kit.button(
+        "Remove", UNBOOKMARK, encode_value(id=session.id, q=query[:500], p=page), style="danger"
     )
 
 
@@ -133,7 +140,9 @@ def show_more(click: Click) -> ActionResult:
     chunks = [text[i : i + size] for i in range(0, len(text), size)][:48]
     blocks: list[Block] = [header(session.title), *(section(chunk) for chunk in chunks)]
     return ActionResult(
-        notice=Message(text=f"{session.title}: {session.description[:300]}", blocks=tuple(blocks))
+        notice=Message(
+            text=escape(f"{session.title}: {session.description[:300]}"), blocks=tuple(blocks)
+        )
     )
 
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import difflib
-
-from slack_sdk.models.blocks import Block
+import re
 
 from bot.commands import agenda
 from bot.commands.registry import Registry, Request
-from bot.core.message import MAX_BLOCKS, Message, escape
+from bot.core.message import MAX_BLOCKS, Block, Message, escape
 from bot.render.blocks import header, note, section
 from schedule.timeparse import resolve_day
 
@@ -25,10 +24,11 @@ def fallback(registry: Registry, req: Request) -> Message:
 
 def help_message(registry: Registry, req: Request, unknown: str | None = None) -> Message:
     """Every subcommand with its usage and one line of help; for unknown input, the closest."""
-    cmd = req.core.settings.command
-    lines = [f"`{cmd} {c.usage}` — {c.summary}" for c in registry.commands]
+    cmd = escape(req.core.settings.command)
+    lines = [f"`{cmd} {escape(c.usage)}` — {escape(c.summary)}" for c in registry.commands]
     lines.append(
-        f"`{cmd} <weekday or date>` — the agenda of that day (e.g. `thursday`, `2013-11-07`)"
+        f"`{cmd} {escape('<weekday or date>')}` — the agenda of that day "
+        "(e.g. `thursday`, `2013-11-07`)"
     )
     blocks: list[Block] = []
     text = f"{cmd} help"
@@ -38,7 +38,7 @@ def help_message(registry: Registry, req: Request, unknown: str | None = None) -
         guess = f" Did you mean `{cmd} {registry.canonical(close[0])}`?" if close else ""
         sorry = f"I don't know `{escape(unknown[:100])}`.{guess}"
         blocks.append(section(sorry))
-        text = f"I don't know {unknown[:100]!r}.{guess.replace('`', '')}"
+        text = f"I don't know {escape(repr(unknown[:100]))}.{guess.replace('`', '')}"
     blocks += [header(f"{cmd} — the summit schedule"), section("\n".join(lines))]
     blocks.append(note("Buttons bookmark sessions; times show in the summit's zone and yours."))
     return Message(text=text, blocks=tuple(blocks))
@@ -55,9 +55,14 @@ def share(req: Request) -> Message:
         return Message(text="Your calendar address is private: it cannot be shared.")
     # Straight to the commands: the metrics count this answer once, as `share`.
     answer = req.core.commands.answer(req.core, words, req.user_id, req.at, req.page)
-    intro = note(f"Shared by <@{req.user_id}> · `{cmd} {escape(words[:100])}`")
+    sharer = f"<@{req.user_id}>" if _USER_ID.fullmatch(req.user_id) else escape(req.user_id[:40])
+    intro = note(f"Shared by {sharer} · `{escape(cmd)} {escape(words[:100])}`")
     blocks = (intro, *answer.blocks[: MAX_BLOCKS - 1]) if answer.blocks else ()
     return Message(text=answer.text, blocks=blocks, in_channel=True)
+
+
+# A Slack user id, the only thing the share line writes as a mention.
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
 
 
 def register(registry: Registry) -> None:

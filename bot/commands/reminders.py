@@ -4,17 +4,10 @@ from __future__ import annotations
 
 import re
 
-from slack_sdk.models.blocks import (
-    Block,
-    ButtonElement,
-    MarkdownTextObject,
-    PlainTextObject,
-    SectionBlock,
-)
-
 from bot.commands.registry import Click, Registry, Request
 from bot.core import ActionResult, Core
-from bot.core.message import MAX_SECTION_TEXT, Message, encode_value, escape
+from bot.core import block_kit as kit
+from bot.core.message import Block, Message, encode_value, escape
 from bot.reminders.message import REMOVE_BOOKMARK
 from bot.reminders.planner import PlanResult, lead_minutes, notify_planned, plan_reminders
 from bot.render.blocks import (
@@ -25,7 +18,6 @@ from bot.render.blocks import (
     more_button,
     note,
     section,
-    truncate,
 )
 from bot.render.words import clock_label, page_of, plural
 from bot.storage.outbox import OutboxItem, OutboxKind, OutboxStatus
@@ -104,7 +96,7 @@ def reminders(req: Request) -> Message:
         start = delivery.starts_at or delivery.due_at
         starts = f"{day_label(start, zone)} {clock_label(start, zone)}"
         text = f"*{escape(title)}*\n:bell: reminder {when} · starts {starts}{escape(room)}"
-        lines.append(f"{title} — reminder {when}, starts {starts}{room}")
+        lines.append(f"{escape(title)} — reminder {when}, starts {starts}{escape(room)}")
         blocks.append(_reminder_block(text, delivery, req))
     if remaining > 0:
         blocks.append(more_button(req.query, req.page + 1, f"More ({remaining})"))
@@ -192,14 +184,10 @@ def _reminder_block(text: str, delivery: OutboxItem, req: Request) -> Block:
     """A reminder's line, with a Cancel button while it is still only planned."""
     if delivery.status is not OutboxStatus.PENDING:
         return section(text)
-    button = ButtonElement(
-        text=PlainTextObject(text="Cancel"),
-        action_id=CANCEL_REMINDER,
-        value=encode_value(id=delivery.id, q=req.query[:500], p=req.page),
+    button = kit.button(
+        "Cancel", CANCEL_REMINDER, encode_value(id=delivery.id, q=req.query[:500], p=req.page)
     )
-    return SectionBlock(
-        text=MarkdownTextObject(text=truncate(text, MAX_SECTION_TEXT)), accessory=button
-    )
+    return kit.section(text, accessory=button)
 
 
 def _say(text: str) -> Message:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,7 +48,7 @@ def plain(mrkdwn: str) -> str:
 def render(message: Message, first_number: int = 1) -> tuple[str, list[Button]]:
     """The message as terminal lines, and its buttons numbered from `first_number`."""
     if not message.blocks:
-        return message.text, []
+        return terminal_safe(html.unescape(message.text)), []
     lines: list[str] = []
     buttons: list[Button] = []
 
@@ -78,4 +79,18 @@ def render(message: Message, first_number: int = 1) -> tuple[str, list[Button]]:
             )
         elif kind == "divider":
             lines.append("-" * 40)
-    return "\n".join(lines).strip("\n"), buttons
+    return terminal_safe("\n".join(lines).strip("\n")), buttons
+
+
+def terminal_safe(text: str) -> str:
+    """`text` with control characters (escape sequences, carriage returns) shown, not obeyed.
+
+    A schedule's title could otherwise move the cursor, clear the screen or rewrite the
+    line above in the terminal; line breaks and tabs stay.
+    """
+    return "".join(
+        ch
+        if ch in "\n\t\u200d" or unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp")
+        else ch.encode("unicode_escape").decode("ascii")
+        for ch in text
+    )

@@ -13,7 +13,7 @@ from typing import TextIO
 
 from bot.clock import Clock, ReplayClock
 from bot.commands.export import save_attachments
-from bot.console.render_text import Button, render
+from bot.console.render_text import Button, render, terminal_safe
 from bot.core import Core
 from bot.core.message import Message
 from bot.core.times import read_time
@@ -191,7 +191,7 @@ class Console:
         _enable_history()
         zone = self.core.index.schedule.zone
         stream.write(
-            f"summit-bot console — {self.core.index.schedule.name} "
+            f"summit-bot console — {terminal_safe(self.core.index.schedule.name)} "
             f"({len(self.core.index.sessions)} sessions, times in {zone}). Type :help.\n"
         )
         while True:

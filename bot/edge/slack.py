@@ -25,6 +25,7 @@ from slack_sdk.errors import SlackApiError
 from bot.clock import SystemClock
 from bot.core.message import Message
 from bot.outbox.messenger import PermanentError, TransientError, names_key
+from bot.secret import reveal
 from bot.settings import Settings
 from bot.store import Store
 
@@ -180,7 +181,7 @@ class SlackMessenger:
 
 def make_client(settings: Settings, *, timeout: float = DEFAULT_TIMEOUT) -> WebClient:
     """A WebClient for the bot token and API URL of `settings`, with retries turned off."""
-    options: dict[str, Any] = {"token": settings.slack_bot_token, "timeout": timeout}
+    options: dict[str, Any] = {"token": reveal(settings.slack_bot_token), "timeout": timeout}
     if settings.slack_api_url:
         url = settings.slack_api_url
         options["base_url"] = url if url.endswith("/") else url + "/"

@@ -17,9 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
-from slack_sdk.models.blocks import Block
-
-from bot.core.message import Message, escape
+from bot.core.message import Block, Message, escape
 from bot.render.blocks import note, section, slack_date, time_range
 from bot.storage.outbox import NewItem, OutboxKind, OutboxRepository
 from bot.store import Store
@@ -153,7 +151,7 @@ def decide_notices(
             reason = (
                 "You bookmarked this session."
                 if user_id in fans
-                else f"You follow the {followed_by[user_id]} track."
+                else f"You follow the {escape(followed_by[user_id])} track."
             )
             memo = (item.key, reason, tuple(s.id for s in clashes))
             if memo not in rendered:
@@ -294,9 +292,9 @@ def moved_message(
         section("\n".join(lines)),
         note(f"{reason}{follow} `{command} mine` lists your bookmarks."),
     ]
-    text = f"Schedule change: {session.title}: {describe_change(change, zone)}"
+    text = f"Schedule change: {escape(session.title)}: {escape(describe_change(change, zone))}"
     if clashes:
-        text += " — now overlaps " + ", ".join(s.title for s in clashes)
+        text += " — now overlaps " + ", ".join(escape(s.title) for s in clashes)
     return Message(text=text, blocks=tuple(blocks))
 
 
@@ -312,5 +310,7 @@ def cancelled_message(
         section(body),
         note(f"{reason} Its reminder is cancelled. `{command} mine` lists your bookmarks."),
     ]
-    text = f"Schedule change: {session.title} is {describe_cancelled(session, zone)}."
+    text = (
+        f"Schedule change: {escape(session.title)} is {escape(describe_cancelled(session, zone))}."
+    )
     return Message(text=text, blocks=tuple(blocks))

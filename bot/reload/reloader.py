@@ -37,6 +37,7 @@ from bot.clock import Clock, SystemClock
 from bot.core.message import Message, escape
 from bot.core.schedule_source import ScheduleSource
 from bot.outbox.sender import OutboxSender, SendReport
+from bot.reload.confine import SourcePolicy, brief
 from bot.reload.fetch import UrlFetcher
 from bot.reload.notices import Notice, plan_notices, queue_notices, withhold_notices
 from bot.reload.sources import (
@@ -106,10 +107,11 @@ class ReloadOutcome:
     def describe(self) -> str:
         """One paragraph for the admin: what changed, who is told, or why it was refused."""
         serving = f"{self.schedule.name} ({len(self.schedule.sessions)} sessions)"
+        source = brief(self.source, 200)
         if self.status is Status.REFUSED:
-            return f"Reload of {self.source} refused: {self.reason}. Still serving {serving}."
+            return f"Reload of {source} refused: {self.reason}. Still serving {serving}."
         if self.status is Status.UNCHANGED:
-            return f"No changes: {self.source} holds the schedule already in service, {serving}."
+            return f"No changes: {source} holds the schedule already in service, {serving}."
         assert self.diff is not None
         changes = len({n.key for n in self.notices})
         who = plural(self.people, "person", "people")
@@ -123,9 +125,7 @@ class ReloadOutcome:
         else:
             verb = "is" if self.people == 1 else "are"
             told = f" {who} {verb} being told about {changes} change(s)."
-        return (
-            f"{forced}Reloaded {self.source}: {self.diff.summary()}. Now serving {serving}.{told}"
-        )
+        return f"{forced}Reloaded {source}: {self.diff.summary()}. Now serving {serving}.{told}"
 
 
 class Reloader:
@@ -143,6 +143,7 @@ class Reloader:
         guard: ReloadGuard | None = None,
         sync_seconds: float = SYNC_SECONDS,
         background: bool = True,
+        policy: SourcePolicy | None = None,
         scheduler: BaseScheduler | None = None,
     ) -> None:
         """Reload into `schedules`, saving in `store`, queueing notices in its outbox.
@@ -151,7 +152,9 @@ class Reloader:
         it, `sender` (the outbox's sender) sends them, in the background or, with
         `background` False, before a reload returns (for tests). With neither, notices
         wait in the outbox for a process that sends. `start` puts the replica sync and
-        the URL poll on `scheduler`, the process's one.
+        the URL poll on `scheduler`, the process's one. `policy` decides what an
+        admin's `/nova reload FILE|URL` may read (by default the settings'
+        `SUMMIT_BOT_RELOAD_DIR` and `SUMMIT_BOT_RELOAD_ALLOW_HOSTS`).
         """
         self.settings = settings
         self.store = store
@@ -163,6 +166,7 @@ class Reloader:
         self.sender = sender
         self.wake = wake
         self.fetcher = UrlFetcher(settings.schedule_url) if settings.schedule_url else None
+        self.policy = policy or SourcePolicy(settings.reload_dir, settings.reload_allow_hosts)
         self._lock = threading.RLock()
         self._served: Schedule | None = None
         self._digest: str | None = None
@@ -191,12 +195,28 @@ class Reloader:
 
     # -- reloading -----------------------------------------------------------------------
 
+    def reload_argument(
+        self,
+        argument: str | None,
+        at: datetime | None = None,
+        *,
+        force: bool = False,
+        notify: bool | None = None,
+    ) -> ReloadOutcome:
+        """An admin's `/nova reload [force [notify]] [FILE|URL]`, read only where allowed.
+
+        The argument is read only where `policy` allows; no argument reloads the configured
+        (trusted) source.
+        """
+        return self.reload(argument, at, confined=argument is not None, force=force, notify=notify)
+
     def reload(
         self,
         source: str | None = None,
         at: datetime | None = None,
         *,
         timed: bool = False,
+        confined: bool = False,
         starting: bool = False,
         force: bool = False,
         notify: bool | None = None,
@@ -205,16 +225,18 @@ class Reloader:
 
         A timed reload (the URL poll) fetches conditionally and tells the admins by DM,
         once per distinct failure, when it is refused; otherwise the caller tells them
-        (the outcome's `describe`). A `starting` reload is the start-up one (`start_up`).
-        A `force`d reload applies what the guard would refuse (a deliberate switch to
-        another conference); it tells people of the changes only with `notify` (default:
-        True for a normal reload, False for a forced one).
+        (the outcome's `describe`). A `starting` reload is the start-up one (`start_up`);
+        a `confined` source (an admin's argument) is read through `policy`. A `force`d
+        reload applies what the guard would refuse (a deliberate switch to another
+        conference); it tells people of the changes only with `notify` (default: True for a
+        normal reload, False for a forced one).
         """
         at = at or self.clock.now()
         chosen = source or configured_source(self.settings)
         fetcher = self.fetcher if timed and chosen == self.settings.schedule_url else None
+        policy = self.policy if confined and source else None
         try:
-            new = load_source(chosen, self.settings, fetcher=fetcher)
+            new = load_source(chosen, self.settings, fetcher=fetcher, policy=policy)
         except ScheduleError as exc:
             outcome = self._refused(chosen, str(exc))
         else:
@@ -297,8 +319,9 @@ class Reloader:
         return withhold_notices(self.store.outbox, planned, at)
 
     def _refused(self, source: str, reason: str) -> ReloadOutcome:
-        """A refusal, logged."""
-        log.warning("schedule reload from %s refused: %s", source, reason)
+        """A refusal, logged; the reason quotes at most a short excerpt, on one line."""
+        reason = brief(reason)
+        log.warning("schedule reload from %s refused: %s", brief(source), reason)
         return ReloadOutcome(Status.REFUSED, source, self.schedules.schedule, reason=reason)
 
     def _take_up(
@@ -456,7 +479,7 @@ class Reloader:
         )
         serving = outcome.schedule
         message = Message(
-            text=f"Schedule reload refused: {outcome.reason}",
+            text=f"Schedule reload refused: {escape(outcome.reason)}",
             blocks=(
                 section(text),
                 note(

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.reload.fetch import UrlFetcher, is_url
+from bot.reload.confine import SourcePolicy
+from bot.reload.fetch import MAX_BYTES, UrlFetcher, is_url
 from bot.settings import Settings
 from bot.store import Snapshot, Store
 from schedule.diff import ScheduleDiff
-from schedule.importers import BUNDLED_SCHEDULE, dump_schedule, load_schedule, load_schedule_bytes
+from schedule.importers import BUNDLED_SCHEDULE, dump_schedule, load_schedule_bytes
 from schedule.importers.native import parse_native
 from schedule.model import Schedule, ScheduleError
 
@@ -34,13 +36,24 @@ def configured_source(settings: Settings) -> str:
 
 
 def load_source(
-    source: str, settings: Settings, *, fetcher: UrlFetcher | None = None
+    source: str,
+    settings: Settings,
+    *,
+    fetcher: UrlFetcher | None = None,
+    policy: SourcePolicy | None = None,
 ) -> Schedule | None:
     """The schedule at `source` (a path or an http(s) URL), read with the settings' zone/track.
 
     For a URL, `fetcher` (when given) fetches conditionally and None means "not changed
-    since its last fetch"; without one the URL is fetched afresh. Raises ScheduleError.
+    since its last fetch"; without one the URL is fetched afresh. With a `policy`, `source`
+    is an admin's argument, read only where the policy allows (else `SourceRefused`).
+    Raises ScheduleError.
     """
+    if policy is not None:
+        data = policy.fetch(source) if is_url(source) else policy.read_file(source)
+        return load_schedule_bytes(
+            data, source=source, timezone=settings.schedule_timezone, track=settings.schedule_track
+        )
     if is_url(source):
         fetched = (fetcher or UrlFetcher(source)).fetch()
         if fetched is None:
@@ -51,7 +64,27 @@ def load_source(
             timezone=settings.schedule_timezone,
             track=settings.schedule_track,
         )
-    return load_schedule(source, timezone=settings.schedule_timezone, track=settings.schedule_track)
+    return load_schedule_bytes(
+        read_local(source),
+        source=source,
+        timezone=settings.schedule_timezone,
+        track=settings.schedule_track,
+    )
+
+
+def read_local(path: str, max_bytes: int = MAX_BYTES) -> bytes:
+    """The bytes of a trusted local schedule file, its size checked before it is read."""
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > max_bytes:
+                raise ScheduleError(f"{path}: larger than {max_bytes} bytes")
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise ScheduleError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
+    if len(data) > max_bytes:
+        raise ScheduleError(f"{path}: larger than {max_bytes} bytes")
+    return data
 
 
 def carry_renames(store: Store, diff: ScheduleDiff, at: datetime) -> int:

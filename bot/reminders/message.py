@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from slack_sdk.models.blocks import Block, ButtonElement, PlainTextObject
-
 from bot.core import Core
-from bot.core.message import Message, encode_value
+from bot.core import block_kit as kit
+from bot.core.message import Block, Message, encode_value, escape, links
 from bot.render.blocks import (
     clock_time,
     duration_words,
@@ -47,20 +46,17 @@ def reminder_message(
         local = f"{clock_time(session.start, viewer)} {zone_label(session.start, viewer)}"
         if local != when:
             when += f" ({local} your time)"
-    room = f", {session.room}" if session.room else ""
+    room = f", {escape(session.room)}" if session.room else ""
     headline = f"Starts in {starts}" if begun is None else begun
-    text = f"{headline}: {session.title} — {when}{room}"
-    button = ButtonElement(
-        text=PlainTextObject(text="Remove bookmark"),
-        action_id=REMOVE_BOOKMARK,
-        value=encode_value(id=session.id),
-    )
+    text = f"{headline}: {escape(session.title)} — {when}{room}"
+    button = kit.button("Remove bookmark", REMOVE_BOOKMARK, encode_value(id=session.id))
     blocks: list[Block] = [section(f":bell: *{headline}*")]
     blocks += session_blocks(
         session, summit, viewer, at, bookmarked=True, query="", accessory=button
     )
-    if session.links:
-        blocks.append(note(" · ".join(f"<{link}>" for link in session.links[:10])))
+    shown_links = links(session.links)
+    if shown_links:
+        blocks.append(note(shown_links))
     if due_at is not None and at - due_at >= LATE_AFTER and begun is None:
         in_words = plural(minutes, "minute") if minutes < 60 else starts
         blocks.append(

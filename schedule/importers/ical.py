@@ -226,9 +226,16 @@ def _value(event: Component, prop: str, label: str, source: str) -> Any:
     if isinstance(found, list):
         raise ScheduleError(f"{source}: {label}: more than one {prop}")
     try:
-        return found.dt
+        value = found.dt
     except (AttributeError, ValueError) as exc:
         raise ScheduleError(f"{source}: {label}: cannot read {prop}: {exc}") from None
+    # icalendar leaves a time naive when it knows no zone by its TZID (no IANA name, no
+    # VTIMEZONE); read as floating it would silently take X-WR-TIMEZONE instead.
+    params = getattr(found, "params", None)
+    tzid = params.get("TZID") if params is not None else None
+    if tzid and isinstance(value, datetime) and value.tzinfo is None:
+        raise ScheduleError(f"{source}: {label}: {prop} names an unknown time zone {str(tzid)!r}")
+    return value
 
 
 def _first_tzid(calendar: Component) -> str | None:

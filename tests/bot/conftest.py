@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from bot.store import Store
 from schedule.importers import load_bundled
-from tests.bot.handlers.serving import AT, BotServer, make_settings
+from tests.bot.handlers.serving import AT, SECRET, BotServer, make_settings
 from tests.support.fake_slack import FakeSlack
 from tests.support.schedule_server import Server
 from tests.support.wiring import make_core
@@ -80,3 +81,48 @@ def server() -> Iterator[Server]:
     yield made
     made.httpd.shutdown()
     made.httpd.server_close()
+
+
+#: The secret values the HTTP, Socket Mode and CLI tests configure.
+AUDITED_SECRETS = (
+    "xoxb-summit-test",
+    "xapp-summit-test",
+    SECRET,
+    "xoxb-summit-cli",
+    "xapp-summit-cli",
+)
+# The test modules and packages whose every log record is checked for those values.
+_AUDITED_MODULES = frozenset(
+    {
+        "test_app_http",
+        "test_app_socket_mode",
+        "test_app_cli",
+        "test_cli",
+        "test_edge_http",
+        "test_edge_secrets",
+        "test_edge_properties",
+    }
+)
+_AUDITED_PACKAGES = ("tests.bot.handlers.", "tests.bot.slack.", "tests.bot.edge.")
+
+
+def audited(module: str) -> bool:
+    """Whether the test module `module` runs under the DEBUG log audit for secrets."""
+    return module.rsplit(".", 1)[-1] in _AUDITED_MODULES or module.startswith(_AUDITED_PACKAGES)
+
+
+@pytest.fixture(autouse=True)
+def secrets_never_logged(
+    request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
+) -> Iterator[None]:
+    """In the HTTP, Socket Mode and CLI tests, log at DEBUG and fail if a secret shows."""
+    if not audited(request.module.__name__):
+        yield
+        return
+    caplog.set_level(logging.DEBUG)
+    yield
+    formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
+    records = caplog.get_records("setup") + caplog.get_records("call")
+    logged = "\n".join(formatter.format(record) for record in records)
+    leaked = [secret for secret in AUDITED_SECRETS if secret in logged]
+    assert not leaked, f"secrets in the log at DEBUG: {leaked}"

@@ -25,10 +25,15 @@ FIRST = "conductor-tasks-next-steps"
 
 
 @pytest.fixture
-def admin_core(settings: Settings, sqlite_store: Store) -> Core:
-    """The core serving the bundled schedule, with UADMIN as the one admin."""
+def admin_core(settings: Settings, sqlite_store: Store, tmp_path: Path) -> Core:
+    """The bundled schedule, UADMIN the one admin, reloads allowed from tmp_path and loopback."""
     return make_core(
-        dataclasses.replace(settings, admin_user_ids=frozenset({"UADMIN"})),
+        dataclasses.replace(
+            settings,
+            admin_user_ids=frozenset({"UADMIN"}),
+            reload_dir=str(tmp_path),
+            reload_allow_hosts=frozenset({"127.0.0.1"}),
+        ),
         sqlite_store,
         ScheduleSource(load_bundled()),
     )

@@ -72,6 +72,7 @@ def test_nova_reload_uses_the_runtimes_reloader_and_its_messenger(tmp_path: Path
         database_url=f"sqlite:///{tmp_path / 'bot.db'}",
         schedule_path=str(path),
         admin_user_ids=frozenset({"UADMIN"}),
+        reload_dir=str(tmp_path),  # where an admin's `/nova reload FILE` may read
     )
     shown: list[tuple[str, Message]] = []
     runtime = build_runtime(

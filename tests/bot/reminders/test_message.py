@@ -35,7 +35,7 @@ def test_blocks_show_times_room_proposers_links_and_button(world: World) -> None
     assert f"<!date^{int(local('2013-11-05 11:15').timestamp())}^" in blob
     assert "Room 204-205" in blob
     assert "Russell Bryant" in blob
-    assert f"<{ETHERPAD}>" in blob
+    assert f"<{ETHERPAD}|etherpad.openstack.org>" in blob
     assert f'"action_id": "{REMOVE_BOOKMARK}"' in blob
     assert "Remove bookmark" in blob
     assert "late" not in blob
