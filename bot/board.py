@@ -16,11 +16,9 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from slack_sdk.models.blocks import Block
-
 from bot.clock import Clock
 from bot.core import Core
-from bot.core.message import Message, escape
+from bot.core.message import Block, Message, escape
 from bot.render.blocks import header, note, section
 from bot.render.words import clock_time, day_label, zone_label
 from bot.storage.outbox import OutboxKind, OutboxStatus

@@ -9,24 +9,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from bot.clock import Clock, ReplayClock, fixed_clock
-from bot.core.times import read_time
-from bot.runtime import ClockChoice, MessengerFactory, Runtime, running
-from bot.secret import Secret, reveal
-from bot.settings import (
-    Settings,
-    SettingsError,
-    parse_clock_speed,
-    parse_clock_start,
-    prepare_database_folder,
-    sqlite_file,
-)
-from bot.store import Store
-from schedule.index import ScheduleIndex
-from schedule.model import ScheduleError
-
+# Only what parsing the arguments needs is imported up front, so `--help` and argument
+# errors start fast; each subcommand imports what it uses (`python -X importtime`).
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from bot.clock import Clock
+    from bot.runtime import ClockChoice, MessengerFactory, Runtime
+    from bot.secret import Secret
+    from bot.settings import Settings
+    from bot.store import Store
     from bot.web import PagesServer
+    from schedule.index import ScheduleIndex
 
 
 class UsageError(Exception):
@@ -75,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def clock_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--at", metavar="TIME", help="fix the clock at TIME, in the summit's zone")
-        p.add_argument("--start", metavar="INSTANT", help="replay: start the clock at INSTANT")
+        p.add_argument("--start", metavar="TIME", help="replay: start the clock at TIME (as --at)")
         p.add_argument("--speed", metavar="X", help="replay: clock seconds per real second")
 
     console = add("console", "chat with the bot in this terminal (no Slack needed)")
@@ -94,7 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("text", help='the question, e.g. "/nova now"')
 
     convert = add("convert", "turn a schedule file of any supported format into summit-bot JSON")
-    convert.add_argument("source", help="a Sched page text, iCalendar or frab JSON file")
+    convert.add_argument(
+        "source", help="a Sched page text, iCalendar, frab XML or frab/pretalx JSON file"
+    )
     convert.add_argument("-o", "--output", required=True, help="where to write the JSON")
     convert.add_argument("--timezone", help="the venue's zone, e.g. Asia/Hong_Kong")
     convert.add_argument("--track", help="the track name to give the sessions")
@@ -107,6 +103,16 @@ def build_parser() -> argparse.ArgumentParser:
     reload = add("reload", "replace the schedule in service (every running bot takes it up)")
     reload.add_argument(
         "source", nargs="?", help="a schedule file or http(s) URL (default: the configured one)"
+    )
+    reload.add_argument(
+        "--force",
+        action="store_true",
+        help="apply the schedule even if the guard would refuse it (e.g. another conference)",
+    )
+    reload.add_argument(
+        "--notify",
+        action="store_true",
+        help="with --force: DM people about moved and cancelled sessions (default: nobody)",
     )
 
     run = add("run", "answer Slack over Socket Mode (needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN)")
@@ -134,23 +140,47 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _clock_choice(args: argparse.Namespace, settings: Settings) -> ClockChoice:
     """The clock `--at`, `--start` and `--speed` ask for, once the schedule is known."""
-    start = parse_clock_start(args.start) if args.start else settings.clock_start
-    speed = parse_clock_speed(args.speed) if args.speed else settings.clock_speed
+    from bot.clock import ReplayClock, fixed_clock
+    from bot.settings import SettingsError, parse_clock_speed
+
+    try:
+        speed = parse_clock_speed(args.speed) if args.speed else settings.clock_speed
+    except SettingsError:
+        raise UsageError(
+            f"--speed: {args.speed!r} is not a non-negative number; for example --speed 60"
+        ) from None
 
     def choose(index: ScheduleIndex, clock: Clock) -> Clock:
-        if args.at:
-            return fixed_clock(read_time(args.at, index, clock.now()))
-        if start is not None:
-            return ReplayClock(start, speed)
+        if args.at is not None:
+            return fixed_clock(_flag_time("--at", args.at, index, clock.now()))
+        if args.start is not None:
+            return ReplayClock(_flag_time("--start", args.start, index, clock.now()), speed)
+        if settings.clock_start is not None:
+            return ReplayClock(settings.clock_start, speed)
         return clock
 
     return choose
+
+
+def _flag_time(flag: str, text: str, index: ScheduleIndex, now: datetime) -> datetime:
+    """The instant a time flag names; a DST note goes to stderr, a bad time is a UsageError."""
+    from bot.core.times import read_time
+    from schedule.timeparse import TimeError
+
+    try:
+        read = read_time(text, index, now)
+    except TimeError as exc:
+        raise UsageError(f"{flag}: {exc}; for example {flag} 'thu 15:00'") from None
+    if read.note:
+        print(f"summit-bot: {flag}: note: {read.note}", file=sys.stderr)
+    return read.instant
 
 
 def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     """Run the interactive console."""
     from bot.console.terminal import Console, Screen
     from bot.outbox.messenger import ConsoleMessenger
+    from bot.runtime import running
 
     _console_logging(settings)
     screen = Screen()
@@ -166,6 +196,7 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     """Print one answer; write the files it carries (an export) where `-o` says, or here."""
     from bot.console.render_text import message_json, render
+    from bot.runtime import running
 
     with running(settings, _clock_choice(args, settings), background=False) as runtime:
         message = runtime.core.answer(args.text, args.user, runtime.clock.now())
@@ -211,6 +242,8 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from bot.clock import make_clock
     from bot.commands.export import bookmarked_sessions, bookmarks_ics
     from bot.reload import serving_schedule
+    from bot.settings import prepare_database_folder
+    from bot.store import Store
 
     prepare_database_folder(settings.database_url.reveal())
     with Store.open(settings.database_url.reveal()) as store:
@@ -242,6 +275,8 @@ def cmd_reload(args: argparse.Namespace, settings: Settings) -> int:
     from bot.clock import make_clock
     from bot.core.schedule_source import ScheduleSource
     from bot.reload import Reloader, Status, serving_schedule
+    from bot.settings import prepare_database_folder
+    from bot.store import Store
 
     # The refusal is this command's one line of error; the reloader's log would repeat it.
     logging.getLogger("bot.reload").setLevel(logging.ERROR)
@@ -249,7 +284,8 @@ def cmd_reload(args: argparse.Namespace, settings: Settings) -> int:
     with Store.open(settings.database_url.reveal()) as store:
         source = ScheduleSource(serving_schedule(settings, store))
         reloader = Reloader(settings, store, source, clock=make_clock(settings.clock_start))
-        outcome = reloader.reload(args.source)
+        notify = None if not args.force else args.notify
+        outcome = reloader.reload(args.source, force=args.force, notify=notify)
     if outcome.status is Status.REFUSED:
         raise UsageError(outcome.describe())
     print(outcome.describe())
@@ -263,6 +299,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     import aiohttp
     from slack_sdk.errors import SlackApiError
 
+    from bot.runtime import running
+    from bot.secret import reveal
+    from bot.settings import SettingsError
     from bot.slack.socket_mode import run_socket_mode
 
     _require(settings.slack_bot_token, "SLACK_BOT_TOKEN", "the bot token, xoxb-…")
@@ -321,6 +360,8 @@ def cmd_where(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_reset(args: argparse.Namespace, settings: Settings) -> int:
     """Delete the local SQLite database (with --yes); another database is left alone."""
+    from bot.settings import sqlite_file
+
     path = sqlite_file(settings.database_url.reveal())
     if path is None:
         raise UsageError(
@@ -362,6 +403,7 @@ def _pages_server(runtime: Runtime, host: str, port: int | None) -> PagesServer 
     """The web pages' server on `port` (bound now), or None without a port."""
     if port is None:
         return None
+    from bot.settings import SettingsError
     from bot.web import PagesServer
 
     try:
@@ -376,6 +418,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Serve Slack over HTTP until interrupted; Slack's answer to auth.test is checked first."""
     import asyncio
 
+    from bot.runtime import running
     from bot.slack.app import check_slack
     from bot.slack.http_server import run_http
 
@@ -400,6 +443,8 @@ def _slack_dms() -> MessengerFactory:
 
 
 def _require(value: Secret | None, name: str, what: str) -> None:
+    from bot.settings import SettingsError
+
     if not value:
         raise SettingsError(f"{name} is not set ({what}); see docs/slack-setup.md")
 
@@ -414,6 +459,7 @@ def _configure_logging(settings: Settings) -> None:
     import logging
 
     from bot.logs import configure_logging
+    from bot.settings import SettingsError
 
     level = logging.getLevelName(settings.log_level)
     if not isinstance(level, int):
@@ -467,9 +513,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        if args.command is None:
-            parser.print_help()
-            return 2
+    except UsageError as exc:
+        print(f"summit-bot: {exc}", file=sys.stderr)
+        return 2
+    if args.command is None:
+        parser.print_help()
+        return 2
+    from bot.settings import Settings, SettingsError
+    from schedule.model import ScheduleError
+
+    try:
         settings = Settings.from_env()
         status = COMMANDS[args.command](args, settings)
         sys.stdout.flush()

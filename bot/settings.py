@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import parser as dateparser
 from dateutil.parser import ParserError
-from dotenv import dotenv_values
 
 from bot.secret import Secret, secret
 
@@ -85,6 +84,8 @@ class Settings:
     slack_signing_secret: Secret | None = None
     slack_api_url: str | None = None
     slack_messages_per_second: float = 20.0
+    answer_budget_seconds: float = 1.5
+    max_in_flight: int = 100
     http_host: str = "0.0.0.0"
     http_port: int = 3000
     log_level: str = "INFO"
@@ -112,6 +113,8 @@ class Settings:
         """Read settings from `env_file` (if present) overridden by `environ`."""
         values: dict[str, str] = {}
         if env_file is not None and Path(env_file).is_file():
+            from dotenv import dotenv_values  # only when there is a file to read
+
             values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
         values.update(os.environ if environ is None else environ)
 
@@ -137,6 +140,8 @@ class Settings:
             slack_signing_secret=secret(get("SLACK_SIGNING_SECRET")),
             slack_api_url=_web_url(get, "SLACK_API_URL"),
             slack_messages_per_second=_float(get, "SUMMIT_BOT_SLACK_MESSAGES_PER_SECOND", 20.0),
+            answer_budget_seconds=_budget(get("SUMMIT_BOT_ANSWER_BUDGET_SECONDS")),
+            max_in_flight=_int(get, "SUMMIT_BOT_MAX_IN_FLIGHT", 100, 1),
             http_host=get("SUMMIT_BOT_HTTP_HOST") or cls.http_host,
             http_port=_port(get),
             log_level=_log_level(get("LOG_LEVEL")),
@@ -262,6 +267,22 @@ def parse_clock_speed(text: str | None) -> float:
     if speed < 0:
         raise SettingsError(f"SUMMIT_BOT_CLOCK_SPEED: {text!r} cannot be negative")
     return speed
+
+
+def _budget(text: str | None) -> float:
+    """The answer budget in seconds: above 0 and below Slack's 3 s acknowledgement limit."""
+    if text is None:
+        return 1.5
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise SettingsError(f"SUMMIT_BOT_ANSWER_BUDGET_SECONDS: {text!r} is not a number") from exc
+    if not 0 < value <= 2.5:
+        raise SettingsError(
+            f"SUMMIT_BOT_ANSWER_BUDGET_SECONDS: {value} is not between 0 and 2.5 "
+            "(Slack waits 3 s for the acknowledgement)"
+        )
+    return value
 
 
 def _zone(name: str | None) -> str | None:

@@ -32,8 +32,16 @@ from bot.storage.database import Database, make_engine
 from bot.storage.follows import Follows
 from bot.storage.outbox import OutboxRepository
 from bot.storage.people import People
-from bot.storage.records import DISMISSED, OutboxItem, OutboxStatus, Preferences, Snapshot
+from bot.storage.records import (
+    DISMISSED,
+    OutboxItem,
+    OutboxStatus,
+    Preferences,
+    Snapshot,
+    Viewer,
+)
 from bot.storage.snapshots import Snapshots
+from bot.storage.viewers import Viewers
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -47,6 +55,7 @@ __all__ = [
     "Preferences",
     "Snapshot",
     "Store",
+    "Viewer",
     "alembic_config",
 ]
 
@@ -83,6 +92,7 @@ class Store:
         self.snapshots: Final = Snapshots(self._db)
         self.outbox: Final = OutboxRepository(self._db)
         self.calendar: Final = CalendarFeeds(self._db)
+        self._viewers = Viewers(self._db)
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -137,6 +147,10 @@ class Store:
         self.close()
 
     # -- across repositories ----------------------------------------------------------
+
+    def viewer(self, user_id: str) -> Viewer:
+        """A person's settings and bookmarks in one query: the one read of an answer."""
+        return self._viewers.read(user_id)
 
     def rename_session(self, old_id: str, new_id: str, *, at: datetime | None = None) -> int:
         """Move bookmarks and reminders from `old_id` to `new_id`; returns bookmarks moved.

@@ -8,12 +8,13 @@ derived from the session id, so importing a newer export updates events in place
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from icalendar import Calendar, Event, vText
 
 from schedule.model import Session
+from schedule.ranges import format_range
 
 UID_DOMAIN = "summit-bot"
 
@@ -28,9 +29,11 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _description(session: Session) -> str:
-    """The event description: the session's text, a proposers line, then its other links."""
+def _description(session: Session, venue: tzinfo | None) -> str:
+    """The description: the venue's time range (with `venue`), the text, proposers, links."""
     parts: list[str] = []
+    if venue is not None:
+        parts.append(f"When: {format_range(session.start, session.end, venue)}")
     if session.description.strip():
         parts.append(session.description.strip())
     if session.proposers:
@@ -41,8 +44,13 @@ def _description(session: Session) -> str:
     return "\n\n".join(parts)
 
 
-def session_event(session: Session, stamp: datetime, uid: str | None = None) -> Event:
-    """One VEVENT for `session`, its instants in UTC; `uid` defaults to `event_uid`."""
+def session_event(
+    session: Session, stamp: datetime, uid: str | None = None, venue: tzinfo | None = None
+) -> Event:
+    """One VEVENT for `session`, its instants in UTC; `uid` defaults to `event_uid`.
+
+    With `venue`, the description begins with the time range in the venue's zone.
+    """
     event = Event()
     event.add("uid", uid or event_uid(session))
     event.add("dtstamp", stamp)
@@ -51,7 +59,7 @@ def session_event(session: Session, stamp: datetime, uid: str | None = None) -> 
     event.add("summary", session.title)
     if session.room:
         event.add("location", session.room)
-    description = _description(session)
+    description = _description(session, venue)
     if description:
         event.add("description", description)
     if session.links:
@@ -98,6 +106,6 @@ def export_ics(
     calendar.add("x-wr-timezone", vText(timezone))
     stamp = at.astimezone(UTC)
     for session in ordered:
-        calendar.add_component(session_event(session, stamp))
+        calendar.add_component(session_event(session, stamp, venue=ZoneInfo(timezone)))
     data: bytes = calendar.to_ical()
     return data

@@ -28,7 +28,10 @@ class ScheduleIndex:
         self._starts = [s.start for s in self.sessions]
         self._by_id = {s.id: s for s in self.sessions}
         self._by_folded_id = {s.id.casefold(): s for s in self.sessions}
-        self._bounds, self._active = _segments(self.sessions)
+        self._bounds, self._active = _segments(tuple(s for s in self.sessions if not s.is_point))
+        # Point events are in no segment (never on now); `between` finds them by their instant.
+        self._points = tuple(s for s in self.sessions if s.is_point)
+        self._point_starts = [s.start for s in self._points]
         self._title_text = {s.id: fold(s.title) for s in self.sessions}
         self._body_text = {s.id: fold(_body(s)) for s in self.sessions}
 
@@ -60,7 +63,7 @@ class ScheduleIndex:
         return Upcoming(start=start, sessions=self.sessions[i:j], minutes_until=minutes)
 
     def between(self, start: datetime, end: datetime) -> tuple[Session, ...]:
-        """The sessions that overlap [start, end), in schedule order."""
+        """The sessions that overlap [start, end) and the point events in it, in schedule order."""
         if not start < end:
             return ()
         first = max(bisect_right(self._bounds, start) - 1, 0)
@@ -70,6 +73,10 @@ class ScheduleIndex:
             for session in active:
                 if session.start < end and start < session.end:
                     found[session.id] = session
+        low = bisect_left(self._point_starts, start)
+        high = bisect_left(self._point_starts, end)
+        for point in self._points[low:high]:
+            found[point.id] = point
         return tuple(s for s in self.sessions if s.id in found) if found else ()
 
     def day(self, day: date) -> tuple[Session, ...]:

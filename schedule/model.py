@@ -24,7 +24,11 @@ class Proposal:
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    """One scheduled session; `start` and `end` are timezone-aware instants (start < end)."""
+    """One scheduled session; `start` and `end` are timezone-aware instants (start <= end).
+
+    A session with `start == end` is a point event (Sched's "Boarding begins" markers): it is
+    never in progress, but it is listed, searched, shown and reminded of at its start.
+    """
 
     id: str
     title: str
@@ -40,14 +44,19 @@ class Session:
     """The source's own identity for the session (iCalendar UID, frab guid), if it has one."""
 
     def __post_init__(self) -> None:
-        """Refuse naive instants and empty or negative spans."""
+        """Refuse naive instants and negative spans."""
         if self.start.tzinfo is None or self.end.tzinfo is None:
             raise ValueError(f"session {self.id!r}: start and end must be timezone-aware")
-        if not self.start < self.end:
-            raise ValueError(f"session {self.id!r}: end {self.end} is not after start {self.start}")
+        if self.end < self.start:
+            raise ValueError(f"session {self.id!r}: end {self.end} is before start {self.start}")
+
+    @property
+    def is_point(self) -> bool:
+        """True for a point event, one that starts and ends at the same instant."""
+        return self.start == self.end
 
     def in_progress(self, at: datetime) -> bool:
-        """True when `at` lies in [start, end)."""
+        """True when `at` lies in [start, end); a point event is never in progress."""
         return self.start <= at < self.end
 
     def overlaps(self, other: Session) -> bool:

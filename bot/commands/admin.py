@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import re
 
-from slack_sdk.models.blocks import Block
-
 from bot.commands.registry import Registry, Request
-from bot.core.message import Message, escape
+from bot.core.message import Block, Message, escape
 from bot.reload import Reloader, ReloadOutcome, Status
 from bot.render.blocks import header, note, section
 from bot.render.words import describe_cancel, describe_move, time_range
@@ -38,6 +36,8 @@ def reload_schedule(reloader: Reloader | None, req: Request) -> Message:
 
     `reloader` is the runtime's (the one that swaps this process's schedule and sends
     the change DMs); a process built without one says so rather than make another.
+    `reload force` applies a schedule the guard would refuse (a switch to another
+    conference) and tells nobody of the changes unless `notify` follows it.
     """
     if not is_admin(req):
         text = "Only the summit's admins can reload the schedule."
@@ -45,8 +45,23 @@ def reload_schedule(reloader: Reloader | None, req: Request) -> Message:
     if reloader is None:
         text = "This process cannot reload the schedule; run `summit-bot reload` instead."
         return Message(text=text, blocks=(section(text),))
-    outcome = reloader.reload_argument(source_argument(req.args), req.at)
+    force, notify, rest = _force_words(req.args)
+    outcome = reloader.reload_argument(
+        source_argument(rest), req.at, force=force, notify=notify if force else None
+    )
     return outcome_message(outcome)
+
+
+def _force_words(args: str) -> tuple[bool, bool, str]:
+    """(force, notify, the rest) from `force [notify] …` at the start of the arguments."""
+    words = args.split(maxsplit=1)
+    if not words or words[0].casefold() != "force":
+        return False, False, args
+    rest = words[1] if len(words) > 1 else ""
+    more = rest.split(maxsplit=1)
+    if more and more[0].casefold() == "notify":
+        return True, True, more[1] if len(more) > 1 else ""
+    return True, False, rest
 
 
 def outcome_message(outcome: ReloadOutcome) -> Message:
@@ -85,8 +100,8 @@ def register(registry: Registry, reloader: Reloader | None) -> None:
 
     registry.add_command(
         "reload",
-        "reload [file or URL]",
-        "load the schedule again, without a restart",
+        "reload [force [notify]] [file or URL]",
+        "load the schedule again, without a restart (`force`: past the guard)",
         reload,
         group="Admins",
     )

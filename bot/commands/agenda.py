@@ -6,10 +6,9 @@ import functools
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, PlainTextObject
-
 from bot.commands.registry import Registry, Request
-from bot.core.message import MAX_SECTION_TEXT, Message, encode_value, escape, links
+from bot.core import block_kit as kit
+from bot.core.message import MAX_SECTION_TEXT, Block, Message, encode_value, escape, links
 from bot.render.blocks import (
     SHOW_MORE,
     header,
@@ -43,10 +42,11 @@ def session_list(
             bookmarked=req.bookmarked(session.id),
             query=req.query,
             page=req.page,
+            cache=req.render_cache,
         )
     if remaining > 0:
         blocks.append(more_button(req.query, req.page + 1, f"More ({remaining})"))
-    fallback = "\n".join(plain_session(s, req.summit_zone, req.at) for s in shown)
+    fallback = "\n".join(plain_session(s, req.summit_zone, req.at, req.render_cache) for s in shown)
     return Message(text=f"{escape(title)}\n{fallback}".strip(), blocks=tuple(blocks))
 
 
@@ -92,6 +92,15 @@ def next_(req: Request) -> Message:
         return _starts_later(req)
     upcoming = index.next(req.at)
     if upcoming is None:
+        still_on = index.now(req.at)
+        if still_on:
+            # After the last start but before the last end the summit is not over yet.
+            return session_list(
+                req,
+                "Nothing else starts",
+                still_on,
+                intro=[note(f"The last session ends {_when(index.ends_at, req)}. Still on:")],
+            )
         return notice(f"The summit is over — the last session ended {_when(index.ends_at, req)}.")
     title = f"Next at {_clock(upcoming.start, req)} · {relative(req.at, upcoming.start)}"
     return session_list(req, title, upcoming.sessions)
@@ -173,6 +182,7 @@ def session_detail(req: Request, session: Session) -> Message:
         query=req.query,
         overlaps=overlapping if bookmarked else (),
         details=False,
+        cache=req.render_cache,
     )
     # A merged session's description is the text of its proposals, shown one by one below.
     if session.description.strip() and not session.proposals:
@@ -205,15 +215,7 @@ def session_detail(req: Request, session: Session) -> Message:
 
 
 def _show_more_button(session: Session) -> Block:
-    return ActionsBlock(
-        elements=[
-            ButtonElement(
-                text=PlainTextObject(text="Show more"),
-                action_id=SHOW_MORE,
-                value=encode_value(id=session.id),
-            )
-        ]
-    )
+    return kit.actions(kit.button("Show more", SHOW_MORE, encode_value(id=session.id)))
 
 
 def _starts_later(req: Request) -> Message:

@@ -6,11 +6,10 @@ import json
 from collections.abc import Iterable, Sequence
 from itertools import groupby
 
-from slack_sdk.models.blocks import Block, ButtonElement, PlainTextObject
-
 from bot.commands.registry import Click, Registry, Request
 from bot.core import ActionResult
-from bot.core.message import MAX_SECTION_TEXT, Message, encode_value, escape
+from bot.core import block_kit as kit
+from bot.core.message import MAX_SECTION_TEXT, Block, Message, encode_value, escape
 from bot.render.blocks import (
     BOOKMARK,
     DETAILS,
@@ -37,6 +36,16 @@ def mine(req: Request) -> Message:
 
     Shared, it lists the sessions with neutral buttons: no overlaps, no Remove, no gone ones.
     """
+    if req.viewer is None:
+        return Message(
+            text="I cannot reach my database right now, so I cannot show your bookmarks.",
+            blocks=(
+                section(
+                    "I cannot reach my database right now, so I cannot show your bookmarks. "
+                    "Please try again in a moment."
+                ),
+            ),
+        )
     ids = req.bookmarks
     sessions = [s for s in req.index.sessions if s.id in ids]
     gone = sorted(ids - {s.id for s in sessions})
@@ -59,7 +68,7 @@ def mine(req: Request) -> Message:
         titles = vanished_titles(req.core.store, gone)
         listed = ", ".join(f"*{escape(titles[g])}*" for g in gone[:20])
         blocks.append(note(f"No longer in the schedule: {listed}"))
-    fallback = "\n".join(plain_session(s, req.summit_zone, req.at) for s in shown)
+    fallback = "\n".join(plain_session(s, req.summit_zone, req.at, req.render_cache) for s in shown)
     return Message(text=f"Your bookmarks ({len(sessions)})\n{fallback}", blocks=tuple(blocks))
 
 
@@ -83,6 +92,7 @@ def _days(req: Request, shown: Sequence[Session], bookmarked: Sequence[Session])
                 page=req.page,
                 overlaps=clashes,
                 accessory=remove_button(session, req.query, req.page),
+                cache=req.render_cache,
             )
     return blocks
 
@@ -99,10 +109,18 @@ def shared_mine(req: Request, sessions: list[Session]) -> Message:
     for day, group in groupby(shown, key=lambda s: s.start.astimezone(zone).date()):
         blocks.append(note(f"*{long_day(day)}*"))
         for session in group:
-            blocks += session_blocks(session, zone, None, req.at, bookmarked=None, query=req.query)
+            blocks += session_blocks(
+                session,
+                zone,
+                None,
+                req.at,
+                bookmarked=None,
+                query=req.query,
+                cache=req.render_cache,
+            )
     if len(sessions) > len(shown):
         blocks.append(note(f"… and {len(sessions) - len(shown)} more."))
-    fallback = "\n".join(plain_session(s, zone, req.at) for s in shown)
+    fallback = "\n".join(plain_session(s, zone, req.at, req.render_cache) for s in shown)
     return Message(text=f"Bookmarked sessions ({len(sessions)})\n{fallback}", blocks=tuple(blocks))
 
 
@@ -124,13 +142,10 @@ def vanished_titles(store: Store, ids: Iterable[str]) -> dict[str, str]:
     return {i: titles.get(i, "a session no longer in the schedule") for i in wanted}
 
 
-def remove_button(session: Session, query: str, page: int) -> ButtonElement:
+def remove_button(session: Session, query: str, page: int) -> kit.Element:
     """A button that removes the session from the person's bookmarks."""
-    return ButtonElement(
-        text=PlainTextObject(text="Remove"),
-        action_id=UNBOOKMARK,
-        value=encode_value(id=session.id, q=query[:500], p=page),
-        style="danger",
+    return kit.button(
+        "Remove", UNBOOKMARK, encode_value(id=session.id, q=query[:500], p=page), style="danger"
     )
 
 

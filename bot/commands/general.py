@@ -5,11 +5,9 @@ from __future__ import annotations
 import difflib
 import re
 
-from slack_sdk.models.blocks import Block
-
 from bot.commands import agenda
 from bot.commands.registry import ADMIN_GROUP, GROUPS, Command, Registry, Request
-from bot.core.message import MAX_BLOCKS, Message, escape
+from bot.core.message import MAX_BLOCKS, Block, Message, escape
 from bot.render.blocks import header, note, section
 from schedule.timeparse import resolve_day
 

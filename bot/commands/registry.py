@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from functools import cached_property
 
 from bot.core import ActionResult, Core
+from bot.core.block_kit import MAX_BLOCKS, context
+from bot.core.core import zone_named
 from bot.core.message import Message, decode_value, escape
+from bot.render.blocks import RenderCache
+from bot.store import Viewer
 from schedule.index import ScheduleIndex
 from schedule.timeparse import resolve_day
 
@@ -39,19 +43,38 @@ class Request:
         """The venue's time zone."""
         return self.core.index.schedule.zone
 
-    @cached_property
-    def viewer_zone(self) -> tzinfo | None:
-        """The asker's own zone, when known (never in a shared answer)."""
-        return None if self.shared else self.core.viewer_zone(self.user_id)
+    @property
+    def render_cache(self) -> RenderCache:
+        """The rendered parts of the schedule being served."""
+        return self.core.schedules.derived(RenderCache)
 
     def bookmarked(self, session_id: str) -> bool | None:
         """Whether the asker bookmarked the session; None in a shared answer (nobody's state)."""
         return None if self.shared else session_id in self.bookmarks
 
     @cached_property
+    def viewer(self) -> Viewer | None:
+        """The asker's settings and bookmarks, read once; None when the database is down."""
+        return self.core.read_viewer(self.user_id)
+
+    @property
+    def state_missing(self) -> bool:
+        """Whether this answer was made without the asker's state (the database was down)."""
+        return "viewer" in self.__dict__ and self.viewer is None
+
+    @property
+    def viewer_zone(self) -> tzinfo | None:
+        """The asker's own zone, when known (never in a shared answer)."""
+        if self.shared:
+            return None
+        viewer = self.viewer
+        return zone_named(viewer.preferences.timezone) if viewer is not None else None
+
+    @property
     def bookmarks(self) -> frozenset[str]:
-        """The ids the asker has bookmarked."""
-        return self.core.store.bookmarks.sessions_of(self.user_id)
+        """The ids the asker has bookmarked (none known while the database is down)."""
+        viewer = self.viewer
+        return viewer.bookmarks if viewer is not None else frozenset()
 
 
 GROUPS = ("The schedule", "Your summit", "More", "Admins")
@@ -179,8 +202,10 @@ class Registry:
         name, _, args = words.partition(" ")
         found = self.find(name)
         if found is not None:
-            return found.run(Request(core, user_id, at, args.strip(), words, page, shared))
-        return self._fallback(self, Request(core, user_id, at, words, words, page, shared))
+            req = Request(core, user_id, at, args.strip(), words, page, shared)
+            return with_state_note(req, found.run(req))
+        req = Request(core, user_id, at, words, words, page, shared)
+        return with_state_note(req, self._fallback(self, req))
 
     def label(self, core: Core, text: str, at: datetime) -> str:
         """The subcommand `text` asks for, as a metrics label: a name, "day" or "unknown"."""
@@ -201,6 +226,18 @@ class Registry:
             text = f"Unknown button {escape(repr(action_id[:100]))}."
             return ActionResult(notice=Message(text=text))
         return run(Click(core, user_id, at, action_id, decode_value(value)))
+
+
+STATE_MISSING = "Your bookmarks are not shown: I cannot reach my database right now."
+"""The line an answer carries when it was made without the asker's state."""
+
+
+def with_state_note(req: Request, message: Message) -> Message:
+    """`message`, with one line saying the bookmark state is left out when it is."""
+    if req.shared or not req.state_missing or not message.blocks:
+        return message
+    blocks = (*message.blocks[: MAX_BLOCKS - 1], context(STATE_MISSING))
+    return replace(message, text=f"{message.text}\n({STATE_MISSING})", blocks=blocks)
 
 
 def strip_command(text: str, command: str) -> str:

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import re
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    MarkdownTextObject,
-    PlainTextObject,
-    SectionBlock,
-)
-
 from bot.commands.bookmarks import vanished_titles
 from bot.commands.registry import Click, Registry, Request
 from bot.core import ActionResult, Core
-from bot.core.message import MAX_SECTION_TEXT, Message, encode_value, escape
+from bot.core import block_kit as kit
+from bot.core.message import Block, Message, encode_value, escape
 from bot.reminders.message import REMOVE_BOOKMARK
 from bot.reminders.planner import PlanResult, lead_minutes, notify_planned, plan_reminders
 from bot.render.blocks import (
@@ -25,7 +17,6 @@ from bot.render.blocks import (
     more_button,
     note,
     section,
-    truncate,
 )
 from bot.render.words import duration_words, moment, page_of, plural, relative
 from bot.storage.outbox import OutboxItem, OutboxKind, OutboxStatus
@@ -106,7 +97,7 @@ def reminders(req: Request) -> Message:
         lines.append(f"{escape(title)} — reminder {when}, starts {starts}{escape(room)}")
         blocks.append(_reminder_block(text, delivery, req))
         if session is not None:
-            blocks.append(ActionsBlock(elements=[details_button(session)]))
+            blocks.append(kit.actions(details_button(session)))
     if remaining > 0:
         blocks.append(more_button(req.query, req.page + 1, f"More ({remaining})"))
     blocks.append(note(f"Cancelling keeps the bookmark. `{cmd} remind` changes the lead time."))
@@ -198,14 +189,10 @@ def _reminder_block(text: str, delivery: OutboxItem, req: Request) -> Block:
     """A reminder's line, with a Cancel button while it is still only planned."""
     if delivery.status is not OutboxStatus.PENDING:
         return section(text)
-    button = ButtonElement(
-        text=PlainTextObject(text="Cancel"),
-        action_id=CANCEL_REMINDER,
-        value=encode_value(id=delivery.id, q=req.query[:500], p=req.page),
+    button = kit.button(
+        "Cancel", CANCEL_REMINDER, encode_value(id=delivery.id, q=req.query[:500], p=req.page)
     )
-    return SectionBlock(
-        text=MarkdownTextObject(text=truncate(text, MAX_SECTION_TEXT)), accessory=button
-    )
+    return kit.section(text, accessory=button)
 
 
 def _say(text: str) -> Message:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 import threading
 from collections.abc import Callable
@@ -24,7 +25,7 @@ Console commands:
   :click N             press button N of the last answers
   :user ID             act as another person (now: {user})
   :time [TIME]         show the clock, or fix it at TIME ("thu 3pm", "2013-11-07 14:45")
-  :warp TIME [SPEED]   run the clock from TIME at SPEED (e.g. 60 = an hour per minute)
+  :warp [TIME] SPEED   run the clock from TIME (default: now) at SPEED (60 = an hour a minute)
   :json                show the last answer as Slack JSON
   :help                this help
   :quit                leave (Ctrl-D works too)"""
@@ -174,27 +175,34 @@ class Console:
         return f"You are now {self.user_id}."
 
     def _time(self, rest: str) -> str:
+        note = ""
         if rest:
-            at = read_time(rest, self.core.index, self.clock.now())
-            self._settable().set(at, speed=0.0)
+            read = read_time(rest, self.core.index, self.clock.now())
+            self._settable().set(read.instant, speed=0.0)
+            note = f" Note: {read.note}." if read.note else ""
         now = self.clock.now()
         zone = self.core.index.schedule.zone
         local = now.astimezone(zone)
         return (
             f"The clock shows {day_label(now, zone)} {local.year} {clock_label(now, zone)} "
-            f"({clock_label(now, UTC)})."
+            f"({clock_label(now, UTC)}).{note}"
         )
 
     def _warp(self, rest: str) -> str:
+        """`:warp TIME [SPEED]`, or `:warp SPEED` alone to run on from the clock's time."""
         words = rest.split()
         speed = 1.0
-        if len(words) > 1:
-            with contextlib.suppress(ValueError):
-                speed = float(words[-1])
-                words = words[:-1]
-        at = read_time(" ".join(words), self.core.index, self.clock.now())
+        # A trailing number is the speed: `:warp 60` runs on from now, never to the year 2060.
+        if words and _is_speed(words[-1]):
+            speed = float(words[-1])
+            words = words[:-1]
+        at = self.clock.now()
+        note = ""
+        if words:
+            read = read_time(" ".join(words), self.core.index, at)
+            at, note = read.instant, f" Note: {read.note}." if read.note else ""
         self._settable().set(at, speed=speed)
-        return self._time("") + f" Running at {speed:g}× speed."
+        return self._time("") + f" Running at {speed:g}× speed.{note}"
 
     def _settable(self) -> ReplayClock:
         if not isinstance(self.clock, ReplayClock):
@@ -241,6 +249,11 @@ def _readline_buffer() -> str:
     except ImportError:  # pragma: no cover - platforms without readline
         return ""
     return str(readline.get_line_buffer())
+
+
+def _is_speed(word: str) -> bool:
+    """True for a plain non-negative number such as "60" or "0.5"."""
+    return re.fullmatch(r"\d+(?:\.\d+)?", word) is not None
 
 
 def _enable_history() -> None:

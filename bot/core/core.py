@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.core.message import Message
 from bot.core.schedule_source import ScheduleSource
 from bot.metrics import Metrics
 from bot.settings import Settings
-from bot.store import Store
+from bot.store import Store, Viewer
 from schedule.index import ScheduleIndex
 from schedule.model import Session
+
+log = logging.getLogger(__name__)
 
 BookmarkListener = Callable[[str, Session, bool, datetime], str | None]
 """Told (user, session, added, at) after a bookmark changes; may return a line for the person."""
@@ -82,12 +87,17 @@ class Core:
 
     def viewer_zone(self, user_id: str) -> tzinfo | None:
         """The person's own time zone when known."""
-        name = self.store.people.preferences([user_id])[user_id].timezone
-        if not name:
-            return None
+        return zone_named(self.store.people.preferences([user_id])[user_id].timezone)
+
+    def read_viewer(self, user_id: str) -> Viewer | None:
+        """The person's settings and bookmarks in one read; None when the database fails.
+
+        Schedule questions are still answered without them (see `Registry.answer`).
+        """
         try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
+            return self.store.viewer(user_id)
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("reading the state of %s failed: %s", user_id, type(exc).__name__)
             return None
 
     def answer(self, text: str, user_id: str, at: datetime, page: int = 0) -> Message:
@@ -111,3 +121,13 @@ class Core:
             if line and changed:
                 notes.append(line)
         return notes
+
+
+def zone_named(name: str | None) -> tzinfo | None:
+    """The IANA zone `name`, or None when there is no name or no such zone."""
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None

@@ -1,4 +1,4 @@
-"""A message as the core returns it: fallback text plus Block Kit blocks."""
+"""A message as the core returns it: fallback text plus Block Kit blocks (as Slack's JSON)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,28 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from slack_sdk.models.blocks import Block
+from bot.core.block_kit import (
+    MAX_BLOCKS,
+    MAX_BUTTON_TEXT,
+    MAX_BUTTON_VALUE,
+    MAX_SECTION_TEXT,
+    MAX_TEXT,
+    Block,
+    truncate,
+)
 
-MAX_BLOCKS = 50
-MAX_SECTION_TEXT = 3000
-MAX_BUTTON_TEXT = 75
-MAX_BUTTON_VALUE = 2000
+__all__ = [
+    "MAX_BLOCKS",
+    "MAX_BUTTON_TEXT",
+    "MAX_BUTTON_VALUE",
+    "MAX_SECTION_TEXT",
+    "Attachment",
+    "Block",
+    "Message",
+    "decode_value",
+    "encode_value",
+    "escape",
+]
 
 
 @dataclass(frozen=True)
@@ -27,17 +43,27 @@ class Message:
     attachments: tuple[Attachment, ...] = field(default=())
 
     def __post_init__(self) -> None:
-        """Refuse a message Slack would reject for having too many blocks."""
+        """Refuse too many blocks for Slack; cut a fallback text longer than Slack keeps."""
         if len(self.blocks) > MAX_BLOCKS:
             raise ValueError(f"a message holds at most {MAX_BLOCKS} blocks, not {len(self.blocks)}")
+        if len(self.text) > MAX_TEXT:
+            object.__setattr__(self, "text", truncate(self.text, MAX_TEXT))
 
     def block_dicts(self) -> list[dict[str, Any]]:
-        """The blocks as Slack's JSON, validated against Slack's limits by slack_sdk."""
-        return [block.to_dict() for block in self.blocks]
+        """The blocks as Slack's JSON (built as such: nothing is converted or validated here)."""
+        return list(self.blocks)
 
     def to_dict(self) -> dict[str, Any]:
         """The message as Slack's JSON (`text` and `blocks`)."""
         return {"text": self.text, "blocks": self.block_dicts()}
+
+    def payload(self, **extra: Any) -> dict[str, Any]:
+        """The body of a reply (in an acknowledgement or at a response_url): text, blocks, `extra`."""
+        body: dict[str, Any] = {"text": self.text}
+        if self.blocks:
+            body["blocks"] = list(self.blocks)
+        body.update({key: value for key, value in extra.items() if value is not None})
+        return body
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Button clicks (`block_actions`): one listener for every action in the core's registry.
 
-A click is acknowledged first, then carried out by the core (`Core.act`). What happens
-next depends on where the button was:
+A click is acknowledged at once; the core carries it out (`Core.act`) after the ack, as
+work the front end has accepted (`Answering.later`). What happens next depends on where
+the button was:
 
 * in a message only the clicker sees (an ephemeral answer, or the bot's DM with them):
   the message is replaced with the core's update and the notice comes as a new
@@ -19,14 +20,12 @@ from typing import Any
 
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import ActionResult
 from bot.edge.responses import ResponseSender
 from bot.handlers.home import publish_home
 from bot.handlers.replies import SORRY, off_loop
-from bot.handlers.zones import zone_ready
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -59,23 +58,21 @@ def private_message(body: dict[str, Any]) -> bool:
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
     """Dispatch every registered button's clicks to the core."""
+    answering = runtime.answering
     sender = runtime.responses
 
     @app.action(EVERY_ACTION)
-    async def on_action(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        context: AsyncBoltContext,
-        client: AsyncWebClient,
-    ) -> None:
+    async def on_action(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         user_id = str((body.get("user") or {}).get("id", ""))
+        answering.later(carry_out(body, user_id, client), f"the click of {user_id}")
+
+    async def carry_out(body: dict[str, Any], user_id: str, client: AsyncWebClient) -> None:
         for action in body.get("actions") or []:
             action_id = str(action.get("action_id", ""))
             if not runtime.core.commands.has_action(action_id):
                 log.debug("ignoring the unregistered action %r", action_id)
                 continue
-            await zone_ready(context)
             try:
                 result: ActionResult = await off_loop(
                     runtime.core.act, action_id, action_value(action), user_id, runtime.clock.now()

@@ -7,13 +7,11 @@ from typing import Any
 
 import aiohttp
 from slack_bolt.app.async_app import AsyncApp
-from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.message import Message
 from bot.handlers.replies import off_loop
-from bot.handlers.zones import zone_ready
 from bot.runtime import Runtime
 from bot.views.home import home_view
 
@@ -38,17 +36,14 @@ async def publish_home(
 
 
 def register(app: AsyncApp, runtime: Runtime) -> None:
-    """Publish the page on `app_home_opened` for the Home tab."""
+    """Publish the page on `app_home_opened` for the Home tab, after the event's ack."""
+    answering = runtime.answering
 
     @app.event("app_home_opened")
-    async def on_home_opened(
-        event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
-    ) -> None:
+    async def on_home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
         user_id = event.get("user")
         if event.get("tab") != "home" or not isinstance(user_id, str):
             return
-        await zone_ready(context)
-        try:
-            await publish_home(client, runtime, user_id)
-        except Exception:
-            log.exception("publishing the Home tab of %s failed", user_id)
+        answering.later(
+            publish_home(client, runtime, user_id), f"publishing the Home tab of {user_id}"
+        )

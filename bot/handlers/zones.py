@@ -1,9 +1,9 @@
 """People's time zones: read from Slack's `users.info`, kept in the store, refreshed daily.
 
 This is the one place the bot learns a person's zone. A Bolt middleware starts the check
-for whoever sent a request without waiting for it, so the acknowledgement is never held
-up; a listener awaits the check (for a bounded time) after it has acknowledged, before
-it renders anything. Until a zone is known, answers use the summit's zone.
+for whoever sent a request and nothing ever waits for it: the answer uses the zone the
+database already holds (none at first: the summit's zone, and Slack's `<!date^…>` token
+shows each viewer their own time anyway). The zone read is used from the next answer on.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiohttp
 from slack_bolt.app.async_app import AsyncApp
-from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -30,11 +31,6 @@ MAX_AGE = timedelta(days=1)
 
 RETRY_SECONDS = 300.0
 """After a failed `users.info`, how long this process waits before asking for that person again."""
-
-WAIT_SECONDS = 1.5
-"""How long a listener waits for a zone check before answering in the zone it already has."""
-
-_CONTEXT_KEY = "summit_bot_zone_check"
 
 
 class ZoneRefresher:
@@ -101,32 +97,32 @@ class ZoneRefresher:
 
 
 def register(app: AsyncApp, runtime: Runtime) -> ZoneRefresher:
-    """Start a zone check for the person behind every request, without waiting for it."""
+    """Start a zone check for the person behind every request; nothing waits for it."""
     refresher = ZoneRefresher(runtime)
-
-    async def check_zone(
-        context: AsyncBoltContext, next_: Callable[[], Awaitable[BoltResponse]]
-    ) -> BoltResponse:
-        user_id = context.user_id
-        if user_id and context.client is not None and user_id != context.bot_user_id:
-            task = refresher.start(context.client, user_id)
-            if task is not None:
-                context[_CONTEXT_KEY] = task
-        return await next_()
-
-    app.middleware(check_zone)
+    app.use(ZoneCheck(refresher))
     return refresher
 
 
-async def zone_ready(context: AsyncBoltContext, timeout: float = WAIT_SECONDS) -> None:
-    """Wait (at most `timeout` seconds) for the zone check this request started, if any."""
-    task = context.get(_CONTEXT_KEY)
-    if not isinstance(task, asyncio.Task):
-        return
-    try:
-        await asyncio.wait_for(asyncio.shield(task), timeout)
-    except TimeoutError:
-        log.info("the time zone check of %s is slow; answering without waiting", context.user_id)
+class ZoneCheck(AsyncMiddleware):
+    """The middleware starting the zone check (a class: Bolt builds no arguments for it)."""
+
+    def __init__(self, refresher: ZoneRefresher) -> None:
+        """Start checks with `refresher`."""
+        self.refresher = refresher
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse:
+        """Start the check for the request's person (not the bot itself), then carry on."""
+        context = req.context
+        user_id = context.user_id
+        if user_id and context.client is not None and user_id != context.bot_user_id:
+            self.refresher.start(context.client, user_id)
+        return await next()
 
 
 def _known_zone(name: str) -> bool:

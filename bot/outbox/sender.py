@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from slack_sdk.models.blocks import Block
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.clock import Clock
@@ -44,7 +43,8 @@ Renderer = Callable[[OutboxItem, datetime], Message | None]
 def stored_message(item: OutboxItem, at: datetime) -> Message:
     """The message a notice or board row carries, as it was decided when it was queued."""
     found = item.message_json()
-    blocks = tuple(Block.parse_all(found.get("blocks") or []))
+    # Blocks were stored as the JSON Slack takes, which is what a Message holds.
+    blocks = tuple(dict(block) for block in found.get("blocks") or [] if isinstance(block, dict))
     return Message(text=str(found.get("text") or ""), blocks=blocks)
 
 

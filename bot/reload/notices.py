@@ -17,9 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
-from slack_sdk.models.blocks import Block
-
-from bot.core.message import Message, escape
+from bot.core.message import Block, Message, escape
 from bot.render.blocks import note, section
 from bot.render.words import describe_cancel, describe_move, slack_date, time_range
 from bot.storage.outbox import NewItem, OutboxKind, OutboxRepository
@@ -234,6 +232,37 @@ def queue_notices(outbox: OutboxRepository, notices: Iterable[Notice], at: datet
         for n in notices
     ]
     return outbox.enqueue(items, at)
+
+
+#: Why a withheld notice's outbox row was cancelled (a forced reload without notify).
+WITHHELD = "withheld: forced reload without notify"
+
+
+def withhold_notices(outbox: OutboxRepository, notices: Iterable[Notice], at: datetime) -> int:
+    """Record `notices` as told, never sending them; returns how many were newly withheld.
+
+    Each gets its outbox row (so no process announcing the change queues it again), held
+    back past its lifetime so no sender can take it, then cancelled at once.
+    """
+    held = at + NOTICE_LIFETIME
+    wanted = list(notices)
+    outbox.enqueue(
+        [
+            NewItem(
+                kind=OutboxKind.NOTICE,
+                key=n.outbox_key,
+                recipient=n.user_id,
+                not_before=held,
+                due_at=held,
+                give_up_at=held,
+                session_id=n.session_id or None,
+            )
+            for n in wanted
+        ],
+        at,
+    )
+    rows = [outbox.by_key(n.outbox_key) for n in wanted]
+    return outbox.cancel([row.id for row in rows if row is not None], at, error=WITHHELD)
 
 
 def moved_message(

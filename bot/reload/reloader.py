@@ -39,7 +39,7 @@ from bot.core.schedule_source import ScheduleSource
 from bot.outbox.sender import OutboxSender, SendReport
 from bot.reload.confine import SourcePolicy, brief
 from bot.reload.fetch import UrlFetcher
-from bot.reload.notices import Notice, plan_notices, queue_notices
+from bot.reload.notices import Notice, plan_notices, queue_notices, withhold_notices
 from bot.reload.sources import (
     Startup,
     carry_renames,
@@ -94,6 +94,10 @@ class ReloadOutcome:
     """The DMs the change calls for (queued in the outbox)."""
     deferred: bool = False
     """True when this process cannot send DMs: a bot that can sends them when it syncs."""
+    forced_past: str | None = None
+    """The guard's reason to refuse, when a forced reload applied the schedule anyway."""
+    silenced: int = 0
+    """Change notices a forced reload without notify recorded as not to be sent."""
 
     @property
     def people(self) -> int:
@@ -111,14 +115,17 @@ class ReloadOutcome:
         assert self.diff is not None
         changes = len({n.key for n in self.notices})
         who = plural(self.people, "person", "people")
-        if not self.notices:
+        forced = f"Forced past the guard ({self.forced_past}). " if self.forced_past else ""
+        if self.silenced:
+            told = f" Nobody is told ({self.silenced} change notice(s) withheld: no --notify)."
+        elif not self.notices:
             told = " Nobody needs to be told."
         elif self.deferred:
             told = f" {who} will be told about {changes} change(s) once the bot can send DMs."
         else:
             verb = "is" if self.people == 1 else "are"
             told = f" {who} {verb} being told about {changes} change(s)."
-        return f"Reloaded {source}: {self.diff.summary()}. Now serving {serving}.{told}"
+        return f"{forced}Reloaded {source}: {self.diff.summary()}. Now serving {serving}.{told}"
 
 
 class Reloader:
@@ -188,12 +195,20 @@ class Reloader:
 
     # -- reloading -----------------------------------------------------------------------
 
-    def reload_argument(self, argument: str | None, at: datetime | None = None) -> ReloadOutcome:
-        """An admin's `/nova reload [FILE|URL]`: the argument is read only where `policy` allows.
+    def reload_argument(
+        self,
+        argument: str | None,
+        at: datetime | None = None,
+        *,
+        force: bool = False,
+        notify: bool | None = None,
+    ) -> ReloadOutcome:
+        """An admin's `/nova reload [force [notify]] [FILE|URL]`, read only where allowed.
 
-        No argument reloads the configured (trusted) source.
+        The argument is read only where `policy` allows; no argument reloads the configured
+        (trusted) source.
         """
-        return self.reload(argument, at, confined=argument is not None)
+        return self.reload(argument, at, confined=argument is not None, force=force, notify=notify)
 
     def reload(
         self,
@@ -203,13 +218,18 @@ class Reloader:
         timed: bool = False,
         confined: bool = False,
         starting: bool = False,
+        force: bool = False,
+        notify: bool | None = None,
     ) -> ReloadOutcome:
         """Reload from `source` (a path or an http(s) URL; None: the configured source).
 
         A timed reload (the URL poll) fetches conditionally and tells the admins by DM,
         once per distinct failure, when it is refused; otherwise the caller tells them
         (the outcome's `describe`). A `starting` reload is the start-up one (`start_up`);
-        a `confined` source (an admin's argument) is read through `policy`.
+        a `confined` source (an admin's argument) is read through `policy`. A `force`d
+        reload applies what the guard would refuse (a deliberate switch to another
+        conference); it tells people of the changes only with `notify` (default: True for a
+        normal reload, False for a forced one).
         """
         at = at or self.clock.now()
         chosen = source or configured_source(self.settings)
@@ -223,7 +243,14 @@ class Reloader:
             if new is None:
                 return ReloadOutcome(Status.UNCHANGED, chosen, self.schedules.schedule)
             try:
-                outcome = self.apply(new, chosen, at, starting=starting)
+                outcome = self.apply(
+                    new,
+                    chosen,
+                    at,
+                    starting=starting,
+                    force=force,
+                    notify=not force if notify is None else notify,
+                )
             except Exception:
                 if fetcher is not None:
                     fetcher.forget()  # the body was not dealt with: take it again next time
@@ -233,12 +260,22 @@ class Reloader:
         return outcome
 
     def apply(
-        self, new: Schedule, source: str, at: datetime, *, starting: bool = False
+        self,
+        new: Schedule,
+        source: str,
+        at: datetime,
+        *,
+        starting: bool = False,
+        force: bool = False,
+        notify: bool = True,
     ) -> ReloadOutcome:
         """Put `new` in service unless it matches the current schedule or the guard refuses it.
 
         At start-up (`starting`) the change is announced later, by `start`, and a schedule
         identical to the one served is still saved when the database has no copy of it.
+        With `force` the guard's refusal is overridden (and reported in the outcome);
+        without `notify` the change notices are recorded as withheld before the schedule
+        is saved, so neither this process nor a replica taking it up sends them.
         """
         digest = schedule_digest(new)
         with self._lock:
@@ -249,8 +286,9 @@ class Reloader:
                 if digest == base_digest and not (starting and latest != digest):
                     return ReloadOutcome(Status.UNCHANGED, source, base)
                 reason = self.guard.check(base, new)
-                if reason is not None:
+                if reason is not None and not force:
                     return self._refused(source, reason)
+                silenced = 0 if notify else self._withhold(diff_schedules(base, new), new, at)
                 snap = self.store.snapshots.save(
                     source, digest, dump_schedule(new), at, previous_digest=latest
                 )
@@ -258,6 +296,8 @@ class Reloader:
                     continue  # another replica saved a schedule meanwhile: compare with it
                 diff = diff_schedules(base, new)
                 notices = self._take_up(diff, new, digest, snap, at, announce=not starting)
+                if reason is not None:
+                    log.warning("schedule reload from %s forced past: %s", source, reason)
                 log.info("schedule reloaded from %s: %s", source, diff.summary())
                 return ReloadOutcome(
                     Status.APPLIED,
@@ -266,8 +306,17 @@ class Reloader:
                     diff=diff,
                     notices=notices,
                     deferred=self.deferred,
+                    forced_past=reason,
+                    silenced=silenced,
                 )
         raise RuntimeError(f"the schedule kept changing under a reload of {source}")
+
+    def _withhold(self, diff: ScheduleDiff, new: Schedule, at: datetime) -> int:
+        """Record every notice `diff` calls for as dealt with, unsent; returns how many."""
+        planned = plan_notices(
+            self.store, diff, ScheduleIndex(new), at, before=at, command=self.settings.command
+        )
+        return withhold_notices(self.store.outbox, planned, at)
 
     def _refused(self, source: str, reason: str) -> ReloadOutcome:
         """A refusal, logged; the reason quotes at most a short excerpt, on one line."""

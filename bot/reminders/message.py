@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from slack_sdk.models.blocks import Block, ButtonElement, PlainTextObject
-
 from bot.core import Core
-from bot.core.message import Message, encode_value, escape, links
+from bot.core import block_kit as kit
+from bot.core.message import Block, Message, encode_value, escape, links
 from bot.render.blocks import note, section, session_blocks
 from bot.render.words import clock_label, duration_words, moment, plural
 from schedule.model import Session
@@ -43,11 +42,7 @@ def reminder_message(
     room = f", {escape(session.room)}" if session.room else ""
     headline = f"Starts in {starts}" if begun is None else begun
     text = f"{headline}: {escape(session.title)} — {when}{room}"
-    button = ButtonElement(
-        text=PlainTextObject(text="Remove bookmark"),
-        action_id=REMOVE_BOOKMARK,
-        value=encode_value(id=session.id),
-    )
+    button = kit.button("Remove bookmark", REMOVE_BOOKMARK, encode_value(id=session.id))
     blocks: list[Block] = [section(f":bell: *{headline}*")]
     blocks += session_blocks(
         session, summit, viewer, at, bookmarked=True, query="", accessory=button

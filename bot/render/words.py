@@ -3,7 +3,9 @@
 Blocks, fallback text, the console, DMs and notices all use these functions, so a day is
 always "Fri 8 Nov", a range "Fri 8 Nov 11:15–11:55 HKT" and a wait "in 1 h 40 min",
 whatever the locale of the machine (day and month names are English, not `%a`/`%b`).
-Nothing here escapes: the texts hold only digits, names of days, months and zones.
+Ranges, times of day and zone labels come from `schedule.ranges` (point events, a label per
+end across a clock change), so the schedule's own texts (a calendar's description) read the
+same. Nothing here escapes: the texts hold only digits, names of days, months and zones.
 """
 
 from __future__ import annotations
@@ -11,6 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, tzinfo
 from typing import TYPE_CHECKING, TypeVar
+
+from schedule.ranges import clock_time as clock_time
+from schedule.ranges import format_range
+from schedule.ranges import zone_label as zone_label
 
 if TYPE_CHECKING:
     from schedule.diff import SessionChange
@@ -57,22 +63,6 @@ def long_day(when: datetime | date, zone: tzinfo | None = None, *, year: bool = 
     return f"{text} {day.year}" if year else text
 
 
-def clock_time(instant: datetime, zone: tzinfo) -> str:
-    """A time of day like "11:15" in `zone`."""
-    return instant.astimezone(zone).strftime("%H:%M")
-
-
-def zone_label(instant: datetime, zone: tzinfo) -> str:
-    """The zone's abbreviation at `instant` ("HKT"), or its UTC offset when it has none."""
-    local = instant.astimezone(zone)
-    name = local.strftime("%Z")
-    if name and name[0] not in "+-":
-        return name
-    offset = local.strftime("%z")
-    hours, minutes = offset[:3], offset[3:5]
-    return "UTC" + hours + (f":{minutes}" if minutes not in ("", "00") else "")
-
-
 def clock_label(instant: datetime, zone: tzinfo) -> str:
     """A time with its zone, like "11:15 HKT"."""
     return f"{clock_time(instant, zone)} {zone_label(instant, zone)}"
@@ -87,19 +77,11 @@ def instant_range(start: datetime, end: datetime, zone: tzinfo) -> str:
     """A range like "Fri 8 Nov 11:15–11:55 HKT", the day named once.
 
     The end names its own day when it falls on another one ("Fri 8 Nov 23:30–Sat 9 Nov
-    00:30 HKT"), and each end carries its own zone label when a clock change falls in
-    between ("Sun 3 Nov 01:30 EDT–01:15 EST").
+    00:30 HKT"), each end carries its own zone label when a clock change falls in between
+    ("Sun 3 Nov 01:30 EDT–01:15 EST"), and a point event is one time ("Tue 5 Nov 11:15
+    HKT"): `schedule.ranges.format_range` writes them.
     """
-    start_zone, end_zone = zone_label(start, zone), zone_label(end, zone)
-    same_day = _day_of(start, zone) == _day_of(end, zone)
-    end_text = (
-        clock_time(end, zone) if same_day else f"{day_label(end, zone)} {clock_time(end, zone)}"
-    )
-    if start_zone != end_zone:
-        return (
-            f"{day_label(start, zone)} {clock_time(start, zone)} {start_zone}–{end_text} {end_zone}"
-        )
-    return f"{day_label(start, zone)} {clock_time(start, zone)}–{end_text} {start_zone}"
+    return format_range(start, end, zone)
 
 
 def time_range(session: Session, zone: tzinfo) -> str:
@@ -141,11 +123,16 @@ def relative(at: datetime, instant: datetime) -> str:
 
 
 def status_line(session: Session, at: datetime) -> str:
-    """Where the session stands at `at`: on now with time left, starting in, or ended."""
+    """Where the session stands at `at`: on now with time left, starting in, or ended.
+
+    A point event is never on: at its instant it is "now", after it "passed".
+    """
     if session.in_progress(at):
         return f"on now · {duration_words(minutes_between(at, session.end))} left"
     if at < session.start:
         return f"starts {relative(at, session.start)}"
+    if session.is_point:
+        return "now" if at == session.start else "passed"
     return "ended"
 
 

@@ -149,9 +149,10 @@ def build_app(
             client=web_client(settings),
             authorize=_authorize_with(identity),
             signing_secret=reveal(settings.slack_signing_secret) or "",
-            # Answers go to the response_url after the acknowledgement, so Bolt may
-            # acknowledge first and let the listener carry on.
-            process_before_response=False,
+            # A listener's own acknowledgement is the HTTP response (the answer goes in
+            # it); work after the ack is the listeners' own (`runtime.answering`). This also
+            # spares every request Bolt's 10 ms polling for an ack from another task.
+            process_before_response=True,
             # HTTP requests are verified at the edge in front of Bolt (bot.http_guard),
             # which may re-encode a form; Socket Mode requests need no signature.
             request_verification_enabled=False,

@@ -2,10 +2,14 @@
 
 Every request passes the HTTP edge (`bot.slack.http_guard`) before Bolt sees it: a body over
 1 MiB gets 413, a bad, malformed or missing signature, or a timestamp more than five
-minutes off, gets 401, and a signed body Slack would never send gets 400. `GET /healthz` answers 200 when the
-database answers a trivial query, 503 otherwise. The pages of `bot.web` (calendar feeds,
-the hallway screen, metrics) are served beside them. The process keeps no state of its own,
-so any number of replicas can share one `DATABASE_URL` behind a load balancer.
+minutes off, gets 401, and a signed body Slack would never send gets 400. Work in flight is
+bounded (`SUMMIT_BOT_MAX_IN_FLIGHT`): beyond it a signed slash command is answered at once
+with a short "busy, try again in a moment" (ephemeral), any other signed request gets 503
+with `Retry-After`, before Bolt spends anything on it. `GET /healthz` says which part is
+down: 200 when the database answers a trivial query and a schedule is loaded, else 503
+naming the part. The pages of `bot.web` (calendar feeds, the hallway screen, metrics) are
+served beside them. The process keeps no state of its own, so any number of replicas can
+share one `DATABASE_URL` behind a load balancer.
 """
 
 from __future__ import annotations
@@ -15,17 +19,20 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import parse_qs
 
 import uvicorn
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.app.async_app import AsyncApp
+from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.runtime import Runtime
+from bot.edge.answering import BUSY, Answering
+from bot.runtime import Runtime, freeze_startup_heap
 from bot.secret import reveal
 from bot.settings import Settings, SettingsError
 from bot.slack.app import SlackIdentity, build_app
@@ -37,6 +44,8 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 _HEALTH_PROBE_USER = "USUMMITBOTHEALTH"
+HEALTH_TIMEOUT_SECONDS = 2.0
+"""How long the health check waits for the database before calling it unreachable."""
 
 
 def build_http_app(app: AsyncApp, runtime: Runtime) -> Starlette:
@@ -45,29 +54,24 @@ def build_http_app(app: AsyncApp, runtime: Runtime) -> Starlette:
     if not signing_secret:
         raise SettingsError("SLACK_SIGNING_SECRET is not set (the app's signing secret)")
     handler = AsyncSlackRequestHandler(app)
+    answering = runtime.answering
+    verifier = SignatureVerifier(signing_secret)
 
     async def events(request: Request) -> Response:
-        return await handler.handle(request)
+        if not answering.admit():
+            return await _refuse(request, verifier)
+        try:
+            return await handler.handle(request)
+        finally:
+            answering.release()
 
     async def healthz(request: Request) -> Response:
-        try:
-            # A primary-key read: proves the database is reachable and migrated.
-            await asyncio.to_thread(runtime.core.store.people.preferences, [_HEALTH_PROBE_USER])
-        except Exception as exc:
-            log.warning("health check: the database did not answer (%s)", type(exc).__name__)
-            return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
-        return JSONResponse(
-            {
-                "ok": True,
-                "database": runtime.core.store.dialect_name,
-                "sessions": len(runtime.core.index.sessions),
-            }
-        )
+        return await _health(runtime, answering)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         yield
-        await runtime.responses.close()
+        await answering.close()
 
     return Starlette(
         lifespan=lifespan,
@@ -78,6 +82,46 @@ def build_http_app(app: AsyncApp, runtime: Runtime) -> Starlette:
             *page_routes(runtime),
         ],
     )
+
+
+async def _refuse(request: Request, verifier: SignatureVerifier) -> Response:
+    """The fast answer to a request that came while all the places in flight were taken."""
+    body = await request.body()
+    if not verifier.is_valid_request(body, request.headers):
+        return Response(status_code=401)
+    form = request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded")
+    if form and "command" in parse_qs(body.decode("utf-8", "replace")):
+        return JSONResponse(BUSY.payload(response_type="ephemeral"))
+    return Response(status_code=503, headers={"Retry-After": "1"})
+
+
+async def _health(runtime: Runtime, answering: Answering) -> Response:
+    """What is up and what is down: the database, the schedule, and the work in flight."""
+    store = runtime.core.store
+    down: list[str] = []
+    try:
+        # One indexed read: proves the database is reachable and migrated.
+        await asyncio.wait_for(
+            asyncio.to_thread(store.viewer, _HEALTH_PROBE_USER), timeout=HEALTH_TIMEOUT_SECONDS
+        )
+        database = store.dialect_name
+    except Exception as exc:
+        log.warning("health check: the database did not answer (%s)", type(exc).__name__)
+        database = "unreachable"
+        down.append("database")
+    sessions = len(runtime.core.index.sessions)
+    if sessions == 0:
+        down.append("schedule")
+    body = {
+        "ok": not down,
+        "database": database,
+        "sessions": sessions,
+        "in_flight": answering.in_flight,
+        "max_in_flight": answering.max_in_flight,
+    }
+    if down:
+        body["down"] = down
+    return JSONResponse(body, status_code=503 if down else 200)
 
 
 def http_server(
@@ -119,6 +163,7 @@ def run_http(
         server.should_exit = True
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    freeze_startup_heap()
     try:
         server.run()
     finally:

@@ -15,24 +15,57 @@ import threading
 
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
+from slack_sdk.socket_mode.aiohttp import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 
-from bot.runtime import Runtime
+from bot.edge.answering import BUSY, Answering
+from bot.runtime import Runtime, freeze_startup_heap
 from bot.settings import Settings, SettingsError
 from bot.slack.app import build_app
 
 log = logging.getLogger(__name__)
 
 
-def socket_mode_handler(settings: Settings, app: AsyncApp) -> AsyncSocketModeHandler:
+class BoundedSocketModeHandler(AsyncSocketModeHandler):
+    """Bolt's Socket Mode handler, refusing envelopes while all places in flight are taken.
+
+    A slash command then gets the short "busy" answer in its ack; any other envelope is
+    left unacknowledged, which Slack shows the person as a failure to retry.
+    """
+
+    answering: Answering
+    """The runtime's accepted work (set by `socket_mode_handler`)."""
+
+    async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+        """Dispatch `req` to Bolt when there is room, else refuse it at once."""
+        answering = self.answering
+        if not answering.admit():
+            if req.type == "slash_commands":
+                payload = BUSY.payload(response_type="ephemeral")
+                response = SocketModeResponse(envelope_id=req.envelope_id, payload=payload)
+                await client.send_socket_mode_response(response)
+            return
+        try:
+            await super().handle(client, req)
+        finally:
+            answering.release()
+
+
+def socket_mode_handler(
+    settings: Settings, app: AsyncApp, answering: Answering
+) -> AsyncSocketModeHandler:
     """The aiohttp Socket Mode handler of `app`; make it inside the running event loop."""
     if not settings.slack_app_token:
         raise SettingsError("SLACK_APP_TOKEN is not set (the app-level token, xapp-…)")
-    return AsyncSocketModeHandler(
+    handler = BoundedSocketModeHandler(
         app,
         app_token=settings.slack_app_token.reveal(),
         web_client=app.client,
         logger=logging.getLogger("summit_bot.socket_mode"),
     )
+    handler.answering = answering
+    return handler
 
 
 async def run_socket_mode(
@@ -40,7 +73,8 @@ async def run_socket_mode(
 ) -> None:
     """Connect and serve until `stop` is set (or SIGINT/SIGTERM in the main thread)."""
     app = build_app(settings, runtime)
-    handler = socket_mode_handler(settings, app)
+    handler = socket_mode_handler(settings, app, runtime.answering)
+    freeze_startup_heap()
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     watched: list[signal.Signals] = []
@@ -61,5 +95,5 @@ async def run_socket_mode(
         for sig in watched:
             loop.remove_signal_handler(sig)
         await handler.close_async()  # type: ignore[no-untyped-call]
-        await runtime.responses.close()
+        await runtime.answering.close()
         log.info("disconnected from Slack")

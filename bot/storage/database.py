@@ -14,24 +14,34 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from sqlalchemy import Connection, Engine, create_engine, event, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 from bot.storage.tables import Base
 
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
+    from sqlalchemy.sql.compiler import SQLCompiler
+    from sqlalchemy.sql.elements import ClauseElement
+
 __all__ = [
     "IN_CHUNK",
+    "POSTGRES_CONNECT_TIMEOUT_SECONDS",
     "SQLITE_BUSY_TIMEOUT_MS",
+    "CompiledRead",
     "Database",
     "chunks",
     "id_list",
     "make_engine",
     "scoped",
 ]
+
+#: How long opening a PostgreSQL connection may take before it counts as failed, in seconds.
+POSTGRES_CONNECT_TIMEOUT_SECONDS: Final = 5
 
 #: How long a SQLite connection waits for another writer before giving up, in milliseconds.
 SQLITE_BUSY_TIMEOUT_MS: Final = 30_000
@@ -73,7 +83,10 @@ def make_engine(url: str) -> tuple[Engine, bool]:
     if backend in ("postgresql", "postgres"):
         if parsed.drivername in ("postgresql", "postgres"):
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, pool_pre_ping=True), False
+        # An unreachable server fails a connection within seconds instead of the minutes
+        # TCP would take, so answers made without the database come out in time.
+        connect_args = {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS}
+        return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args), False
     if backend != "sqlite":
         raise ValueError(f"unsupported database (use sqlite or postgresql): {parsed!r}")
 
@@ -191,9 +204,19 @@ class Database:
 
     def insert(self, table: type[Base]) -> postgresql.Insert | sqlite.Insert:
         """The dialect's INSERT, which knows ON CONFLICT."""
+        # Each dialect's module is loaded on first use: a SQLite process never loads PostgreSQL's.
         if self.postgres:
-            return postgresql.insert(table)
-        return sqlite.insert(table)
+            from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+            return postgresql_insert(table)
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table)
+
+    def compiled_read(self, statement: ClauseElement) -> CompiledRead:
+        """`statement` compiled once, to run with `CompiledRead.rows` (the hot reads)."""
+        compiled = statement.compile(dialect=self.engine.dialect)
+        return CompiledRead(self, cast("SQLCompiler", compiled))
 
     def take_turns(self, conn: Connection, *parts: str) -> None:
         """On PostgreSQL, wait for a transaction-long advisory lock named by `parts`.
@@ -203,3 +226,50 @@ class Database:
         """
         if self.postgres:
             conn.execute(select(func.pg_advisory_xact_lock(_lock_key(*parts))))
+
+
+class CompiledRead:
+    """One SELECT compiled once for the engine's dialect and run on a pooled DBAPI cursor.
+
+    For the read behind every answer (`Store.viewer`): SQLAlchemy's per-execution work
+    (transaction events, statement cache key, result objects) costs several times the
+    query itself, and a single SELECT needs none of it: it is atomic on its own. The
+    connection still comes from the engine's pool (with its pre-ping) and goes back to
+    it; DBAPI errors are raised as SQLAlchemy's, like those of every other read.
+    """
+
+    def __init__(self, db: Database, compiled: SQLCompiler) -> None:
+        """Run `compiled` on `db`."""
+        self._db = db
+        self._compiled = compiled
+        self._sql = str(compiled)
+        self._positions = compiled.positiontup
+
+    def rows(self, **params: Any) -> list[Any]:
+        """The rows of the statement with `params` bound."""
+        values = self._compiled.construct_params(params)
+        args: Any = tuple(values[name] for name in self._positions) if self._positions else values
+        engine = self._db.engine
+        dialect = engine.dialect
+        with self._db._lock:
+            try:
+                conn = engine.raw_connection()
+            except dialect.loaded_dbapi.Error as exc:
+                raise DBAPIError.instance(
+                    self._sql, args, exc, dialect.loaded_dbapi.Error, dialect=dialect
+                ) from exc
+            try:
+                cursor = conn.cursor()
+                try:
+                    cursor.execute(self._sql, args)
+                    return list(cursor.fetchall())
+                finally:
+                    cursor.close()
+            except dialect.loaded_dbapi.Error as exc:
+                if dialect.is_disconnect(exc, conn, None):
+                    conn.invalidate(exc)
+                raise DBAPIError.instance(
+                    self._sql, args, exc, dialect.loaded_dbapi.Error, dialect=dialect
+                ) from exc
+            finally:
+                conn.close()

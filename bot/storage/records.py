@@ -28,6 +28,7 @@ __all__ = [
     "Preferences",
     "Retime",
     "Snapshot",
+    "Viewer",
     "WindowRow",
     "outbox_item_from",
     "preferences_from",
@@ -48,6 +49,14 @@ class Preferences:
     reminders_enabled: bool = True
     timezone: str | None = None
     timezone_checked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """What an answer needs to know about the person it is for, read at once."""
+
+    preferences: Preferences
+    bookmarks: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)

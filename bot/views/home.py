@@ -11,12 +11,20 @@ from collections.abc import Sequence
 from datetime import datetime
 from itertools import groupby
 
-from slack_sdk.models.blocks import Block, DividerBlock
-
 from bot.core import Core
-from bot.core.message import MAX_BLOCKS, Message, escape
-from bot.render.blocks import header, note, plain_session, section, session_blocks
-from bot.render.words import clock_label, duration_words, long_day, relative, when, zone_label
+from bot.core import block_kit as kit
+from bot.core.core import zone_named
+from bot.core.message import MAX_BLOCKS, Block, Message, escape
+from bot.render.blocks import RenderCache, header, note, plain_session, section, session_blocks
+from bot.render.words import (
+    clock_label,
+    duration_words,
+    long_day,
+    relative,
+    when,
+    zone_label,
+)
+from bot.store import Preferences
 from schedule.index import ScheduleIndex
 from schedule.model import Session
 
@@ -33,8 +41,11 @@ def home_view(core: Core, user_id: str, at: datetime, notice: Message | None = N
     """The page of `user_id` at `at`, at most 50 blocks; `notice` (a click's note) on top."""
     index = core.index
     zone = index.schedule.zone
-    viewer = core.viewer_zone(user_id)
-    ids = core.store.bookmarks.sessions_of(user_id)
+    # One read for the person's zone, settings and bookmarks.
+    seen = core.store.viewer(user_id)
+    viewer = zone_named(seen.preferences.timezone)
+    ids = seen.bookmarks
+    cache = core.schedules.derived(RenderCache)
     blocks: list[Block] = [header(f"My summit · {index.schedule.name}")]
     if notice is not None:
         blocks.append(section(_notice_text(notice)))
@@ -57,12 +68,13 @@ def home_view(core: Core, user_id: str, at: datetime, notice: Message | None = N
                 overlaps=clashes,
                 # The page holds up to 27 sessions: a Details row each would pass 50 blocks.
                 details=False,
+                cache=cache,
             )
         if len(group) > limit:
             shown.append(note(f"… and {len(group) - limit} more."))
         return shown
 
-    blocks += [DividerBlock(), section("*Now*")]
+    blocks += [kit.divider(), section("*Now*")]
     on = index.now(at)
     upcoming = index.next(at)
     if on:
@@ -78,7 +90,7 @@ def home_view(core: Core, user_id: str, at: datetime, notice: Message | None = N
     mine = [s for s in index.sessions if s.id in ids]
     ahead = [s for s in mine if s.end > at]
     blocks += [
-        DividerBlock(),
+        kit.divider(),
         section(f"*My bookmarks* · {len(ahead)} to come, {len(mine)} in all"),
     ]
     if not mine:
@@ -99,20 +111,19 @@ def home_view(core: Core, user_id: str, at: datetime, notice: Message | None = N
             note(f"… and {len(ahead) - BOOKMARK_LIMIT} more: `{core.settings.command} mine`.")
         )
 
-    blocks += [DividerBlock(), section(_reminder_text(core, user_id))]
+    blocks += [kit.divider(), section(_reminder_text(core, seen.preferences))]
     blocks.append(
         note(
             f"Times are in the summit's zone ({zone_label(at, zone)}); `{core.settings.command} help` lists everything."
         )
     )
     fallback = "\n".join(
-        plain_session(s, zone, at) for s in (*on, *(upcoming.sessions if upcoming else ()))
+        plain_session(s, zone, at, cache) for s in (*on, *(upcoming.sessions if upcoming else ()))
     )
     return Message(text=f"My summit\n{fallback}".strip(), blocks=tuple(_fit(blocks)))
 
 
-def _reminder_text(core: Core, user_id: str) -> str:
-    prefs = core.store.people.preferences([user_id])[user_id]
+def _reminder_text(core: Core, prefs: Preferences) -> str:
     if not prefs.reminders_enabled:
         text = ":bell: *Reminders* · off: you get no messages before your bookmarked sessions."
     else:
@@ -131,9 +142,9 @@ def _reminder_text(core: Core, user_id: str) -> str:
 
 def _notice_text(notice: Message) -> str:
     for block in notice.blocks:
-        body = block.to_dict().get("text")
-        if isinstance(body, dict) and isinstance(body.get("text"), str):
-            return str(body["text"])
+        body = kit.text_of(block)
+        if body is not None:
+            return body
     return escape(notice.text)
 
 

@@ -1,8 +1,9 @@
 """Schedule importers: each format becomes a whole Schedule, or a ScheduleError naming the fault.
 
 `load_schedule` reads a file of any supported format, telling the format from the content:
-iCalendar (BEGIN:VCALENDAR), summit-bot JSON ("format": "summit-bot/1"), frab/pretalx JSON
-(a "schedule" object) or, failing those, the text of a Sched track page.
+iCalendar (BEGIN:VCALENDAR), frab/Pentabarf XML (a document that begins with "<"),
+summit-bot JSON ("format": "summit-bot/1"), frab/pretalx JSON (a "schedule" object) or,
+failing those, the text of a Sched track page.
 """
 
 from __future__ import annotations
@@ -89,6 +90,10 @@ def load_schedule_bytes(
             track=track,
             name=name,
         )
+    if head.startswith("<"):
+        from schedule.importers.frab_xml import parse_frab_xml
+
+        return parse_frab_xml(text, source=source, timezone=timezone, track=track, name=name)
     if head.startswith(("{", "[")):
         root = load_json(text, source=source)
         if isinstance(root, dict) and root.get("format") == FORMAT:
@@ -106,7 +111,8 @@ def load_schedule_bytes(
     if timezone is None:
         raise ScheduleError(
             f"{source}: this looks like Sched page text, which does not say its time zone; "
-            "give the venue's time zone (e.g. 'Asia/Hong_Kong')"
+            "give the venue's zone with --timezone or SUMMIT_BOT_SCHEDULE_TIMEZONE "
+            "(e.g. Asia/Hong_Kong)"
         )
     return parse_sched_text(text, source=source, timezone=timezone, track=track, name=name)
 

@@ -38,7 +38,8 @@ def zone(key: str, *, source: str, what: str = "time zone") -> ZoneInfo:
         return ZoneInfo(key)
     except (ZoneInfoNotFoundError, ValueError):
         raise ScheduleError(
-            f"{source}: unknown {what} {key!r} (expected e.g. 'Europe/Berlin')"
+            f"{source}: unknown {what} {key!r} (expected an IANA name such as 'Europe/Berlin'; "
+            "--timezone or SUMMIT_BOT_SCHEDULE_TIMEZONE sets the venue's zone)"
         ) from None
 
 
@@ -134,10 +135,10 @@ def build_schedule(drafts: list[Draft], *, name: str, timezone: str, source: str
     ids = unique_ids([draft.title for _, draft in ordered])
     sessions: list[Session] = []
     for session_id, (_, draft) in zip(ids, ordered, strict=True):
-        if not draft.start < draft.end:
+        if draft.end < draft.start:
             raise ScheduleError(
                 f"{draft.where}: {draft.title!r} ends at {draft.end.isoformat()}, "
-                f"not after its start {draft.start.isoformat()}"
+                f"before its start {draft.start.isoformat()}"
             )
         sessions.append(
             Session(

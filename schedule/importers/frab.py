@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -36,44 +37,80 @@ def parse_frab(
     carry. Raises ScheduleError naming the source and the day, room and event at fault.
     """
     root = load_json(data, source=source)
-    plan = root.get("schedule") if isinstance(root, dict) else None
-    conference = plan.get("conference") if isinstance(plan, dict) else None
-    if not isinstance(conference, dict):
-        raise ScheduleError(f"{source}: not a frab schedule (no schedule.conference object)")
-    days = conference.get("days")
-    if not isinstance(days, list):
-        raise ScheduleError(f"{source}: schedule.conference.days is missing or not a list")
+    return schedule_from_frab(root, source=source, timezone=timezone, track=track, name=name)
+
+
+def schedule_from_frab(
+    root: Any,
+    *,
+    source: str,
+    timezone: str | None = None,
+    track: str | None = None,
+    name: str | None = None,
+    lines: dict[int, int] | None = None,
+) -> Schedule:
+    """A whole schedule from a frab document read into dicts and lists (from JSON or XML).
+
+    `lines` maps the id of an event dict to its line in the source, for error messages.
+    """
+    conference = _conference(root, source)
     zone_name = timezone or _text(conference.get("time_zone_name"), f"{source}: time_zone_name")
     if zone_name:
         zone(zone_name, source=source)
-    drafts: list[Draft] = []
-    for day_number, day in enumerate(days, start=1):
-        if not isinstance(day, dict) or not isinstance(day.get("rooms", {}), dict):
-            raise ScheduleError(f"{source}: day {day_number} has no rooms object")
-        for room, events in day.get("rooms", {}).items():
-            if not isinstance(events, list):
-                raise ScheduleError(f"{source}: day {day_number} room {room!r} is not a list")
-            for number, event in enumerate(events, start=1):
-                where = f"{source}: day {day_number}, room {room!r}, event {number}"
-                if not isinstance(event, dict):
-                    raise ScheduleError(f"{where}: not an object")
-                drafts.append(_draft(event, day, str(room), zone_name or None, track, where))
-    schedule_zone = zone_name or _zone_from_offsets(drafts, source)
+    drafts = [
+        _draft(event, day, room, zone_name or None, track, where)
+        for event, day, room, where in _events(conference["days"], source, lines or {})
+    ]
     title = _text(conference.get("title"), f"{source}: title").strip()
     return build_schedule(
         drafts,
         name=name or title or default_name(source),
-        timezone=schedule_zone,
+        timezone=zone_name or _zone_from_offsets(drafts, source),
         source=source,
     )
 
 
+def _conference(root: Any, source: str) -> dict[str, Any]:
+    """schedule.conference, with its days checked to be a list."""
+    plan = root.get("schedule") if isinstance(root, dict) else None
+    conference = plan.get("conference") if isinstance(plan, dict) else None
+    if not isinstance(conference, dict):
+        raise ScheduleError(f"{source}: not a frab schedule (no schedule.conference object)")
+    if not isinstance(conference.get("days"), list):
+        raise ScheduleError(f"{source}: schedule.conference.days is missing or not a list")
+    return conference
+
+
+def _events(
+    days: list[Any], source: str, lines: dict[int, int]
+) -> Iterator[tuple[dict[str, Any], dict[str, Any], str, str]]:
+    """Every (event, its day, its room, where it is) of a frab days list, checked for shape."""
+    for day_number, day in enumerate(days, start=1):
+        rooms = day.get("rooms", {}) if isinstance(day, dict) else None
+        if not isinstance(rooms, dict):
+            raise ScheduleError(f"{source}: day {day_number} has no rooms object")
+        for room, events in rooms.items():
+            if not isinstance(events, list):
+                raise ScheduleError(f"{source}: day {day_number} room {room!r} is not a list")
+            for number, event in enumerate(events, start=1):
+                line = lines.get(id(event))
+                place = f"{source}:{line}:" if line else f"{source}:"
+                where = f"{place} day {day_number}, room {room!r}, event {number}"
+                if not isinstance(event, dict):
+                    raise ScheduleError(f"{where}: not an object")
+                yield event, day, str(room), where
+
+
 def load_json(data: bytes | str, *, source: str) -> Any:
-    """Parsed JSON, or a ScheduleError with the line of the fault."""
+    """Parsed JSON, or a one-line ScheduleError with the line and column of the fault."""
+    text = decode(data, source=source)
     try:
-        return json.loads(decode(data, source=source))
+        return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ScheduleError(f"{source}:{exc.lineno}: not valid JSON: {exc.msg}") from None
+        fault = f"{exc.msg[:1].lower()}{exc.msg[1:]} column {exc.colno}"
+        if exc.msg.startswith("Unterminated") or exc.pos >= len(text.rstrip()):
+            fault += "; the file ends too early (truncated?)"
+        raise ScheduleError(f"{source}:{exc.lineno}: not valid JSON: {fault}") from None
 
 
 def _draft(
@@ -126,8 +163,9 @@ def _start(
     if begins.tzinfo is None:
         if zone_name is None:
             raise ScheduleError(
-                f"{where}: start {stamp or begins.isoformat()!r} has no offset "
-                "and the schedule names no time zone"
+                f"{where}: start {stamp or begins.isoformat()!r} has no offset and the "
+                "schedule names no time zone; give the venue's zone with --timezone "
+                "(or SUMMIT_BOT_SCHEDULE_TIMEZONE)"
             )
         begins = begins.replace(tzinfo=zone(zone_name, source=where))
     return begins
@@ -170,12 +208,16 @@ def _zone_from_offsets(drafts: list[Draft], source: str) -> str:
     if not offsets:
         return "UTC"
     if len(offsets) != 1:
-        raise ScheduleError(f"{source}: no time_zone_name and the dates carry several offsets")
+        raise ScheduleError(
+            f"{source}: no time_zone_name and the dates carry several offsets; give the "
+            "venue's zone with --timezone (or SUMMIT_BOT_SCHEDULE_TIMEZONE)"
+        )
     offset = offsets.pop() or timedelta()
     hours, rest = divmod(int(offset.total_seconds()), 3600)
     if rest or not -12 <= hours <= 14:
         raise ScheduleError(
-            f"{source}: no time_zone_name and offset {offset} has no zone; give a time zone"
+            f"{source}: no time_zone_name and offset {offset} has no zone; give the venue's "
+            "zone with --timezone (or SUMMIT_BOT_SCHEDULE_TIMEZONE)"
         )
     return "UTC" if hours == 0 else f"Etc/GMT{-hours:+d}"
 

@@ -68,13 +68,16 @@ def parse_ical(
     """
     if default_minutes <= 0:
         raise ScheduleError(f"{source}: default_minutes must be positive, not {default_minutes}")
-    text = decode(data, source=source).lstrip()
+    whole = decode(data, source=source)
+    text = whole.lstrip()
     if not text.upper().startswith("BEGIN:VCALENDAR"):
         raise ScheduleError(f"{source}: not an iCalendar file (it does not begin BEGIN:VCALENDAR)")
+    _check_nesting(whole, source)
     try:
         calendar = Calendar.from_ical(text)
     except (ValueError, IndexError, KeyError) as exc:
-        raise ScheduleError(f"{source}: not a readable iCalendar file: {exc}") from None
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ScheduleError(f"{source}: not a readable iCalendar file: {reason}") from None
     zones = _Zones(calendar, timezone=timezone, source=source)
     drafts: list[Draft] = []
     for number, event in enumerate(calendar.walk("VEVENT"), start=1):
@@ -90,6 +93,28 @@ def parse_ical(
         timezone=zones.schedule_name,
         source=source,
     )
+
+
+def _check_nesting(text: str, source: str) -> None:
+    """Refuse, naming the line, a BEGIN without its END (a truncated file) or a stray END."""
+    open_blocks: list[tuple[str, int]] = []
+    lines = text.splitlines()
+    for number, line in enumerate(lines, start=1):
+        key, _, value = line.partition(":")
+        name = value.strip().upper()
+        if key.strip().upper() == "BEGIN":
+            open_blocks.append((name, number))
+        elif key.strip().upper() == "END":
+            if not open_blocks or open_blocks[-1][0] != name:
+                expected = f"END:{open_blocks[-1][0]}" if open_blocks else "nothing"
+                raise ScheduleError(f"{source}:{number}: END:{name} where {expected} was expected")
+            open_blocks.pop()
+    if open_blocks:
+        name, begun = open_blocks[-1]
+        raise ScheduleError(
+            f"{source}:{len(lines)}: missing END:{name} for the BEGIN:{name} of line {begun}; "
+            "the file ends too early (truncated?)"
+        )
 
 
 def _draft(
@@ -111,9 +136,9 @@ def _draft(
     if "RRULE" in event or "RDATE" in event:
         raise ScheduleError(f"{source}: {label}: recurring events are not supported")
     begins, ends = _span(event, label, zones, default_minutes)
-    if not begins < ends:
+    if ends < begins:
         raise ScheduleError(
-            f"{source}: {label}: end {ends.isoformat()} is not after start {begins.isoformat()}"
+            f"{source}: {label}: end {ends.isoformat()} is before start {begins.isoformat()}"
         )
     raw_description = _text(event.get("DESCRIPTION"))
     proposers = distinct(

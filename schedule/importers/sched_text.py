@@ -100,20 +100,13 @@ def parse_sched_text(
         content = _trim(block)
         if not content:
             raise ScheduleError(f"{source}:{line.number}: time line with no session title above it")
-        room = ""
-        following = lines[index + 1] if index + 1 < len(lines) else None
-        if (
-            following is not None
-            and following.text
-            and not _DAY_HEADER.match(following.text)
-            and not _TIME_LIKE.match(following.text)
-        ):
-            room = following.text
+        room = _room_after(lines, index)
+        if room:
             index += 1
-        if not begins < ends:
+        if ends < begins:
             raise ScheduleError(
                 f"{source}:{line.number}: session {content[0].text!r} ends at "
-                f"{ends:%H:%M}, not after its start {begins:%H:%M}"
+                f"{ends:%H:%M}, before its start {begins:%H:%M}"
             )
         drafts.append(_draft(content, begins, ends, room, session_track, source))
         block = []
@@ -126,6 +119,14 @@ def parse_sched_text(
         )
     schedule_name = name or header_track or default_name(source)
     return build_schedule(drafts, name=schedule_name, timezone=timezone, source=source)
+
+
+def _room_after(lines: list[_Line], index: int) -> str:
+    """The room line after the time line at `index` ("" when the next line is no room)."""
+    following = lines[index + 1].text if index + 1 < len(lines) else ""
+    if not following or _DAY_HEADER.match(following) or _TIME_LIKE.match(following):
+        return ""
+    return following
 
 
 def _skip_preamble(lines: list[_Line]) -> tuple[int, str]:

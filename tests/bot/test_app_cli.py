@@ -144,9 +144,9 @@ def test_serve_http_answers_signed_commands(tmp_path: Path, slack: FakeSlack) ->
         assert json.loads(body)["ok"] is True
         form = encode_form(slash_command_form(text="now", response_url=slack.new_response_url()))
         headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(form, SECRET)}
-        assert request(port, "POST", "/slack/events", form, **headers)[0] == 200
-        [answer] = slack.wait_response(timeout=10)
-        assert "Conductor Tasks Next Steps" in answer["text"]
+        status, body = request(port, "POST", "/slack/events", form, **headers)
+        assert status == 200
+        assert "Conductor Tasks Next Steps" in json.loads(body)["text"]
     finally:
         out = stop(process)
     assert "xoxb-summit-cli" not in out
@@ -159,9 +159,8 @@ def test_run_answers_over_socket_mode(tmp_path: Path, slack: FakeSlack) -> None:
     try:
         slack.wait_connected(timeout=20)
         form = slash_command_form(text="now", response_url=slack.new_response_url())
-        slack.wait_ack(slack.send_envelope("slash_commands", form))
-        [answer] = slack.wait_response(timeout=10)
-        assert "Conductor Tasks Next Steps" in answer["text"]
+        ack = slack.wait_ack(slack.send_envelope("slash_commands", form), timeout=10)
+        assert "Conductor Tasks Next Steps" in ack["payload"]["text"]
     finally:
         out = stop(process)
     assert "xapp-summit-cli" not in out

@@ -18,7 +18,7 @@ NOVA = ScheduleIndex(load_bundled())
 
 def blocks_text(message: Message) -> str:
     """Every text of a message's blocks, as JSON."""
-    return json.dumps([b.to_dict() for b in message.blocks], ensure_ascii=False)
+    return json.dumps(message.block_dicts(), ensure_ascii=False)
 
 
 def test_board_message_during_the_first_session() -> None:

@@ -45,7 +45,10 @@ def test_ask_user_sees_own_bookmarks(capsys: pytest.CaptureFixture[str]) -> None
         ["ask", "--at", "banana split", "now"],
         ["ask", "--frobnicate", "now"],
         ["frobnicate"],
-        ["ask", "--start", "2013-11-05T11:00", "now"],
+        ["ask", "--start", "60", "now"],
+        ["ask", "--at", "2013-11-07 14:45 +25:00", "now"],
+        ["ask", "--at", "2013-11-07 14:45 CST", "now"],
+        ["ask", "--at", "thu 15:00", "--speed", "fast", "now"],
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(
@@ -102,3 +105,53 @@ def test_entry_point_runs_as_a_process(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "Nova Objects" in result.stdout or "11:00" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("argv", "flag"),
+    [
+        (["ask", "--at", "2013-11-07 14:45 +25:00", "now"], "--at"),
+        (["ask", "--at", "9 XYZ", "now"], "--at"),
+        (["ask", "--start", "2060", "now"], "--start"),
+        (["ask", "--at", "", "now"], "--at"),
+    ],
+)
+def test_bad_time_names_the_flag_and_an_example(
+    argv: list[str], flag: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bad time exits 2 with one line naming the flag and giving an example of it."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"summit-bot: {flag}: ")
+    assert f"for example {flag} " in err
+    assert err.count("\n") == 1
+
+
+def test_at_with_abbreviation_is_honoured_without_warning(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`--at "2013-11-07 14:45 EST"` answers for 14:45 EST (03:45 HKT next day), silently."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert main(["ask", "--json", "--at", "2013-11-07 14:45 EST", "today"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    assert "Friday 8 November 2013" in captured.out
+
+
+def test_start_accepts_the_forms_of_at(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--start "thu 3pm"` replays from the summit's Thursday 15:00, like --at would fix it."""
+    assert main(["ask", "--start", "thu 3pm", "--speed", "0", "today"]) == 0
+    assert "Thursday 7 November 2013" in capsys.readouterr().out
+
+
+def test_at_in_a_dst_gap_prints_a_note(capsys: pytest.CaptureFixture[str]) -> None:
+    """A wall time that does not exist is answered with a one-line note saying what was taken."""
+    assert main(["ask", "--at", "2014-03-09 02:30 America/New_York", "now"]) == 0
+    err = capsys.readouterr().err
+    assert err == (
+        "summit-bot: --at: note: Sun 09 Mar 2014 02:30 does not exist in America/New_York "
+        "(the clocks skip it); took 03:30 EDT\n"
+    )

@@ -211,6 +211,7 @@ def test_any_text_through_signed_http(http_bot: tuple[BotServer, FakeSlack], tex
     number = int(url.rsplit("/", 1)[1])
     reply = bot.command(text, url, ASKER)
     assert reply.status == 200, reply.body[:200]
-    answers = slack.wait_response(number, timeout=10)
+    # The answer comes in the acknowledgement, or (when slower than the budget) at the URL.
+    answers = [json.loads(reply.body)] if reply.body else slack.wait_response(number, timeout=10)
     for answer in answers:
         assert problems(answer) == []

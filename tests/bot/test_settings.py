@@ -51,6 +51,11 @@ def test_clock_settings() -> None:
         ("SUMMIT_BOT_REMINDER_LEAD_MINUTES", "-3"),
         ("SUMMIT_BOT_REMINDERS", "maybe"),
         ("SUMMIT_BOT_SCHEDULE_TIMEZONE", "Mars/Olympus"),
+        ("SUMMIT_BOT_ANSWER_BUDGET_SECONDS", "3"),
+        ("SUMMIT_BOT_ANSWER_BUDGET_SECONDS", "0"),
+        ("SUMMIT_BOT_ANSWER_BUDGET_SECONDS", "soon"),
+        ("SUMMIT_BOT_MAX_IN_FLIGHT", "0"),
+        ("SUMMIT_BOT_MAX_IN_FLIGHT", "many"),
     ],
 )
 def test_bad_values_name_the_setting(name: str, value: str) -> None:
@@ -79,6 +84,18 @@ def test_env_example_lists_every_setting() -> None:
         position = next((i for i, line in enumerate(lines) if line.startswith(name + "=")), None)
         assert position is not None, f"{name} missing from .env.example"
         assert lines[position - 1].startswith("#"), f"{name} has no comment"
+
+
+def test_answer_budget_and_bound_in_flight() -> None:
+    """The answer budget (default 1.5 s, below Slack's 3 s) and the bound on work in flight are read."""
+    assert Settings.from_env({}, env_file=None).answer_budget_seconds == 1.5
+    assert Settings.from_env({}, env_file=None).max_in_flight == 100
+    settings = Settings.from_env(
+        {"SUMMIT_BOT_ANSWER_BUDGET_SECONDS": "0.8", "SUMMIT_BOT_MAX_IN_FLIGHT": "12"},
+        env_file=None,
+    )
+    assert settings.answer_budget_seconds == 0.8
+    assert settings.max_in_flight == 12
 
 
 @pytest.mark.parametrize(

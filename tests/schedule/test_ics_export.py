@@ -104,6 +104,7 @@ def test_event_fields() -> None:
     assert str(event["url"]) == "https://etherpad.openstack.org/p/icehouse-nova-api"
     assert [str(c) for c in event.categories] == ["Nova"]
     assert str(event["description"]) == (
+        "When: Tue 5 Nov 11:15–11:55 HKT\n\n"
         "Plans for v3. Etherpad: https://etherpad.openstack.org/p/icehouse-nova-api\n\n"
         "Proposed by: Chris Yeoh, Ken'ichi Ohmichi\n\n"
         "https://example.org/slides"
@@ -111,10 +112,11 @@ def test_event_fields() -> None:
 
 
 def test_optional_fields_left_out() -> None:
-    """A bare session has no location, description, URL or categories."""
+    """A bare session has no location, URL or categories; its description is its time."""
     _, (event,) = parse(export(NOVA_CELLS))
-    for name in ("location", "description", "url", "categories"):
+    for name in ("location", "url", "categories"):
         assert name not in event
+    assert str(event["description"]).startswith("When: ")
 
 
 def test_awkward_text_survives() -> None:
@@ -133,7 +135,7 @@ def test_awkward_text_survives() -> None:
     calendar, (event,) = parse(data)
     assert str(event["summary"]) == title
     assert str(event["location"]) == tricky.room
-    assert str(event["description"]) == tricky.description
+    assert str(event["description"]) == "When: Thu 7 Nov 09:00–10:00 HKT\n\n" + tricky.description
     assert [str(c) for c in event.categories] == ["Compute, storage"]
     assert calendar["x-wr-calname"].to_ical() == "Nova\\, 冰屋\\; bookmarks".encode()
 

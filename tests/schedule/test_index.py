@@ -176,3 +176,47 @@ def test_now_matches_brute_force_on_random_schedule() -> None:
         at = base + timedelta(minutes=rng.randrange(-60, 4 * 24 * 60))
         expected = sorted(s.id for s in sessions if s.start <= at < s.end)
         assert sorted(ids(index.now(at))) == expected
+
+
+@pytest.fixture
+def with_points() -> ScheduleIndex:
+    """A talk, a point event inside it, and a point event alone at 13:00."""
+    return ScheduleIndex(
+        schedule(
+            session("talk", "2013-11-05 11:00", 60),
+            session("boarding", "2013-11-05 11:30", 0, title="Boarding begins"),
+            session("clock", "2013-11-05 13:00", 0, title="Set your clock forward to 3 am!"),
+        )
+    )
+
+
+def test_point_event_is_never_on_now(with_points: ScheduleIndex) -> None:
+    """A zero-length event is not in progress at its own instant, nor does it linger after."""
+    assert ids(with_points.now(local("2013-11-05 11:30"))) == ["talk"]
+    assert ids(with_points.now(local("2013-11-05 13:00"))) == []
+    assert ids(with_points.now(local("2013-11-05 13:01"))) == []
+
+
+def test_point_event_is_next(with_points: ScheduleIndex) -> None:
+    """A zero-length event is listed by next when its instant is the next start."""
+    upcoming = with_points.next(local("2013-11-05 12:00"))
+    assert upcoming is not None
+    assert ids(upcoming.sessions) == ["clock"]
+    assert upcoming.minutes_until == 60
+
+
+def test_point_event_is_in_its_day_and_search(with_points: ScheduleIndex) -> None:
+    """A zero-length event is in its day's agenda, found by search and by its id."""
+    from datetime import date
+
+    assert ids(with_points.day(date(2013, 11, 5))) == ["talk", "boarding", "clock"]
+    assert ids(with_points.day(date(2013, 11, 6))) == []
+    assert ids(with_points.search("clock forward")) == ["clock"]
+    assert with_points.get("boarding") is not None
+
+
+def test_point_event_at_window_edges(with_points: ScheduleIndex) -> None:
+    """between() holds a point event at its window's start, not at its end."""
+    at = local("2013-11-05 13:00")
+    assert ids(with_points.between(at, at + timedelta(minutes=1))) == ["clock"]
+    assert ids(with_points.between(at - timedelta(minutes=1), at)) == []

@@ -15,10 +15,18 @@ def test_session_refuses_naive_instants() -> None:
         Session(id="x", title="X", start=datetime(2013, 11, 5, 11, 15), end=START)
 
 
-def test_session_refuses_empty_span() -> None:
-    """A session must end after it starts."""
-    with pytest.raises(ValueError, match="not after start"):
-        Session(id="x", title="X", start=START, end=START)
+def test_session_refuses_negative_span() -> None:
+    """A session must not end before it starts."""
+    with pytest.raises(ValueError, match="before start"):
+        Session(id="x", title="X", start=START, end=START - timedelta(seconds=1))
+
+
+def test_zero_length_session_is_a_point_event_never_in_progress() -> None:
+    """A session ending as it starts is a point event, in progress at no instant."""
+    point = Session(id="x", title="Boarding begins", start=START, end=START)
+    assert point.is_point
+    assert not point.in_progress(START)
+    assert not point.in_progress(START - timedelta(seconds=1))
 
 
 def test_in_progress_is_half_open() -> None:

@@ -7,12 +7,18 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.runtime import Runtime
+import pytest
+
+from bot.clock import fixed_clock
+from bot.core.message import Message
+from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from bot.slack.app import build_app
 from bot.slack.http_server import http_server
@@ -92,6 +98,15 @@ class BotServer:
         self._thread.join(timeout=10)
         self._sock.close()
 
+    def settle(self, timeout: float = 5.0) -> None:
+        """Wait until the bot has no request nor accepted work in flight."""
+        answering = self.runtime.answering
+        deadline = time.monotonic() + timeout
+        while answering.in_flight or answering.pending:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{answering.in_flight} still in flight after {timeout}s")
+            time.sleep(0.01)
+
     def request(
         self, method: str, path: str, body: bytes = b"", headers: Mapping[str, str] | None = None
     ) -> Reply:
@@ -141,6 +156,46 @@ class BotServer:
     def open_home(self, user_id: str = "U123", tab: str = "home") -> Reply:
         """`app_home_opened` for `user_id`."""
         return self.event(app_home_opened_event(user_id, tab=tab))
+
+
+@contextmanager
+def serving(tmp_path: Path, slack: FakeSlack, **env: str) -> Iterator[tuple[BotServer, Runtime]]:
+    """A bot built from settings with `env` on top (a runtime of its own), served on loopback."""
+    settings = make_settings(tmp_path, slack, **env)
+    runtime = build_runtime(settings, clock=fixed_clock(AT))
+    server = BotServer(settings, runtime).start()
+    try:
+        yield server, runtime
+    finally:
+        server.stop()
+        runtime.close()
+
+
+def slow_down(runtime: Runtime, monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    """Make every answer of `runtime`'s core take `seconds` longer (a busy database, say)."""
+    real = runtime.core.answer
+
+    def slow(text: str, user_id: str, at: datetime, page: int = 0) -> Message:
+        time.sleep(seconds)
+        return real(text, user_id, at, page)
+
+    monkeypatch.setattr(runtime.core, "answer", slow)
+
+
+def ask_in_ack(
+    bot: BotServer, slack: FakeSlack, text: str, user_id: str = "U123", *, percent: bool = True
+) -> dict[str, Any]:
+    """`/nova <text>` answered in its acknowledgement: the ack's JSON body (checked non-empty)."""
+    reply = bot.command(text, slack.new_response_url(), user_id, percent=percent)
+    assert reply.status == 200
+    assert reply.body, f"no answer in the acknowledgement of {text!r}"
+    answer: dict[str, Any] = json.loads(reply.body)
+    return answer
+
+
+def url_number(response_url: str) -> int:
+    """The number of a response URL the fake Slack issued."""
+    return int(response_url.rsplit("/", 1)[1])
 
 
 def ephemeral_click(

@@ -11,6 +11,7 @@ from bot.runtime import Runtime
 from tests.bot.handlers.serving import (
     FIRST,
     BotServer,
+    ask_in_ack,
     ephemeral_click,
     find_button,
     texts,
@@ -20,10 +21,8 @@ from tests.support.slack_requests import block_actions_payload
 
 
 def ask(bot: BotServer, slack: FakeSlack, text: str) -> dict[str, Any]:
-    """The ephemeral answer to `/nova <text>`, as posted to its response_url."""
-    before = len(slack.responses())
-    bot.command(text, slack.new_response_url())
-    return slack.wait_response(count=before + 1)[before]
+    """The ephemeral answer to `/nova <text>`, as it came in the acknowledgement."""
+    return ask_in_ack(bot, slack, text)
 
 
 def click(
@@ -106,8 +105,7 @@ def test_click_on_a_shared_message_leaves_it_alone(
     bot: BotServer, slack: FakeSlack, runtime: Runtime
 ) -> None:
     """Bookmarking from a message shared in a channel answers the clicker only, never replacing it."""
-    bot.command("share now", slack.new_response_url())
-    [shared] = slack.wait_response()
+    shared = ask_in_ack(bot, slack, "share now")
     button = find_button(shared, "bookmark_toggle")
     url = slack.new_response_url()
     payload = block_actions_payload(
@@ -152,7 +150,7 @@ def test_actions_added_to_the_registry_work(
 def test_unregistered_action_is_acked_and_ignored(bot: BotServer, slack: FakeSlack) -> None:
     """A click on an action nobody registered (a link button) is acked and answered with nothing."""
     url = slack.new_response_url()
-    bot.click(block_actions_payload("open_link", "", "U123", response_url=url))
-    bot.command("now", slack.new_response_url())
-    slack.wait_response()
+    assert bot.click(block_actions_payload("open_link", "", "U123", response_url=url)).status == 200
+    bot.settle()
     assert slack.responses(int(url.rsplit("/", 1)[1])) == []
+    assert slack.responses() == []

@@ -18,6 +18,7 @@ from tests.bot.handlers.serving import (
     FIRST,
     SECRET,
     BotServer,
+    ask_in_ack,
     ephemeral_click,
     make_settings,
 )
@@ -63,32 +64,38 @@ def test_recent_timestamp_is_accepted(bot: BotServer, slack: FakeSlack) -> None:
     body = command_body(slack)
     reply = bot.post(body, timestamp=int(time.time()) - 4 * 60)
     assert reply.status == 200
-    assert slack.wait_response()
+    assert "Conductor Tasks Next Steps" in json.loads(reply.body)["text"]
 
 
 def test_healthz_checks_the_database(bot: BotServer, runtime: Runtime) -> None:
-    """GET /healthz answers 200 with the database's name when the database answers."""
+    """GET /healthz answers 200 with the database's name, the schedule's size and the load."""
     reply = bot.request("GET", "/healthz")
     assert reply.status == 200
     assert json.loads(reply.body) == {
         "ok": True,
         "database": "sqlite",
         "sessions": len(runtime.core.index.sessions),
+        "in_flight": 0,
+        "max_in_flight": runtime.settings.max_in_flight,
     }
 
 
 def test_healthz_fails_when_the_database_does_not_answer(
     bot: BotServer, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """GET /healthz answers 503 when the trivial query fails."""
+    """GET /healthz answers 503 naming the database when the trivial query fails."""
 
     def unreachable(user_ids: object) -> None:
         raise OSError("connection refused")
 
-    monkeypatch.setattr(runtime.core.store.people, "preferences", unreachable)
+    monkeypatch.setattr(runtime.core.store, "viewer", unreachable)
     reply = bot.request("GET", "/healthz")
     assert reply.status == 503
-    assert json.loads(reply.body)["ok"] is False
+    body = json.loads(reply.body)
+    assert body["ok"] is False
+    assert body["database"] == "unreachable"
+    assert body["down"] == ["database"]
+    assert body["sessions"] == len(runtime.core.index.sessions)
 
 
 def test_unknown_paths_and_methods(bot: BotServer) -> None:
@@ -110,8 +117,7 @@ def test_two_replicas_share_one_database(
         slack.wait_response(count=4)
         assert runtimes[0].core.store.bookmarks.sessions_of("U123") == {FIRST}
         assert runtimes[1].core.store.bookmarks.count() == 1
-        servers[1].command("mine", slack.new_response_url())
-        mine = slack.wait_response(count=5)[4]
+        mine = ask_in_ack(servers[1], slack, "mine")
         assert "Your bookmarks · 1" in json.dumps(mine, ensure_ascii=False)
     finally:
         for server in servers:

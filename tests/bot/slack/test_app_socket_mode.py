@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -90,14 +91,17 @@ def test_connects_with_the_app_token_at_the_api_url(slack: FakeSlack, connected:
 def test_slash_command_envelope_is_acked_and_answered(
     slack: FakeSlack, connected: SocketBot
 ) -> None:
-    """A slash_commands envelope is acknowledged and answered ephemerally at its response_url."""
+    """A slash_commands envelope is answered ephemerally in its ack; the response_url gets nothing."""
     form = slash_command_form(text="next", response_url=slack.new_response_url())
     envelope = slack.send_envelope("slash_commands", form)
     ack = slack.wait_ack(envelope)
     assert ack["envelope_id"] == envelope
-    [answer] = slack.wait_response()
+    answer = ack["payload"]
     assert answer["response_type"] == "ephemeral"
     assert "Instance tasks in API" in json.dumps(answer)
+    assert answer["blocks"]
+    time.sleep(0.3)
+    assert slack.responses() == []
 
 
 def test_block_actions_envelope_bookmarks(
@@ -137,3 +141,33 @@ def test_stop_disconnects(slack: FakeSlack, runtime: Runtime) -> None:
             break
         threading.Event().wait(0.05)
     assert slack.connections == 0
+
+
+def test_envelopes_beyond_the_bound_get_busy(
+    tmp_path: Path, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over Socket Mode too: with every place taken a command's ack says busy; the accepted one is answered."""
+    from bot.edge.answering import BUSY
+    from tests.bot.handlers.serving import slow_down
+
+    bound = {"SUMMIT_BOT_MAX_IN_FLIGHT": "1", "SUMMIT_BOT_ANSWER_BUDGET_SECONDS": "0.1"}
+    settings = make_settings(tmp_path, slack, **bound)
+    built = build_runtime(settings, clock=fixed_clock(AT))
+    slow_down(built, monkeypatch, 1.0)
+    bot = SocketBot(settings, built).start()
+    try:
+        slack.wait_connected()
+        first = slack.send_envelope(
+            "slash_commands", slash_command_form(text="now", response_url=slack.new_response_url())
+        )
+        assert not slack.wait_ack(first).get("payload"), "over the budget: an empty ack"
+        second = slack.send_envelope(
+            "slash_commands", slash_command_form(text="now", response_url=slack.new_response_url())
+        )
+        assert slack.wait_ack(second)["payload"] == BUSY.payload(response_type="ephemeral")
+        [answer] = slack.wait_response()
+        assert "Conductor Tasks Next Steps" in json.dumps(answer)
+    finally:
+        bot.stop()
+        built.close()
+    assert bot.errors == []

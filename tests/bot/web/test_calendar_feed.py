@@ -193,7 +193,7 @@ def test_answer_has_webcal_form_and_how_to_subscribe(site: Site) -> None:
     url = FEED_URL.search(answer.text)
     assert url
     assert url.group(0).replace("https://", "webcal://") in answer.text
-    shown = str([block.to_dict() for block in answer.blocks])
+    shown = str(answer.block_dicts())
     for app in ("Google Calendar", "Apple Calendar", "Outlook"):
         assert app in shown
     assert not answer.in_channel

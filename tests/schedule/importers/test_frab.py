@@ -182,7 +182,7 @@ def test_missing_conference_is_refused() -> None:
     ("fields", "fault"),
     [
         ({"duration": "forty"}, "cannot read duration 'forty'"),
-        ({"duration": "00:00"}, "not after its start"),
+        ({"duration": "-0:30"}, "cannot read duration '-0:30'"),
         ({"date": "2019-08-21 eleven"}, "cannot read date"),
         ({"persons": "jinxx"}, "persons is not a list"),
         ({"title": ["not", "text"]}, "expected text"),
@@ -194,6 +194,14 @@ def test_broken_event_is_refused_with_its_place(fields: dict[str, Any], fault: s
     message = error_for(document)
     assert message.startswith("broken.json: day 1, room 'Curie', event 2")
     assert fault in message
+
+
+def test_zero_duration_is_a_point_event() -> None:
+    """An event of duration 00:00 loads as a point event at its date."""
+    document = frab(day(1, "2019-08-21", {"Curie": [event(duration="00:00")]}))
+    (session,) = parse_frab(json.dumps(document), source="ok.json").sessions
+    assert session.is_point
+    assert session.start == datetime(2019, 8, 21, 9, 0, tzinfo=UTC)
 
 
 def test_naive_date_without_zone_is_refused() -> None:

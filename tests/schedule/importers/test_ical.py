@@ -340,7 +340,20 @@ def test_dtend_before_dtstart_is_refused() -> None:
     text = calendar("UID:back\nSUMMARY:Backwards\nDTSTART:20131105T031500Z\nDTEND:20131105T021500Z")
     message = error_for(text)
     assert message.startswith("broken.ics: event 1 (UID back, 'Backwards'): end ")
-    assert "not after start" in message
+    assert "before start" in message
+
+
+def test_zero_length_event_is_a_point_event() -> None:
+    """A Sched marker whose DTEND equals its DTSTART loads as a point event, not a refusal."""
+    text = calendar(
+        "UID:clock\nSUMMARY:Set your clock forward to 3 am!\n"
+        "DTSTART:20160221T100000Z\nDTEND:20160221T100000Z",
+        "UID:talk\nSUMMARY:Talk\nDTSTART:20160221T110000Z\nDTEND:20160221T120000Z",
+    )
+    schedule = parse_ical(text, source="sched.ics")
+    (marker,) = [s for s in schedule.sessions if s.uid == "clock"]
+    assert marker.start == marker.end == utc(2016, 2, 21, 10)
+    assert marker.is_point
 
 
 def test_mixed_date_and_date_time_is_refused() -> None:

@@ -185,3 +185,66 @@ def test_bundled_schedule_equals_fresh_conversion_of_seed(seed_path: Path, tmp_p
         name="OpenStack Icehouse Design Summit — Nova",
     )
     assert out.read_text(encoding="utf-8") == BUNDLED_SCHEDULE.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", ["schedule.xml", "schedule.json", "all.ics", "export.txt"])
+def test_format_is_told_by_content_not_name(name: str) -> None:
+    """Each format is read whatever the file is called."""
+    for data in (ICS.encode(), json.dumps(FRAB).encode()):
+        assert load_schedule_bytes(data, source=name).sessions[0].start == KEYNOTE_START
+
+
+def error_of(data: bytes, **options: str) -> str:
+    """The message of the ScheduleError loading `data` raises."""
+    with pytest.raises(ScheduleError) as caught:
+        load_schedule_bytes(data, source="in.dat", **options)
+    return str(caught.value)
+
+
+def test_sched_text_without_zone_names_the_flag_and_setting() -> None:
+    """Sched text without a zone says which flag and setting give it."""
+    message = error_of(SCHED.encode())
+    assert "--timezone" in message
+    assert "SUMMIT_BOT_SCHEDULE_TIMEZONE" in message
+    assert "\n" not in message
+
+
+def test_truncated_icalendar_names_the_line_and_missing_end() -> None:
+    """An .ics cut inside an event is one line: its last line, the missing END, truncation."""
+    cut = ICS[: ICS.index("END:VEVENT")]
+    message = error_of(cut.encode())
+    assert message == (
+        "in.dat:10: missing END:VEVENT for the BEGIN:VEVENT of line 5; "
+        "the file ends too early (truncated?)"
+    )
+
+
+def test_stray_end_in_icalendar_names_its_line() -> None:
+    """An END that closes the wrong component is refused at its line."""
+    broken = ICS.replace("END:VEVENT", "END:VTODO")
+    assert error_of(broken.encode()).startswith(
+        "in.dat:11: END:VTODO where END:VEVENT was expected"
+    )
+
+
+def test_truncated_frab_json_is_a_whole_sentence() -> None:
+    """A frab JSON cut mid-string names line and column and says it looks truncated."""
+    text = json.dumps(FRAB, indent=2)
+    cut = text[: text.index("Keynote") + 3]
+    message = error_of(cut.encode())
+    assert message.startswith("in.dat:")
+    assert ": not valid JSON: unterminated string starting at column " in message
+    assert message.endswith("; the file ends too early (truncated?)")
+
+
+def test_unknown_zone_names_the_flag() -> None:
+    """An unknown zone names itself and the flag and setting that set the venue's zone."""
+    message = error_of(SCHED.encode(), timezone="Moon/Base")
+    assert message.startswith("in.dat: unknown time zone 'Moon/Base'")
+    assert "--timezone or SUMMIT_BOT_SCHEDULE_TIMEZONE" in message
+
+
+def test_icalendar_line_numbers_count_leading_blank_lines() -> None:
+    """Blank lines before BEGIN:VCALENDAR still count in the line number of a fault."""
+    cut = "\r\n\r\n" + ICS[: ICS.index("END:VEVENT")]
+    assert error_of(cut.encode()).startswith("in.dat:12: missing END:VEVENT")

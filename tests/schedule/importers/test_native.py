@@ -139,7 +139,7 @@ def test_end_before_start_is_refused() -> None:
     """A session ending before it starts is refused."""
     message = broken(lambda d: d["sessions"][0].update(end="2013-11-05T00:00:00Z"))
     assert message.startswith("bad.json: session 1 (early): ")
-    assert "not after start" in message
+    assert "before start" in message
 
 
 def test_structure_faults_are_refused() -> None:
@@ -163,3 +163,11 @@ def test_invalid_json_is_refused() -> None:
     """Malformed JSON is refused with its line number."""
     with pytest.raises(ScheduleError, match=r"^bad\.json:2: not valid JSON"):
         parse_native('{"format":\n nope}', source="bad.json")
+
+
+def test_point_event_round_trips() -> None:
+    """A zero-length session survives summit-bot JSON (the database snapshot format)."""
+    at = datetime(2016, 2, 21, 10, 0, tzinfo=UTC)
+    point = Session(id="boarding", title="Boarding begins", start=at, end=at)
+    original = Schedule(name="Cruise", timezone="UTC", sessions=(point,))
+    assert parse_native(dump_schedule(original), source="x.json") == original

@@ -332,13 +332,14 @@ def test_end_not_after_start_is_refused() -> None:
     message = error_for(ONE.format(time="Tuesday November 5, 2013 11:55am - 11:15am"))
     assert message.startswith("broken.txt:8: ")
     assert "'Only Session'" in message
-    assert "not after its start" in message
+    assert "before its start" in message
 
 
-def test_equal_start_and_end_is_refused() -> None:
-    """A session of no length is refused."""
-    message = error_for(ONE.format(time="Tuesday November 5, 2013 11:15am - 11:15am"))
-    assert message.startswith("broken.txt:8: ")
+def test_equal_start_and_end_is_a_point_event() -> None:
+    """A session of no length loads as a point event at its start."""
+    text = ONE.format(time="Tuesday November 5, 2013 11:15am - 11:15am")
+    (session,) = parse_sched_text(text, source="ok.txt", timezone="Asia/Hong_Kong").sessions
+    assert session.start == session.end == datetime(2013, 11, 5, 3, 15, tzinfo=UTC)
 
 
 def test_trailing_block_without_time_line_is_refused() -> None:

@@ -1,0 +1,52 @@
+"""Fast start: `--help` and `ask` import only what they use (checked with `python -X importtime`)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def imported(args: list[str], cwd: Path, **env: str) -> set[str]:
+    """The modules a `summit-bot` command line imports, as `python -X importtime` lists them."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "bot.cli", *args],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return {
+        line.rsplit("|", 1)[1].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+
+
+def roots(modules: set[str]) -> set[str]:
+    """The top-level packages among `modules`."""
+    return {name.split(".", 1)[0] for name in modules}
+
+
+def test_help_imports_only_argparse(tmp_path: Path) -> None:
+    """`summit-bot --help` loads neither the database, nor Slack, nor the schedule, nor settings."""
+    modules = imported(["--help"], tmp_path)
+    assert not roots(modules) & {"sqlalchemy", "slack_sdk", "slack_bolt", "aiohttp", "dateutil"}
+    assert not {m for m in modules if m.startswith(("bot.", "schedule"))} - {"bot.cli"}
+
+
+def test_ask_imports_no_slack_nor_what_sqlite_does_not_need(tmp_path: Path) -> None:
+    """`summit-bot ask` on a ready SQLite database loads no Slack, HTTP client, alembic or PostgreSQL dialect."""
+    database = {"DATABASE_URL": f"sqlite:///{tmp_path / 'ask.db'}"}
+    question = ["ask", "--at", "2013-11-05 11:20", "/nova now"]
+    imported(question, tmp_path, **database)  # creates and migrates the database
+    modules = imported(question, tmp_path, **database)
+    assert "bot.core" in modules
+    assert not roots(modules) & {"slack_sdk", "slack_bolt", "aiohttp", "alembic", "dotenv"}
+    assert not {m for m in modules if m.startswith("sqlalchemy.dialects.postgresql")}
