@@ -70,8 +70,8 @@ def test_calendar_export_description_labels_each_end() -> None:
 
 def test_change_notice_slot_labels_each_end_across_dst() -> None:
     """The slot a change DM names carries both labels when DST changes inside it."""
-    from schedule.diff import describe_cancelled
+    from bot.render.words import describe_cancel
 
-    assert describe_cancelled(OVERNIGHT, NEW_YORK) == (
+    assert describe_cancel(OVERNIGHT, NEW_YORK) == (
         "cancelled (was Sat 8 Mar 20:00 EST–Sun 9 Mar 03:00 EDT)"
     )

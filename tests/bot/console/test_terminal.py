@@ -98,23 +98,23 @@ def test_run_stops_at_end_of_input(core: Core) -> None:
 def test_weekday_means_the_summits_day_from_a_later_clock(core: Core) -> None:
     """With the clock on Friday 8 Nov, `:time wed 11:50am` is the summit's Wednesday 6 Nov."""
     console = Console(core, fixed_clock(local("2013-11-08 10:00")))
-    assert "Wed 06 Nov 2013 11:50 HKT" in console.exec_command(":time wed 11:50am")
+    assert "Wed 6 Nov 2013 11:50 HKT" in console.exec_command(":time wed 11:50am")
 
 
 def test_bare_number_is_an_hour_of_the_current_day(core: Core) -> None:
     """With the clock on Friday 8 Nov, `:time 9` is Friday 09:00, not Saturday 9 Nov."""
     console = Console(core, fixed_clock(local("2013-11-08 10:00")))
-    assert "Fri 08 Nov 2013 09:00 HKT" in console.exec_command(":time 9")
+    assert "Fri 8 Nov 2013 09:00 HKT" in console.exec_command(":time 9")
     answer = console.exec_command(":time 60")
     assert answer.startswith("Error: '60' in '60' is not an hour of the day (0-23)")
-    assert "Fri 08 Nov 2013 09:00" in console.exec_command(":time")
+    assert "Fri 8 Nov 2013 09:00" in console.exec_command(":time")
 
 
 def test_warp_with_a_speed_alone_keeps_the_time(core: Core) -> None:
     """`:warp 60` runs on from the clock's time at 60×, not from the year 2060."""
     console = Console(core, fixed_clock(local("2013-11-08 10:00")))
     answer = console.exec_command(":warp 60")
-    assert "Fri 08 Nov 2013 10:00 HKT" in answer
+    assert "Fri 8 Nov 2013 10:00 HKT" in answer
     assert "60× speed" in answer
 
 
@@ -127,5 +127,5 @@ def test_time_in_a_dst_gap_says_what_was_taken(settings: Settings, sqlite_store:
     core = make_core(settings, sqlite_store, ScheduleSource(plan))
     console = Console(core, fixed_clock(start))
     answer = console.exec_command(":time sun 2:30am")
-    assert "Sun 09 Mar 2014 03:30 EDT" in answer
+    assert "Sun 9 Mar 2014 03:30 EDT" in answer
     assert "Note: Sun 09 Mar 2014 02:30 does not exist in America/New_York" in answer

@@ -7,7 +7,14 @@ import re
 from typing import Any
 
 from bot.runtime import Runtime
-from tests.bot.handlers.serving import FIRST, BotServer, ephemeral_click, find_button, texts
+from tests.bot.handlers.serving import (
+    FIRST,
+    BotServer,
+    ask_in_ack,
+    ephemeral_click,
+    find_button,
+    texts,
+)
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import block_actions_payload
 
@@ -22,11 +29,8 @@ def number(url: str) -> int:
 
 
 def ask(bot: BotServer, slack: FakeSlack, text: str, user_id: str = ALICE) -> dict[str, Any]:
-    """What `/nova <text>` from `user_id` posted at its response_url."""
-    url = slack.new_response_url()
-    bot.command(text, url, user_id)
-    [answer] = slack.wait_response(number(url))
-    return answer
+    """What `/nova <text>` from `user_id` answered (in its acknowledgement)."""
+    return ask_in_ack(bot, slack, text, user_id)
 
 
 def click_shared(
@@ -60,6 +64,8 @@ def test_a_shared_answer_carries_nothing_of_the_sharer(
 ) -> None:
     """Alice shares `now` with a bookmark and a Paris zone: the channel sees neither, only the session."""
     runtime.core.store.bookmarks.add([(ALICE, FIRST)], runtime.clock.now())
+    # Her zone as the background read stores it, so the first answer already knows it.
+    runtime.core.store.people.set_timezone(ALICE, "Europe/Paris", runtime.clock.now())
     own = ask(bot, slack, "now")
     assert "your time" in texts(own)  # what she sees herself ...
     assert "Bookmarked ✓" in texts(own)
