@@ -92,7 +92,7 @@ def test_help_is_grouped_and_admin_lines_are_for_admins(core: Core) -> None:
     )
     admin_text = Console(admin_core, fixed_clock(AT), "UADMIN").exec_command("help")
     assert admin_text.index("Admins") > admin_text.index("More")
-    assert "/nova reload [file or URL]" in admin_text
+    assert "/nova reload [force [notify]] [file or URL]" in admin_text
     typo = console.exec_command("nxt")
     assert typo.splitlines()[0] == "I don't know nxt. Did you mean /nova next?"
     assert "/nova help lists everything." in typo
