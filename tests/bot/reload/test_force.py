@@ -49,7 +49,10 @@ class Setup:
         """Serve Icehouse, bookmark its keynote for U1, write the other conference's file."""
         self.store = store
         self.clock = fixed_clock(local("2013-11-05 09:00"))
-        admins = dataclasses.replace(Settings(), admin_user_ids=frozenset({"UADMIN"}))
+        # An admin's file argument is read only inside SUMMIT_BOT_RELOAD_DIR.
+        admins = dataclasses.replace(
+            Settings(), admin_user_ids=frozenset({"UADMIN"}), reload_dir=str(tmp_path)
+        )
         schedules = ScheduleSource(icehouse())
         self.notifier = RecordingNotifier()
         self.reloader = Reloader(
