@@ -72,12 +72,7 @@ class Settings:
         cls, environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
     ) -> Settings:
         """Read settings from `env_file` (if present) overridden by `environ`."""
-        values: dict[str, str] = {}
-        if env_file is not None and Path(env_file).is_file():
-            from dotenv import dotenv_values  # only when there is a file to read
-
-            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
-        values.update(os.environ if environ is None else environ)
+        values = _env_values(environ, env_file)
 
         def get(name: str) -> str | None:
             value = values.get(name, "").strip()
@@ -118,6 +113,17 @@ class Settings:
             announce_channel=get("SUMMIT_BOT_ANNOUNCE_CHANNEL"),
             metrics_multiprocess_dir=get("PROMETHEUS_MULTIPROC_DIR"),
         )
+
+
+def _env_values(environ: Mapping[str, str] | None, env_file: str | Path | None) -> dict[str, str]:
+    """The raw settings: `env_file` (if present) overridden by `environ` (None: the process's)."""
+    values: dict[str, str] = {}
+    if env_file is not None and Path(env_file).is_file():
+        from dotenv import dotenv_values  # only when there is a file to read
+
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+    return values
 
 
 # The settings held as `Secret`.
