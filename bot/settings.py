@@ -111,12 +111,7 @@ class Settings:
         cls, environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
     ) -> Settings:
         """Read settings from `env_file` (if present) overridden by `environ`."""
-        values: dict[str, str] = {}
-        if env_file is not None and Path(env_file).is_file():
-            from dotenv import dotenv_values  # only when there is a file to read
-
-            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
-        values.update(os.environ if environ is None else environ)
+        values = _env_values(environ, env_file)
 
         def get(name: str) -> str | None:
             value = values.get(name, "").strip()
@@ -217,6 +212,17 @@ def _web_url(get: Callable[[str], str | None], name: str) -> str | None:
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise SettingsError(f"{name}: {url!r} is not an http(s) URL")
     return url
+
+
+def _env_values(environ: Mapping[str, str] | None, env_file: str | Path | None) -> dict[str, str]:
+    """The raw settings: `env_file` (if present) overridden by `environ` (None: the process's)."""
+    values: dict[str, str] = {}
+    if env_file is not None and Path(env_file).is_file():
+        from dotenv import dotenv_values  # only when there is a file to read
+
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+    return values
 
 
 # The settings held as `Secret`.

@@ -204,21 +204,10 @@ class OutboxSender:
 
     def _deliver(self, claim: Claim, report: SendReport) -> None:
         item, now = claim.item, self.clock.now()
-        if now >= item.give_up_at:
-            self._end(item, OutboxStatus.MISSED, "it could not go out in time", report)
+        ready = self._ready(item, now, report)
+        if ready is None:
             return
-        renderer = self.renderers.get(item.kind)
-        message = renderer(item, now) if renderer is not None else None
-        if message is None:
-            self._release(item, now, "it no longer applies", item.uncertain)
-            if self._stale is not None:
-                self._stale(item, now)
-            return
-        edit = self._edit_target(item)
-        if edit is _NOT_YET:
-            retry_at = now + timedelta(seconds=self.options.retry_seconds)
-            self._release(item, now, "the board's post is not out yet", item.uncertain, retry_at)
-            return
+        message, edit = ready
         channel = item.channel_id or self._known_channel(item)
         uncertain = item.uncertain
         try:
@@ -228,18 +217,10 @@ class OutboxSender:
                     self._record(item, channel, found, report, "reconciled")
                     return
                 uncertain = False  # not there: it never arrived
-            paused = self._paused_after(claim.slot)
-            if paused is not None:
-                self._release(item, self.clock.now(), None, uncertain, paused)
+            sent = self._send_on_slot(claim, channel, message, edit, uncertain)
+            if sent is None:
                 return
-            if not self._wait_for(claim.slot) or not self._lease_holds(claim):
-                self._release(item, self.clock.now(), None, uncertain)
-                return
-            if isinstance(edit, tuple):  # a new version of the board: edit it in place
-                posted, ts = self.messenger.update(edit[0], edit[1], message)
-                self._succeeded()
-            else:
-                posted, ts = self._post(item, channel or item.recipient, message)
+            posted, ts = sent
         except TransientError as exc:
             self._transient(item, exc, uncertain or exc.unknown, report)
             return
@@ -248,6 +229,58 @@ class OutboxSender:
             self._end(item, OutboxStatus.FAILED, exc.reason, report)
             return
         self._record(item, posted, ts, report, "sent")
+
+    def _ready(
+        self, item: OutboxItem, now: datetime, report: SendReport
+    ) -> tuple[Message, tuple[str, str] | object | None] | None:
+        """The message of `item` and its edit target, or None once `item` was ended or released.
+
+        A row past its give-up instant is missed; one whose renderer has nothing to say is
+        released as no longer applying; an edit of a board post not yet out is retried later.
+        """
+        if now >= item.give_up_at:
+            self._end(item, OutboxStatus.MISSED, "it could not go out in time", report)
+            return None
+        renderer = self.renderers.get(item.kind)
+        message = renderer(item, now) if renderer is not None else None
+        if message is None:
+            self._release(item, now, "it no longer applies", item.uncertain)
+            if self._stale is not None:
+                self._stale(item, now)
+            return None
+        edit = self._edit_target(item)
+        if edit is _NOT_YET:
+            retry_at = now + timedelta(seconds=self.options.retry_seconds)
+            self._release(item, now, "the board's post is not out yet", item.uncertain, retry_at)
+            return None
+        return message, edit
+
+    def _send_on_slot(
+        self,
+        claim: Claim,
+        channel: str | None,
+        message: Message,
+        edit: tuple[str, str] | object | None,
+        uncertain: bool,
+    ) -> tuple[str, str] | None:
+        """Wait for the claim's slot, then post (or edit the board): (channel, ts).
+
+        None when the row was handed back instead: sending is paused past the slot, the
+        sender is stopping, or the lease on the row was lost.
+        """
+        item = claim.item
+        paused = self._paused_after(claim.slot)
+        if paused is not None:
+            self._release(item, self.clock.now(), None, uncertain, paused)
+            return None
+        if not self._wait_for(claim.slot) or not self._lease_holds(claim):
+            self._release(item, self.clock.now(), None, uncertain)
+            return None
+        if isinstance(edit, tuple):  # a new version of the board: edit it in place
+            posted, ts = self.messenger.update(edit[0], edit[1], message)
+            self._succeeded()
+            return posted, ts
+        return self._post(item, channel or item.recipient, message)
 
     def _look_for(self, item: OutboxItem, channel: str | None) -> tuple[str, str | None]:
         """Read the conversation back (opening the DM first when unknown): (channel, ts)."""

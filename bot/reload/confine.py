@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 from bot.reload.fetch import MAX_BYTES, USER_AGENT
 from schedule.model import ScheduleError
@@ -153,37 +153,31 @@ class SourcePolicy:
     def _fetch(self, url: str) -> bytes:
         for _ in range(MAX_REDIRECTS + 1):
             parts = urlsplit(url)
-            scheme = parts.scheme.casefold()
-            host = (parts.hostname or "").casefold().rstrip(".")
-            if scheme not in ("http", "https") or not host or parts.username is not None:
-                raise SourceRefused("not an http(s) URL to a host, without credentials")
-            port = parts.port or (443 if scheme == "https" else 80)
+            scheme, host, port = _target(parts)
             address = self._checked_address(host, port)
             connection = self._connection(scheme, host, port, address)
             try:
-                path = parts.path or "/"
-                if parts.query:
-                    path += "?" + parts.query
-                connection.request("GET", path, headers={"User-Agent": USER_AGENT})
+                connection.request("GET", _request_path(parts), headers={"User-Agent": USER_AGENT})
                 response = connection.getresponse()
                 if response.status in _REDIRECTS:
-                    location = response.getheader("Location")
-                    if not location:
-                        raise SourceRefused("redirect without a Location")
-                    url = urljoin(url, location.strip())
+                    url = urljoin(url, _location(response))
                     continue
-                if response.status != 200:
-                    raise SourceRefused(f"HTTP status {response.status}")
-                length = response.getheader("Content-Length")
-                if length is not None and length.isdigit() and int(length) > self.max_bytes:
-                    raise SourceRefused(f"larger than {self.max_bytes} bytes")
-                data = response.read(self.max_bytes + 1)
+                data = self._body(response)
             finally:
                 connection.close()
             if len(data) > self.max_bytes:
                 raise SourceRefused(f"larger than {self.max_bytes} bytes")
             return data
         raise SourceRefused(f"more than {MAX_REDIRECTS} redirects")
+
+    def _body(self, response: http.client.HTTPResponse) -> bytes:
+        """The body of a final (non-redirect) answer, at most one byte over the limit."""
+        if response.status != 200:
+            raise SourceRefused(f"HTTP status {response.status}")
+        length = response.getheader("Content-Length")
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+            raise SourceRefused(f"larger than {self.max_bytes} bytes")
+        return response.read(self.max_bytes + 1)
 
     def _checked_address(self, host: str, port: int) -> str:
         """The address to connect to: resolved once, every address of the host public."""
@@ -215,6 +209,32 @@ class SourcePolicy:
                 self.sock = connect(address, port, timeout)
 
         return PinnedPlain(host, port, timeout=timeout)
+
+
+def _target(parts: SplitResult) -> tuple[str, str, int]:
+    """(scheme, host, port) of an http(s) URL to a host without credentials; else refused."""
+    scheme = parts.scheme.casefold()
+    host = (parts.hostname or "").casefold().rstrip(".")
+    if scheme not in ("http", "https") or not host or parts.username is not None:
+        raise SourceRefused("not an http(s) URL to a host, without credentials")
+    port = parts.port or (443 if scheme == "https" else 80)
+    return scheme, host, port
+
+
+def _request_path(parts: SplitResult) -> str:
+    """The path and query to ask the host for."""
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    return path
+
+
+def _location(response: http.client.HTTPResponse) -> str:
+    """Where a redirect points (refused when it does not say)."""
+    location = response.getheader("Location")
+    if not location:
+        raise SourceRefused("redirect without a Location")
+    return location.strip()
 
 
 def _opened_path(fd: int) -> Path | None:

@@ -314,12 +314,31 @@ def with_windows(
     need a second write (returned as (id, not_before)).
     """
     before = {item.id: item for item in existing}
-    dues = [n.due_at for n in plan.new] + [r.due_at for r in plan.retime]
-    dues += [before[i].due_at for i in plan.cancel]
-    dues += [before[r.id].due_at for r in plan.retime if r.id in before]
+    dues = _changed_dues(plan, before)
     ranges = [(max(low, at), high) for low, high in window_ranges(dues) if high >= at]
     if not ranges:
         return plan, []
+    dropped = set(plan.cancel)
+    opens = opens_after_changes(
+        outbox.window_rows_in(ranges),
+        ranges,
+        _window_changes(plan, before),
+        dropped,
+        send_interval(per_second),
+    )
+    return _with_opens(plan, opens)
+
+
+def _changed_dues(plan: ReminderPlan, before: Mapping[int, OutboxItem]) -> list[datetime]:
+    """The due instants `plan` touches: of new, re-timed (old and new) and cancelled rows."""
+    dues = [n.due_at for n in plan.new] + [r.due_at for r in plan.retime]
+    dues += [before[i].due_at for i in plan.cancel]
+    dues += [before[r.id].due_at for r in plan.retime if r.id in before]
+    return dues
+
+
+def _window_changes(plan: ReminderPlan, before: Mapping[int, OutboxItem]) -> list[WindowRow]:
+    """The rows `plan` writes as window rows; new rows stand in with ids from `NEW_IDS` up."""
     # New rows have no id yet: ids above every real one stand for them, in queueing order.
     changes = [
         WindowRow(NEW_IDS + n, item.due_at, item.starts_at, item.not_before)
@@ -329,10 +348,13 @@ def with_windows(
         WindowRow(r.id, r.due_at, before[r.id].starts_at if r.id in before else None, r.not_before)
         for r in plan.retime
     ]
-    dropped = set(plan.cancel)
-    opens = opens_after_changes(
-        outbox.window_rows_in(ranges), ranges, changes, dropped, send_interval(per_second)
-    )
+    return changes
+
+
+def _with_opens(
+    plan: ReminderPlan, opens: Mapping[int, datetime]
+) -> tuple[ReminderPlan, list[tuple[int, datetime]]]:
+    """`plan` with the window openings `opens` applied, and the other rows' moved windows."""
     new = tuple(
         replace(item, not_before=opens.get(NEW_IDS + n, item.not_before))
         for n, item in enumerate(plan.new)
