@@ -6,6 +6,7 @@ import html
 import json
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,33 +69,45 @@ def render(message: Message, first_number: int = 1) -> tuple[str, list[Button]]:
 
     after_section = False
     for block in message.block_dicts():
-        kind = block["type"]
         # A row of buttons right under a section joins that section's button line.
-        joins = kind == "actions" and after_section and lines and lines[-1] == ""
-        after_section = kind == "section"
-        if kind == "header":
-            title = str(block["text"]["text"])
-            lines += ["", title, "=" * min(len(title), 72)]
-        elif kind == "section":
-            body = plain(str(block.get("text", {}).get("text", "")))
-            accessory = block.get("accessory")
-            if accessory and accessory.get("type") == "button":
-                body += "\n  " + button(accessory)
-            lines += [body, ""]
-        elif kind == "context":
-            lines.append("  " + " ".join(plain(str(e.get("text", ""))) for e in block["elements"]))
-        elif kind == "actions":
-            row = "  ".join(button(e) for e in block["elements"] if e.get("type") == "button")
-            if joins:
-                lines.pop()
-                last = lines.pop()
-                ends_in_buttons = last.rsplit("\n", 1)[-1].startswith("  [")
-                lines += [f"{last}  {row}" if ends_in_buttons else f"{last}\n  {row}", ""]
-            else:
-                lines.append(row)
-        elif kind == "divider":
-            lines.append("-" * 40)
+        joins = block["type"] == "actions" and after_section and bool(lines) and lines[-1] == ""
+        after_section = block["type"] == "section"
+        _add_block(lines, block, button, joins)
     return terminal_safe("\n".join(lines).strip("\n")), buttons
+
+
+def _add_block(
+    lines: list[str], block: dict[str, Any], button: Callable[[dict[str, Any]], str], joins: bool
+) -> None:
+    """Append the terminal lines of one block; `button` numbers and labels a button."""
+    kind = block["type"]
+    if kind == "header":
+        title = str(block["text"]["text"])
+        lines += ["", title, "=" * min(len(title), 72)]
+    elif kind == "section":
+        body = plain(str(block.get("text", {}).get("text", "")))
+        accessory = block.get("accessory")
+        if accessory and accessory.get("type") == "button":
+            body += "\n  " + button(accessory)
+        lines += [body, ""]
+    elif kind == "context":
+        lines.append("  " + " ".join(plain(str(e.get("text", ""))) for e in block["elements"]))
+    elif kind == "actions":
+        row = "  ".join(button(e) for e in block["elements"] if e.get("type") == "button")
+        if joins:
+            _join_row(lines, row)
+        else:
+            lines.append(row)
+    elif kind == "divider":
+        lines.append("-" * 40)
+
+
+def _join_row(lines: list[str], row: str) -> None:
+    """Put a row of buttons on the section above: beside its button, or on a line of its own."""
+    lines.pop()
+    last = lines.pop()
+    ends_in_buttons = last.rsplit("\n", 1)[-1].startswith("  [")
+    lines += [f"{last}  {row}" if ends_in_buttons else f"{last}\n  {row}", ""]
 
 
 def terminal_safe(text: str) -> str:
