@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+from schedule.names import DAYS, MONTHS
 
 
 def clock_time(instant: datetime, zone: tzinfo) -> str:
@@ -21,7 +20,7 @@ def clock_time(instant: datetime, zone: tzinfo) -> str:
 def day_label(instant: datetime, zone: tzinfo) -> str:
     """Format like "Tue 5 Nov" in `zone`."""
     local = instant.astimezone(zone)
-    return f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]}"
+    return f"{DAYS[local.weekday()]} {local.day} {MONTHS[local.month - 1]}"
 
 
 def zone_label(instant: datetime, zone: tzinfo) -> str:

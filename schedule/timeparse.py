@@ -24,6 +24,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil import parser as dateparser
 from dateutil.parser import ParserError
 
+from schedule.names import LONG_MONTHS
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 EXAMPLE = "e.g. 'thu 3pm', '9', '14:30' or '2013-11-07 14:45 HKT'"
 
@@ -198,10 +200,7 @@ def _zone_word(word: str) -> tzinfo:
         ) from None
 
 
-_MONTHS = (
-    "january", "february", "march", "april", "may", "june", "july",
-    "august", "september", "october", "november", "december",
-)  # fmt: skip
+_MONTHS = tuple(name.casefold() for name in LONG_MONTHS)
 
 
 def _is_month(word: str) -> bool:

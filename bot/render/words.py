@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, tzinfo
 from typing import TYPE_CHECKING, TypeVar
 
+from schedule.names import DAYS, LONG_DAYS, LONG_MONTHS, MONTHS
 from schedule.ranges import clock_time as clock_time
 from schedule.ranges import format_range
 from schedule.ranges import zone_label as zone_label
@@ -22,23 +23,6 @@ if TYPE_CHECKING:
     from schedule.diff import SessionChange
     from schedule.model import Session
 
-DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-LONG_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-LONG_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 MINUTES_PER_DAY = 24 * 60
 T = TypeVar("T")

@@ -24,22 +24,10 @@ from schedule.importers._common import (
     zone,
 )
 from schedule.model import Proposal, Schedule, ScheduleError
+from schedule.names import LONG_DAYS, LONG_MONTHS
 
-_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+_WEEKDAYS = LONG_DAYS
+_MONTHS = LONG_MONTHS
 _WD = "|".join(_WEEKDAYS)
 _MON = "|".join(_MONTHS)
 
