@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -92,6 +92,26 @@ class World:
         """Set the stopped clock to `instant` and run the engine once, synchronously."""
         self.clock.set(instant, speed=0.0)
         return engine.run_once(instant)
+
+    def die_after_posting(self, user_id: str, text: str) -> None:
+        """A worker claims the first due message at `text` (Hong Kong), posts it, and dies unrecorded."""
+        dead = self.engine("dead", start=False)
+        self.at(text)
+        [claim] = self.store.outbox.claim(
+            self.clock.now(),
+            worker_id="dead",
+            limit=1,
+            lease=timedelta(seconds=60),
+            interval=dead.sender.interval,
+            per_channel=timedelta(seconds=1),
+        )
+        message = dead.sender.renderers[claim.item.kind](claim.item, self.clock.now())
+        assert message is not None
+        dead.messenger.post(
+            user_id,
+            message,
+            {"event_type": "summit_bot_outbox", "event_payload": {"outbox_key": claim.item.key}},
+        )
 
     def bookmark(self, user_id: str, session_id: str) -> list[str]:
         """Bookmark a session at the clock's time; returns the confirmation's extra lines."""

@@ -110,23 +110,7 @@ def test_database_gone_when_recording_keeps_the_result_and_records_it_later(
 def test_a_crash_after_the_post_is_reconciled_by_the_next_claimer(world: World) -> None:
     """A worker that died after posting: once its lease ran out, the next one finds the message."""
     world.bookmark("U1", "keynote")
-    dead = world.engine("dead", start=False)
-    world.at(MOMENT)
-    [claim] = world.store.outbox.claim(
-        world.clock.now(),
-        worker_id="dead",
-        limit=1,
-        lease=timedelta(seconds=60),
-        interval=dead.sender.interval,
-        per_channel=timedelta(seconds=1),
-    )
-    message = dead.sender.renderers[claim.item.kind](claim.item, world.clock.now())
-    assert message is not None
-    dead.messenger.post(
-        "U1",
-        message,
-        {"event_type": "summit_bot_outbox", "event_payload": {"outbox_key": claim.item.key}},
-    )
+    world.die_after_posting("U1", MOMENT)
     survivor = world.engine("survivor", start=False)
     assert world.step(survivor, "2013-11-05 11:05:30") is not None  # the lease still holds
     assert len(world.posts()) == 1

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from bot.storage.outbox import OutboxStatus
 from tests.bot.reminders.conftest import World
 from tests.bot.reminders.test_engine import statuses
@@ -34,23 +32,7 @@ def test_reminder_outcomes_and_lateness_are_counted(world: World) -> None:
 def test_a_reminder_found_on_read_back_counts_as_reconciled(world: World) -> None:
     """A worker died after posting; the next claimer finds the message: reconciled, not sent."""
     world.bookmark("U1", "keynote")
-    dead = world.engine("dead", start=False)
-    world.at("2013-11-05 11:05")
-    [claim] = world.store.outbox.claim(
-        world.clock.now(),
-        worker_id="dead",
-        limit=1,
-        lease=timedelta(seconds=60),
-        interval=dead.sender.interval,
-        per_channel=timedelta(seconds=1),
-    )
-    message = dead.sender.renderers[claim.item.kind](claim.item, world.clock.now())
-    assert message is not None
-    dead.messenger.post(
-        "U1",
-        message,
-        {"event_type": "summit_bot_outbox", "event_payload": {"outbox_key": claim.item.key}},
-    )
+    world.die_after_posting("U1", "2013-11-05 11:05")
     survivor = world.engine("survivor", start=False)
     world.step(survivor, "2013-11-05 11:06:01")
     assert len(world.posts()) == 1
