@@ -128,6 +128,10 @@ class ReminderEngine:
         self._running = False
         self._stopping = False
         self._state = threading.Lock()
+        # Held around every call into the scheduler and around `stop` deciding to stop: a
+        # scheduler shutting down with wait=True holds its job-store lock while it waits for
+        # running jobs, so a job still calling into it then would wait forever.
+        self._scheduling = threading.Lock()
         self._ticking = False
         self._rerun = False
         self._shared = scheduler
@@ -184,16 +188,17 @@ class ReminderEngine:
 
     def stop(self) -> None:
         """Stop claiming; the sends under way finish, slots not yet reached are handed back."""
-        if not self._running or self._stopping:
-            return
-        self._stopping = True
+        with self._scheduling:
+            if not self._running or self._stopping:
+                return
+            self._stopping = True
+            if self._scheduler is self._shared and self._scheduler is not None:
+                for job_id in (_DUE_JOB, _RECHECK_JOB):
+                    with contextlib.suppress(JobLookupError):
+                        self._scheduler.remove_job(job_id)
         self._forget_planning()
         self.sender.close()
-        if self._scheduler is self._shared and self._scheduler is not None:
-            for job_id in (_DUE_JOB, _RECHECK_JOB):
-                with contextlib.suppress(JobLookupError):
-                    self._scheduler.remove_job(job_id)
-        elif self._scheduler is not None:
+        if self._scheduler is not self._shared and self._scheduler is not None:
             self._scheduler.shutdown(wait=True)
         self._running = False
         log.info("reminder engine %s stopped", self.worker_id)
@@ -220,20 +225,21 @@ class ReminderEngine:
 
     def _schedule_in(self, seconds: float | None) -> None:
         """Run the step after `seconds` of real time (None: drop it)."""
-        scheduler = self._scheduler
-        if scheduler is None or self._stopping:
-            return
-        try:
-            if seconds is None:
-                if scheduler.get_job(_DUE_JOB) is not None:
-                    scheduler.remove_job(_DUE_JOB)
+        with self._scheduling:
+            scheduler = self._scheduler
+            if scheduler is None or self._stopping:
                 return
-            run_date = SystemClock().now() + timedelta(seconds=seconds)
-            scheduler.add_job(
-                self._tick, DateTrigger(run_date=run_date), id=_DUE_JOB, replace_existing=True
-            )
-        except Exception:  # the scheduler is shutting down
-            log.debug("reminder job not scheduled", exc_info=True)
+            try:
+                if seconds is None:
+                    if scheduler.get_job(_DUE_JOB) is not None:
+                        scheduler.remove_job(_DUE_JOB)
+                    return
+                run_date = SystemClock().now() + timedelta(seconds=seconds)
+                scheduler.add_job(
+                    self._tick, DateTrigger(run_date=run_date), id=_DUE_JOB, replace_existing=True
+                )
+            except Exception:  # the scheduler is shutting down
+                log.debug("reminder job not scheduled", exc_info=True)
 
     def _tick(self) -> None:
         """Step the sender (one pass at a time) and set the job for the instant it returns."""

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from apscheduler.schedulers.base import STATE_STOPPED
 
 from bot.cli import main
 from bot.clock import fixed_clock
@@ -123,3 +127,46 @@ def test_a_runtime_runs_every_timed_job_on_its_one_scheduler(
     finally:
         runtime.close()
     assert not runtime.scheduler.running
+
+
+def test_closing_while_a_job_is_calling_the_scheduler_does_not_hang(tmp_path: Path) -> None:
+    """A reminder pass setting its next job as the runtime closes lets the close finish."""
+    path = write(tmp_path / "schedule.json", base_schedule())
+    settings = dataclasses.replace(
+        Settings.from_env({}, env_file=None),
+        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
+        schedule_path=str(path),
+    )
+    runtime = build_runtime(
+        settings, clock=fixed_clock(AT), messenger=lambda s, st: ConsoleMessenger(print)
+    )
+    runtime.start()
+    scheduler = runtime.scheduler
+    inside, carry_on = threading.Event(), threading.Event()
+    assert runtime.engine is not None
+
+    def held(call: Callable[..., Any]) -> Callable[..., Any]:
+        def call_when_let(*args: Any, **kwargs: Any) -> Any:
+            in_a_job = threading.current_thread().name.startswith("ThreadPoolExecutor")
+            if in_a_job and not inside.is_set():
+                inside.set()
+                carry_on.wait(30)
+            return call(*args, **kwargs)
+
+        return call_when_let
+
+    # The engine's job thread stops inside its next call into the scheduler...
+    for name in ("add_job", "get_job", "remove_job"):
+        setattr(scheduler, name, held(getattr(scheduler, name)))
+    runtime.engine.wake()
+    assert inside.wait(10), "the reminder pass never called the scheduler"
+    closer = threading.Thread(target=runtime.close, daemon=True)
+    closer.start()
+    # ...while the runtime closes: give the close time to reach the scheduler's shutdown.
+    deadline = time.monotonic() + 1.0
+    while scheduler.state != STATE_STOPPED and time.monotonic() < deadline:
+        time.sleep(0.01)
+    carry_on.set()
+    closer.join(15)
+    assert not closer.is_alive(), "closing the runtime hung on its scheduler"
+    assert not scheduler.running
