@@ -19,9 +19,12 @@ import os
 import statistics
 import sys
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 from bench.databases import fresh_database
+from bot.storage.outbox import OutboxStatus
+from bot.store import Store
 from tests.bot.reminders.support import RecordingSlack, prepare_burst
 
 
@@ -51,6 +54,9 @@ def main(argv: list[str]) -> None:
         slots_log = Path(folder) / "slots.log"
         slots_log.touch()
         os.environ["ENGINE_SLOTS_LOG"] = str(slots_log)
+        writes_log = Path(folder) / "writes.log"
+        writes_log.touch()
+        os.environ["ENGINE_WRITES_LOG"] = str(writes_log)
         burst = prepare_burst(url, Path(folder), slack.api_url, count, lead_in, plan=False)
         # The fake Slack shares this process: a collector pause here would bunch the
         # arrivals it times (and answer 429 for it), charged to the engines.
@@ -81,6 +87,7 @@ def main(argv: list[str]) -> None:
             print("engine process failed:\n" + "\n".join(failed))
             sys.exit(1)
         report(burst.due_at, burst.keys(), slack, slots_log, count, rate, args.replicas)
+        breakdown(url, burst.due_at, slack, writes_log)
 
 
 def report(
@@ -118,6 +125,82 @@ def report(
         f" {len(slots)} slots granted, at least {gap * 1000:.2f} ms apart (1/R = "
         f"{1000 / rate:.2f} ms)"
     )
+
+
+def breakdown(url: str, due: datetime, slack: RecordingSlack, writes_log: Path) -> None:
+    """Where each arrival's lateness comes from: window, slot grant, and the post after its slot.
+
+    lateness = (window opening - due) + (slot - window opening) + (arrival - slot), each
+    read per message from its outbox row (its last claim's slot) and its arrival at the fake.
+    """
+    with Store.open(url) as store:
+        rows = store.outbox.items(statuses=[OutboxStatus.SENT])
+    written: dict[str, float] = {}
+    used: dict[str, float] = {}
+    writer: dict[str, str] = {}
+    for line in writes_log.read_text().splitlines():
+        instant, key, slot, pid = line.split(" ")
+        writer[key] = pid
+        written[key] = float(instant)  # the last write of each key: the one that arrived
+        used[key] = float(slot)
+    window, grant, post, tries, write, wire = [], [], [], [], [], []
+    for row in rows:
+        arrived = slack.arrived.get(row.key)
+        if arrived is None or row.slot_at is None:
+            continue
+        window.append((row.not_before - due).total_seconds())
+        grant.append((row.slot_at - row.not_before).total_seconds())
+        post.append((arrived - row.slot_at).total_seconds())
+        tries.append(row.attempts)
+        if row.key in written:
+            write.append(written[row.key] - used[row.key])
+            wire.append(arrived.timestamp() - written[row.key])
+    for name, values, unit in (
+        ("window opens - due", window, 1.0),
+        ("slot - window opens", grant, 1000.0),
+        ("arrival - slot", post, 1000.0),
+        ("  checked - its slot", write, 1000.0),
+        ("  arrival - checked", wire, 1000.0),
+    ):
+        if not values:
+            continue
+        label = "s" if unit == 1.0 else "ms"
+        print(
+            f"  {name:20s} min {min(values) * unit:8.2f} {label}  p50 "
+            f"{percentile(values, 0.5) * unit:8.2f}  p99 {percentile(values, 0.99) * unit:8.2f}"
+            f"  max {max(values) * unit:8.2f}"
+        )
+    print(f"  claims per message: {statistics.fmean(tries):.3f} (max {max(tries)})")
+    missed_log = writes_log.with_name(writes_log.name + ".missed")
+    missed = (
+        sorted(float(x) * 1000 for x in missed_log.read_text().split())
+        if missed_log.exists()
+        else []
+    )
+    if missed:
+        print(
+            f"  slots missed (given back): {len(missed)}, late by ms: min {missed[0]:.1f} p50 "
+            f"{percentile(missed, 0.5):.1f} p90 {percentile(missed, 0.9):.1f} max {missed[-1]:.1f}"
+        )
+    by_arrival = sorted((at.timestamp(), key) for key, at in slack.arrived.items())
+    times = [t for t, _ in by_arrival]
+    for refused in slack.refused[:5]:
+        t = refused.timestamp()
+        inside = [(a, k) for a, k in by_arrival if t - 1.0 < a <= t]
+        late = sorted(
+            (
+                ((a - used[k]) * 1000, (a - t) * 1000, (a - written[k]) * 1000, writer[k])
+                for a, k in inside
+                if k in used
+            ),
+            reverse=True,
+        )
+        print(f"  429 at {t - times[0]:8.3f} s: {len(inside)} arrivals in the second before;")
+        for lateness, when, wire, pid in late[:6]:
+            print(
+                f"     {lateness:6.1f} ms after its slot, {when:7.1f} ms from the 429, "
+                f"{wire:6.1f} ms after the check, process {pid}"
+            )
 
 
 if __name__ == "__main__":

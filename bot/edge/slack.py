@@ -14,7 +14,9 @@ from __future__ import annotations
 import http.client
 import threading
 import urllib.error
-from collections.abc import Callable, Mapping
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -24,7 +26,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.clock import SystemClock
 from bot.core.message import Message
-from bot.outbox.messenger import PermanentError, TransientError, names_key
+from bot.outbox.messenger import BeforeSend, PermanentError, TransientError, names_key
 from bot.secret import reveal
 from bot.settings import Settings
 from bot.store import Store
@@ -112,12 +114,22 @@ class SlackMessenger:
         return self.post(self.open_dm(user_id), message)
 
     def post(
-        self, channel: str, message: Message, metadata: Mapping[str, Any] | None = None
+        self,
+        channel: str,
+        message: Message,
+        metadata: Mapping[str, Any] | None = None,
+        *,
+        before_send: BeforeSend | None = None,
     ) -> tuple[str, str]:
-        """Post `message` in `channel` (a person's id posts in their DM); returns (channel, ts)."""
+        """Post `message` in `channel` (a person's id posts in their DM); returns (channel, ts).
+
+        `before_send` runs once the connection is open, right before the request's first
+        byte is written (with a client from `make_client`; else right before the call).
+        """
         blocks = message.block_dicts()
-        answer = _call(
-            lambda: self.client.chat_postMessage(
+
+        def request() -> Any:
+            return self.client.chat_postMessage(
                 channel=channel,
                 text=message.text,
                 blocks=blocks or None,
@@ -125,7 +137,15 @@ class SlackMessenger:
                 unfurl_links=False,
                 unfurl_media=False,
             )
-        )
+
+        if before_send is None:
+            answer = _call(request)
+        elif isinstance(self.client, GatedWebClient):
+            with self.client.gated(before_send):
+                answer = _call(request)
+        else:
+            before_send()
+            answer = _call(request)
         posted = str(answer.get("channel") or channel)
         if channel[:1] in ("U", "W") and posted != channel:
             self.store.people.save_dm_channel(channel, posted)
@@ -185,7 +205,111 @@ def make_client(settings: Settings, *, timeout: float = DEFAULT_TIMEOUT) -> WebC
     if settings.slack_api_url:
         url = settings.slack_api_url
         options["base_url"] = url if url.endswith("/") else url + "/"
-    return WebClient(retry_handlers=[], **options)
+    return GatedWebClient(retry_handlers=[], **options)
+
+
+class GatedWebClient(WebClient):
+    """A WebClient whose calls can be gated: a check runs right before the request is written.
+
+    The outbox paces posts by send slots; what Slack counts is when each request arrives.
+    The check (`gated`) runs after the connection is open, just before the first byte goes
+    out, so a thread held up anywhere on the way (the client's own work, a busy CPU) is
+    caught there and can call the post off instead of arriving late, bunched with others.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        """A client as WebClient(**options)."""
+        super().__init__(**options)
+        self._gates = threading.local()
+        self._opener = urllib.request.build_opener(
+            _GatedHTTPHandler(self._gate), _GatedHTTPSHandler(self._gate, context=self.ssl)
+        )
+
+    @contextmanager
+    def gated(self, check: BeforeSend) -> Iterator[None]:
+        """Run `check` before the request of each call this thread makes inside the block."""
+        self._gates.check = check
+        try:
+            yield
+        finally:
+            self._gates.check = None
+
+    def _gate(self) -> BeforeSend | None:
+        return getattr(self._gates, "check", None)
+
+    def _perform_urllib_http_request_internal(
+        self, url: str, req: urllib.request.Request
+    ) -> dict[str, Any]:
+        """slack_sdk's request, through the gated opener when this thread set a check."""
+        if self._gate() is None or self.proxy is not None or not url.lower().startswith("http"):
+            return super()._perform_urllib_http_request_internal(url, req)
+        response = self._opener.open(req, timeout=self.timeout)
+        charset = response.headers.get_content_charset() or "utf-8"
+        body = response.read().decode(charset)
+        return {"status": response.code, "headers": response.headers, "body": body}
+
+
+class _GatedHTTPConnection(http.client.HTTPConnection):
+    """A connection whose check (if any) runs once, connected, right before the first write."""
+
+    check: BeforeSend | None = None
+
+    def _send_output(self, message_body: Any = None, encode_chunked: bool = False) -> None:
+        """Write the headers and a bytes body in one write: the request arrives whole.
+
+        (http.client writes them apart, and a thread held up between the two writes
+        would make the request arrive late after all.)
+        """
+        if not isinstance(message_body, bytes) or encode_chunked:
+            super()._send_output(message_body, encode_chunked)  # type: ignore[misc]
+            return
+        head = b"\r\n".join([*self._buffer, b"", b""])  # type: ignore[attr-defined]
+        del self._buffer[:]  # type: ignore[attr-defined]
+        self.send(head + message_body)
+
+    def send(self, data: Any) -> None:
+        """Connect, run the check (which may call the request off), then write `data`."""
+        check, self.check = self.check, None
+        if check is not None:
+            if self.sock is None:
+                self.connect()
+            check()
+        super().send(data)
+
+
+class _GatedHTTPSConnection(http.client.HTTPSConnection, _GatedHTTPConnection):
+    """The same over TLS (its handshake done before the check)."""
+
+
+def _gated(kind: type[_GatedHTTPConnection], check: BeforeSend | None) -> Any:
+    """A connection factory for urllib's `do_open`: connections of `kind` carrying `check`."""
+
+    def connection(*args: Any, **kwargs: Any) -> _GatedHTTPConnection:
+        made = kind(*args, **kwargs)
+        made.check = check
+        return made
+
+    return connection
+
+
+class _GatedHTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, gate: Callable[[], BeforeSend | None]) -> None:
+        super().__init__()
+        self._gate = gate
+
+    def http_open(self, req: urllib.request.Request) -> Any:
+        return self.do_open(_gated(_GatedHTTPConnection, self._gate()), req)
+
+
+class _GatedHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, gate: Callable[[], BeforeSend | None], context: Any = None) -> None:
+        super().__init__(context=context)
+        self._gate = gate
+        self._https_context = context
+
+    def https_open(self, req: urllib.request.Request) -> Any:
+        connection = _gated(_GatedHTTPSConnection, self._gate())
+        return self.do_open(connection, req, context=self._https_context)
 
 
 def _call(request: Callable[[], Any]) -> Any:

@@ -55,6 +55,14 @@ class PermanentError(Exception):
         self.reason = reason
 
 
+class SlotMissed(Exception):
+    """A post called off by its `before_send` check: nothing was written, it may be made again."""
+
+
+BeforeSend = Callable[[], None]
+"""Called right before a request is written (connection open); raises SlotMissed to call it off."""
+
+
 class Messenger(Protocol):
     """Posts messages, one call each; raises TransientError or PermanentError when it cannot.
 
@@ -66,11 +74,18 @@ class Messenger(Protocol):
         ...
 
     def post(
-        self, channel: str, message: Message, metadata: Mapping[str, Any] | None = None
+        self,
+        channel: str,
+        message: Message,
+        metadata: Mapping[str, Any] | None = None,
+        *,
+        before_send: BeforeSend | None = None,
     ) -> tuple[str, str]:
         """Post `message` in `channel` (a person's id: their DM); returns (channel, ts).
 
-        `metadata` is Slack message metadata (`event_type`, `event_payload`).
+        `metadata` is Slack message metadata (`event_type`, `event_payload`). `before_send`
+        is called as late as the messenger can, right before the request is written; the
+        SlotMissed it may raise is passed on (the post was not made).
         """
         ...
 
@@ -100,9 +115,16 @@ class ConsoleMessenger:
         return f"console:{user_id}"
 
     def post(
-        self, channel: str, message: Message, metadata: Mapping[str, Any] | None = None
+        self,
+        channel: str,
+        message: Message,
+        metadata: Mapping[str, Any] | None = None,
+        *,
+        before_send: BeforeSend | None = None,
     ) -> tuple[str, str]:
         """Show the message to the person; its "timestamp" is a running number."""
+        if before_send is not None:
+            before_send()
         user_id = channel.removeprefix("console:")
         with self._lock:
             number = next(self._numbers)

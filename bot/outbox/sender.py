@@ -23,14 +23,21 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import wait as wait_all
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.clock import Clock
 from bot.core.message import Message
-from bot.outbox.messenger import Messenger, PermanentError, TransientError, outbox_metadata
-from bot.outbox.windows import send_interval
+from bot.outbox.messenger import (
+    Messenger,
+    PermanentError,
+    SlotMissed,
+    TransientError,
+    outbox_metadata,
+)
+from bot.outbox.windows import SLOT_TOLERANCE, send_interval
 from bot.storage.outbox import Claim, OutboxItem, OutboxKind, OutboxRepository, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -100,8 +107,18 @@ class SenderOptions:
     retry_seconds: float = 1.0
     """The first back-off after a failure, doubled with each one in a row."""
     max_retry_seconds: float = 30.0
-    tolerance: float = 0.015
-    """A slot missed by more than this many seconds is given back for a later one."""
+    tolerance: float = SLOT_TOLERANCE.total_seconds()
+    """A slot missed by more than this many seconds is given back for a later one.
+
+    Checked when the thread wakes for its slot and again right before the post's request
+    is written (`before_send`): what Slack counts is when requests arrive.
+    """
+    claim_ahead: float = 0.5
+    """How many seconds before a window opens the sender claims it, then waits for its slot.
+
+    At most `batch_seconds`; the claim's own time (waking up, the database) then never
+    makes the first slot of a batch late.
+    """
 
 
 class OutboxSender:
@@ -178,7 +195,8 @@ class OutboxSender:
             return report, at
         with self._lock:
             waiting = bool(self._unrecorded)
-        upcoming = self.outbox.next_wake()
+        ahead = timedelta(seconds=min(self.options.claim_ahead, self.options.batch_seconds))
+        upcoming = self.outbox.next_wake(ahead if runs else timedelta(0))
         if waiting:
             retry = at + timedelta(seconds=self.options.retry_seconds)
             upcoming = retry if upcoming is None else min(upcoming, retry)
@@ -273,14 +291,26 @@ class OutboxSender:
         if paused is not None:
             self._release(item, self.clock.now(), None, uncertain, paused)
             return None
-        if not self._wait_for(claim.slot) or not self._lease_holds(claim):
+        # A slot missed (waking, or right before the request is written) is handed back
+        # with its row, which the next claim takes first: the thread never waits for a
+        # slot far behind every one granted, and nothing arrives bunched after its slot.
+        try:
+            if not self._reach(claim.slot) or not self._lease_holds(claim):
+                raise SlotMissed("slot not reached")
+            if isinstance(edit, tuple):  # a new version of the board: edit it in place
+                posted, ts = self.messenger.update(edit[0], edit[1], message)
+            else:
+                posted, ts = self.messenger.post(
+                    channel or item.recipient,
+                    message,
+                    outbox_metadata(item.key),
+                    before_send=partial(self._on_time, claim.slot),
+                )
+        except SlotMissed:
             self._release(item, self.clock.now(), None, uncertain)
             return None
-        if isinstance(edit, tuple):  # a new version of the board: edit it in place
-            posted, ts = self.messenger.update(edit[0], edit[1], message)
-            self._succeeded()
-            return posted, ts
-        return self._post(item, channel or item.recipient, message)
+        self._succeeded()
+        return posted, ts
 
     def _look_for(self, item: OutboxItem, channel: str | None) -> tuple[str, str | None]:
         """Read the conversation back (opening the DM first when unknown): (channel, ts)."""
@@ -310,11 +340,6 @@ class OutboxSender:
             return _NOT_YET
         return post.channel_id, post.message_ts
 
-    def _post(self, item: OutboxItem, channel: str, message: Message) -> tuple[str, str]:
-        result = self.messenger.post(channel, message, outbox_metadata(item.key))
-        self._succeeded()
-        return result
-
     def _read_back(self, item: OutboxItem, channel: str) -> str | None:
         """The ts of the message of `item` if an earlier try arrived (one paced call)."""
         since = min(item.not_before, item.due_at) - READ_BACK_BEFORE
@@ -323,30 +348,57 @@ class OutboxSender:
 
     def _paced(self, request: Callable[[], T]) -> T:
         """A Slack call other than the post itself, on a slot of its own."""
-        [slot] = self.outbox.grant(self.clock.now(), 1, self.interval)
-        if not self._wait_for(slot):
+        if self._wait_for(self._regrant()) is None:
             raise TransientError("stopping")
         result = request()
         self._succeeded()
         return result
 
-    def _wait_for(self, slot: datetime) -> bool:
+    def _wait_for(self, slot: datetime) -> datetime | None:
         """Wait for `slot`; a slot missed by more than the tolerance is swapped for a new one.
 
-        False when the sender is stopping.
+        Returns the slot reached (`slot` or its replacement); None when the sender is stopping.
         """
         while not self._stop.is_set():
-            seconds = self.clock.wall_seconds_until(slot)
-            if seconds is None:
-                return True  # a stopped clock: time does not pass, nor do slots
-            if seconds > 0:
-                if self._stop.wait(seconds):
-                    return False
-                continue
-            if -seconds <= self.options.tolerance:
-                return True
-            [slot] = self.outbox.grant(self.clock.now(), 1, self.interval)
-        return False
+            if self._reach(slot):
+                return slot
+            if self._stop.is_set():
+                break
+            slot = self._regrant()
+        return None
+
+    def _reach(self, slot: datetime) -> bool:
+        """Wait for `slot`: True when it is reached within the tolerance (a stopped clock: now).
+
+        False when it was missed by more than the tolerance, or the sender is stopping.
+        """
+        seconds = self.clock.wall_seconds_until(slot)
+        if seconds is None:
+            return True  # a stopped clock: time does not pass, nor do slots
+        if seconds > 0 and self._stop.wait(seconds):
+            return False
+        return not self._stop.is_set() and self._late(slot) <= self.options.tolerance
+
+    def _late(self, slot: datetime) -> float:
+        """How many real seconds the clock is past `slot` (negative before it).
+
+        A clock replaying time faster than real time counts its seconds as the real ones
+        they take (a stopped clock: its own).
+        """
+        now = self.clock.now()
+        late = (now - slot).total_seconds()
+        real = self.clock.wall_seconds_until(now + timedelta(seconds=1))
+        return late if real is None else late * real
+
+    def _regrant(self) -> datetime:
+        """A new slot from the budget: the next free one, after every slot granted so far."""
+        [slot] = self.outbox.grant(self.clock.now(), 1, self.interval)
+        return slot
+
+    def _on_time(self, slot: datetime) -> None:
+        """Raise SlotMissed unless a request written now is within the tolerance of `slot`."""
+        if self._stop.is_set() or self._late(slot) > self.options.tolerance:
+            raise SlotMissed(f"slot {slot.isoformat()} missed")
 
     def _paused_after(self, slot: datetime) -> datetime | None:
         """The end of a hold that began after `slot` was granted (a 429, an outage), if any."""

@@ -685,8 +685,12 @@ class OutboxRepository:
         with self._db.write() as conn:
             return conn.execute(stmt).rowcount == 1
 
-    def next_wake(self) -> datetime | None:
-        """The earliest instant a claim could take something: a window, a retry, a lease end."""
+    def next_wake(self, ahead: timedelta = timedelta(0)) -> datetime | None:
+        """The earliest instant a claim could take something: a window, a retry, a lease end.
+
+        Windows and retries count `ahead` early (a claim with that much horizon takes them
+        then); a lease's end never does (its holder may still send).
+        """
         row = OutboxRow
         pending = row.status == OutboxStatus.PENDING.value
         queries = (
@@ -695,8 +699,11 @@ class OutboxRepository:
             select(func.min(row.lease_until)).where(row.status == OutboxStatus.CLAIMED.value),
         )
         with self._db.read() as conn:
-            found = [conn.scalar(query) for query in queries]
-        return min((f for f in found if f is not None), default=None)
+            window, retry, lease = (conn.scalar(query) for query in queries)
+        found = [instant - ahead for instant in (window, retry) if instant is not None]
+        if lease is not None:
+            found.append(lease)
+        return min(found, default=None)
 
     # -- reading --------------------------------------------------------------------------
 

@@ -9,8 +9,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.outbox.windows import (
+    ALLOWANCE,
     CONTEXT,
+    HEADROOM,
     MARGIN,
+    MIN_MARGIN,
+    burst_margin,
     changed_in_range,
     changed_windows,
     open_windows,
@@ -34,9 +38,23 @@ def test_a_burst_opens_its_backlog_early_and_ends_at_its_due_instant() -> None:
     opens = open_windows(rows([T0] * 5000), interval)
     earliest, latest = min(opens.values()), max(opens.values())
     assert latest == T0 - MARGIN
-    assert T0 - earliest == 4999 * interval + MARGIN
-    assert T0 - earliest <= timedelta(seconds=5000 / 100 + 2)  # never more than N/R + 2 s
-    assert sorted(opens.values()) == [T0 - MARGIN - interval * k for k in range(4999, -1, -1)]
+    assert T0 - earliest == 4999 * interval + burst_margin(4999, interval)
+    assert T0 - earliest <= timedelta(seconds=5000 / 100) + ALLOWANCE  # N/R + 1.9 s at most
+    assert sorted(opens.values()) == [
+        T0 - burst_margin(k, interval) - interval * k for k in range(4999, -1, -1)
+    ]
+    # Sent at the rate from the first window on, the burst still has a margin at its end.
+    assert earliest + 4999 * interval == T0 - burst_margin(4999, interval)
+    assert burst_margin(4999, interval) >= timedelta(seconds=0.85)
+
+
+def test_the_margin_shrinks_with_the_backlog_within_the_allowance() -> None:
+    """Near a burst's end the whole margin; far back only what keeps N/R + 1.9 s; never below the least."""
+    interval = send_interval(100.0)
+    assert burst_margin(0, interval) == MARGIN
+    assert burst_margin(1000, interval) == MARGIN  # 0.2 s of headroom spent: within 1.9 s
+    assert burst_margin(4999, interval) == ALLOWANCE - interval * HEADROOM * 4999
+    assert burst_margin(100_000, interval) == MIN_MARGIN
 
 
 def test_sparse_reminders_open_just_before_their_due_instant() -> None:
@@ -77,16 +95,28 @@ def test_sending_each_at_its_window_at_the_rate_is_never_late(
     every row by its due instant.
     """
     interval = send_interval(rate)
+    full_rate = timedelta(seconds=1 / rate)
+    tick = timedelta(microseconds=1)
     dues = [T0 + timedelta(seconds=o) for o in offsets]
     given_rows = rows(dues)
     opens = open_windows(given_rows, interval)
-    ordered = sorted(given_rows, key=lambda r: opens[r.id])
+    ordered = sorted(given_rows, key=lambda r: (r.due_at, opens[r.id], r.id))  # claim order
     for before, after in itertools.pairwise(ordered):
-        assert opens[after.id] - opens[before.id] >= interval - timedelta(microseconds=1)
+        assert opens[after.id] - opens[before.id] >= full_rate - tick
+    sent: datetime | None = None
+    for row in ordered:  # each at its window, or one interval after the one before
+        sent = opens[row.id] if sent is None else max(opens[row.id], sent + interval)
+        assert sent <= row.due_at - MIN_MARGIN + tick
     for row in given_rows:
-        assert opens[row.id] <= row.due_at - MARGIN
+        assert opens[row.id] <= row.due_at - MIN_MARGIN
         backlog = sum(1 for other in given_rows if other.due_at >= row.due_at)
-        assert row.due_at - opens[row.id] <= (backlog - 1) * interval + MARGIN
+        early = row.due_at - opens[row.id]
+        assert early <= (backlog - 1) * interval + MARGIN
+        assert (
+            early
+            <= max((backlog - 1) * full_rate + ALLOWANCE, (backlog - 1) * interval + MIN_MARGIN)
+            + tick
+        )
 
 
 def test_window_ranges_merge_around_the_changed_instants() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
@@ -64,9 +64,16 @@ class RecordingNotifier:
         return f"D{user_id}"
 
     def post(
-        self, channel: str, message: Message, metadata: Mapping[str, Any] | None = None
+        self,
+        channel: str,
+        message: Message,
+        metadata: Mapping[str, Any] | None = None,
+        *,
+        before_send: Callable[[], None] | None = None,
     ) -> tuple[str, str]:
         """Record the DM to `channel` (a person's id), or raise the next failure planned."""
+        if before_send is not None:
+            before_send()
         user_id = channel.removeprefix("D")
         with self._lock:
             planned = self.failures.get(user_id)

@@ -43,6 +43,9 @@ def main(argv: list[str]) -> int:
     slots_log = os.environ.get("ENGINE_SLOTS_LOG")  # every slot granted, for the tests
     if slots_log:
         _log_slots(slots_log)
+    writes_log = os.environ.get("ENGINE_WRITES_LOG")  # when each post's request was written
+    if writes_log:
+        _log_writes(writes_log)
     settings = Settings.from_env(env_file=None)
     runtime = build_runtime(settings)
     store = runtime.core.store
@@ -98,6 +101,48 @@ def _log_slots(path: str) -> None:
 
     OutboxRepository.claim = logged_claim  # type: ignore[method-assign]
     OutboxRepository.grant = logged_grant  # type: ignore[method-assign]
+
+
+def _log_writes(path: str) -> None:
+    """Append `<wall instant> <outbox key>` to `path` as each gated post's request is written."""
+    import re
+
+    from bot.edge import slack
+    from bot.outbox.sender import OutboxSender
+
+    send = slack._GatedHTTPConnection.send
+    key = re.compile(rb'"outbox_key": ?"([^"]+)"')
+    on_time = OutboxSender._on_time
+    slots = threading.local()
+
+    def logged_on_time(self: OutboxSender, slot: datetime) -> None:
+        on_time(self, slot)
+        slots.slot, slots.checked_at = slot, time.time()
+
+    OutboxSender._on_time = logged_on_time  # type: ignore[method-assign]
+    late = OutboxSender._late
+
+    def logged_late(self: OutboxSender, slot: datetime) -> float:
+        seconds = late(self, slot)
+        if seconds > self.options.tolerance:
+            with open(path + ".missed", "a", encoding="utf-8") as out:
+                out.write(f"{seconds:.6f}\n")
+        return seconds
+
+    OutboxSender._late = logged_late  # type: ignore[method-assign]
+
+    def logged_send(self: Any, data: Any) -> None:
+        checked = self.check is not None
+        send(self, data)
+        found = key.search(data) if checked and isinstance(data, bytes) else None
+        if found:
+            with open(path, "a", encoding="utf-8") as out:
+                out.write(
+                    f"{slots.checked_at:.6f} {found.group(1).decode()} "
+                    f"{slots.slot.timestamp():.6f} {os.getpid()}\n"
+                )
+
+    slack._GatedHTTPConnection.send = logged_send  # type: ignore[method-assign]
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -35,17 +36,36 @@ class RecordingSlack(FakeSlack):
         super().__init__(**options)
         self._delivered_lock = threading.Lock()
         self.delivered: list[tuple[str, datetime]] = []
+        self.refused: list[datetime] = []
+        """When each chat.postMessage was answered 429."""
+        self.arrived: dict[str, datetime] = {}
+        """The first arrival of each outbox key (metadata) among the accepted messages."""
 
     def __enter__(self) -> RecordingSlack:
         """Start the server."""
         super().__enter__()
         return self
 
+    def _plan(self, call: Call, parse_error: str | None) -> Any:
+        planned = super()._plan(call, parse_error)
+        if call.method == "chat.postMessage" and planned.status == 429:
+            with self._delivered_lock:
+                self.refused.append(SystemClock().now())
+        return planned
+
     def _chat_post_message(self, call: Call) -> dict[str, Any]:
         answer = super()._chat_post_message(call)
         if answer.get("ok"):
+            now = SystemClock().now()
+            metadata = call.params.get("metadata") or {}
+            if isinstance(metadata, str):
+                metadata = json.loads(metadata)
+            payload = metadata.get("event_payload") or {} if isinstance(metadata, dict) else {}
             with self._delivered_lock:
-                self.delivered.append((str(answer["channel"]), SystemClock().now()))
+                self.delivered.append((str(answer["channel"]), now))
+                key = payload.get("outbox_key") if isinstance(payload, dict) else None
+                if key is not None:
+                    self.arrived.setdefault(str(key), now)
         return answer
 
     def delivered_per_channel(self) -> Counter[str]:

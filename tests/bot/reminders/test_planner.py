@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from bot.outbox.windows import MARGIN, changed_windows, send_interval
+from bot.outbox.windows import burst_margin, changed_windows, send_interval
 from bot.reminders import bookmarked, followed, plan_reminders
 from bot.reminders.planner import changed_sessions
 from bot.storage.outbox import DISMISSED, OutboxStatus
@@ -253,4 +253,4 @@ def test_windows_written_with_a_move_agree_with_a_full_pass(world: World) -> Non
     assert changed_windows(rows, interval) == []
     lead = timedelta(minutes=world.core.settings.reminder_lead_minutes)
     burst = [r.not_before for r in rows if r.starts_at == keynote.start]
-    assert keynote.start - lead - min(burst) == 299 * interval + MARGIN
+    assert keynote.start - lead - min(burst) == 299 * interval + burst_margin(299, interval)
