@@ -12,6 +12,7 @@ from the errors raised here.
 from __future__ import annotations
 
 import http.client
+import logging
 import threading
 import urllib.error
 import urllib.request
@@ -26,7 +27,13 @@ from slack_sdk.errors import SlackApiError
 
 from bot.clock import SystemClock
 from bot.core.message import Message
-from bot.outbox.messenger import BeforeSend, PermanentError, TransientError, names_key
+from bot.outbox.messenger import (
+    BeforeSend,
+    PermanentError,
+    SlotMissed,
+    TransientError,
+    names_key,
+)
 from bot.secret import reveal
 from bot.settings import Settings
 from bot.store import Store
@@ -219,8 +226,13 @@ class GatedWebClient(WebClient):
 
     def __init__(self, **options: Any) -> None:
         """A client as WebClient(**options)."""
-        super().__init__(**options)
+        # slack_sdk logs every failed request as an error; a post called off by its
+        # check is no failure, so this client's logger (a child of slack_sdk's) drops it.
+        quiet = logging.Logger("slack_sdk.web.base_client")
+        quiet.parent = logging.getLogger("slack_sdk.web.base_client")
+        quiet.addFilter(self._not_called_off)
         self._gates = threading.local()
+        super().__init__(logger=quiet, **options)
         self._opener = urllib.request.build_opener(
             _GatedHTTPHandler(self._gate), _GatedHTTPSHandler(self._gate, context=self.ssl)
         )
@@ -228,11 +240,22 @@ class GatedWebClient(WebClient):
     @contextmanager
     def gated(self, check: BeforeSend) -> Iterator[None]:
         """Run `check` before the request of each call this thread makes inside the block."""
-        self._gates.check = check
+
+        def checked() -> None:
+            try:
+                check()
+            except SlotMissed:
+                self._gates.called_off = True
+                raise
+
+        self._gates.check, self._gates.called_off = checked, False
         try:
             yield
         finally:
-            self._gates.check = None
+            self._gates.check, self._gates.called_off = None, False
+
+    def _not_called_off(self, record: logging.LogRecord) -> bool:
+        return not getattr(self._gates, "called_off", False)
 
     def _gate(self) -> BeforeSend | None:
         return getattr(self._gates, "check", None)

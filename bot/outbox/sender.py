@@ -113,6 +113,13 @@ class SenderOptions:
     Checked when the thread wakes for its slot and again right before the post's request
     is written (`before_send`): what Slack counts is when requests arrive.
     """
+    prepare: float = 0.02
+    """How many seconds before its slot a post begins: the request is built and the
+    connection opened meanwhile, and the request is written when the slot comes (a busy
+    CPU then delays the work before the slot, not the arrival after it)."""
+    grant_lead: float = 0.05
+    """No slot is granted sooner than this many seconds from now: the time a claim or a
+    grant and the work after it take, so that a slot is not missed before it is reached."""
     claim_ahead: float = 0.5
     """How many seconds before a window opens the sender claims it, then waits for its slot.
 
@@ -150,6 +157,11 @@ class OutboxSender:
         self.options = options or SenderOptions()
         self.interval = send_interval(self.options.per_second)
         self.batch = max(1, math.ceil(self.options.per_second * self.options.batch_seconds))
+        # How many rows the next claim takes: halved after a batch that missed slots (a
+        # process short of CPU takes less, the others the rest), doubled back after one
+        # that did not.
+        self._limit = self.batch
+        self._slots_missed = 0
         self._stale = stale
         self._dm_channel = dm_channel
         self._on_outcome = on_outcome
@@ -176,11 +188,12 @@ class OutboxSender:
         claims = self.outbox.claim(
             at,
             worker_id=self.worker_id,
-            limit=self.batch,
+            limit=self._limit,
             lease=self.options.lease,
             interval=self.interval,
             per_channel=self.options.per_channel,
             horizon=timedelta(seconds=self.options.batch_seconds if runs else 0.0),
+            earliest=at + self._clock_span(self.options.grant_lead) if runs else at,
         )
         report.claimed = len(claims)
         if claims:
@@ -191,7 +204,8 @@ class OutboxSender:
                 if error is not None:
                     log.error("outbox: sending failed unexpectedly: %s", error)
             self._record_unrecorded()
-        if len(claims) >= self.batch:
+        limit, self._limit = self._limit, self._next_limit()
+        if len(claims) >= limit:
             return report, at
         with self._lock:
             waiting = bool(self._unrecorded)
@@ -201,6 +215,14 @@ class OutboxSender:
             retry = at + timedelta(seconds=self.options.retry_seconds)
             upcoming = retry if upcoming is None else min(upcoming, retry)
         return report, upcoming
+
+    def _next_limit(self) -> int:
+        """The size of the next claim, after the slots this run missed (if any)."""
+        with self._lock:
+            missed, self._slots_missed = self._slots_missed, 0
+        if missed:
+            return max(1, self._limit // 2)
+        return min(self.batch, self._limit * 2)
 
     def drain(self, at: datetime | None = None, rounds: int = 1000) -> SendReport:
         """Run until nothing more is open now (at most `rounds` runs); for tests and tools."""
@@ -295,11 +317,14 @@ class OutboxSender:
         # with its row, which the next claim takes first: the thread never waits for a
         # slot far behind every one granted, and nothing arrives bunched after its slot.
         try:
-            if not self._reach(claim.slot) or not self._lease_holds(claim):
-                raise SlotMissed("slot not reached")
             if isinstance(edit, tuple):  # a new version of the board: edit it in place
+                if not self._reach(claim.slot) or not self._lease_holds(claim):
+                    raise SlotMissed("slot not reached")
                 posted, ts = self.messenger.update(edit[0], edit[1], message)
             else:
+                early = timedelta(seconds=self.options.prepare)
+                if not self._reach(claim.slot, early) or not self._lease_holds(claim):
+                    raise SlotMissed("slot not reached")
                 posted, ts = self.messenger.post(
                     channel or item.recipient,
                     message,
@@ -307,6 +332,8 @@ class OutboxSender:
                     before_send=partial(self._on_time, claim.slot),
                 )
         except SlotMissed:
+            with self._lock:
+                self._slots_missed += 1
             self._release(item, self.clock.now(), None, uncertain)
             return None
         self._succeeded()
@@ -367,12 +394,12 @@ class OutboxSender:
             slot = self._regrant()
         return None
 
-    def _reach(self, slot: datetime) -> bool:
-        """Wait for `slot`: True when it is reached within the tolerance (a stopped clock: now).
+    def _reach(self, slot: datetime, early: timedelta = timedelta(0)) -> bool:
+        """Wait until `early` before `slot`: True unless it is missed by more than the tolerance.
 
-        False when it was missed by more than the tolerance, or the sender is stopping.
+        False also when the sender is stopping; a stopped clock never waits.
         """
-        seconds = self.clock.wall_seconds_until(slot)
+        seconds = self.clock.wall_seconds_until(slot - early)
         if seconds is None:
             return True  # a stopped clock: time does not pass, nor do slots
         if seconds > 0 and self._stop.wait(seconds):
@@ -392,11 +419,27 @@ class OutboxSender:
 
     def _regrant(self) -> datetime:
         """A new slot from the budget: the next free one, after every slot granted so far."""
-        [slot] = self.outbox.grant(self.clock.now(), 1, self.interval)
+        [slot] = self.outbox.grant(
+            self.clock.now() + self._clock_span(self.options.grant_lead), 1, self.interval
+        )
         return slot
 
+    def _clock_span(self, real_seconds: float) -> timedelta:
+        """How much the clock moves in `real_seconds` (a stopped clock: nothing)."""
+        now = self.clock.now()
+        real = self.clock.wall_seconds_until(now + timedelta(seconds=1))
+        if real is None:
+            return timedelta(0)
+        return timedelta(seconds=real_seconds / real) if real > 0 else timedelta(0)
+
     def _on_time(self, slot: datetime) -> None:
-        """Raise SlotMissed unless a request written now is within the tolerance of `slot`."""
+        """Wait for `slot`, then raise SlotMissed unless it is still within the tolerance.
+
+        Called right before a request is written: it arrives at its slot, or not at all.
+        """
+        seconds = self.clock.wall_seconds_until(slot)
+        if seconds is not None and seconds > 0:
+            self._stop.wait(seconds)
         if self._stop.is_set() or self._late(slot) > self.options.tolerance:
             raise SlotMissed(f"slot {slot.isoformat()} missed")
 

@@ -385,8 +385,11 @@ class OutboxRepository:
         interval: timedelta,
         per_channel: timedelta,
         horizon: timedelta = timedelta(0),
+        earliest: datetime | None = None,
     ) -> list[Claim]:
         """Take up to `limit` rows and a send slot for each, from the workspace's budget.
+
+        No slot is before `earliest` (default `at`): time for the sender to get to it.
 
         Rows whose window opens by `at + horizon` may be taken; each slot is at or after
         its row's window opens, slots are `interval` apart across every process, and a
@@ -399,7 +402,7 @@ class OutboxRepository:
             return []
         row = OutboxRow
         with self._db.write() as conn:
-            cursor = self._lock_budget(conn, at)
+            cursor = self._lock_budget(conn, max(at, utc(earliest or at, "earliest")))
             self._expire(conn, at)
             candidates = [
                 outbox_item_from(r)

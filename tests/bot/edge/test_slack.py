@@ -9,6 +9,7 @@ import pytest
 
 from bot.core.message import Message
 from bot.edge.slack import SlackMessenger, make_client
+from bot.outbox.messenger import SlotMissed
 from bot.reminders import PermanentError, TransientError
 from bot.render.blocks import section
 from bot.settings import Settings
@@ -144,3 +145,33 @@ def test_token_is_required(settings: Settings, sqlite_store: Store) -> None:
     """Without a bot token no messenger is made."""
     with pytest.raises(ValueError, match="SLACK_BOT_TOKEN"):
         SlackMessenger.from_settings(settings, sqlite_store)
+
+
+def test_a_post_called_off_by_its_check_never_reaches_slack(
+    messenger: SlackMessenger, slack: FakeSlack
+) -> None:
+    """A check raising SlotMissed right before the write: SlotMissed, and Slack saw nothing."""
+
+    def too_late() -> None:
+        raise SlotMissed("slot missed")
+
+    with pytest.raises(SlotMissed):
+        messenger.post("U1", HELLO, before_send=too_late)
+    assert slack.calls("chat.postMessage") == []
+    messenger.post("U1", HELLO)  # the next post goes through as ever
+    assert len(slack.calls("chat.postMessage")) == 1
+
+
+def test_the_check_runs_once_connected_just_before_the_request_arrives(
+    messenger: SlackMessenger, slack: FakeSlack
+) -> None:
+    """The check runs once per post, after everything but the write: Slack has nothing yet."""
+    seen: list[int] = []
+
+    def check() -> None:
+        seen.append(len(slack.calls("chat.postMessage")))
+
+    messenger.post("U1", HELLO, {"event_type": "summit_bot_outbox"}, before_send=check)
+    messenger.post("U2", HELLO, before_send=check)
+    assert seen == [0, 1]
+    assert [c.params["channel"] for c in slack.calls("chat.postMessage")] == ["U1", "U2"]
