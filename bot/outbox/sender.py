@@ -113,7 +113,7 @@ class SenderOptions:
     Checked when the thread wakes for its slot and again right before the post's request
     is written (`before_send`): what Slack counts is when requests arrive.
     """
-    prepare: float = 0.02
+    prepare: float = 0.01
     """How many seconds before its slot a post begins: the request is built and the
     connection opened meanwhile, and the request is written when the slot comes (a busy
     CPU then delays the work before the slot, not the arrival after it)."""

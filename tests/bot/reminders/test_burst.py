@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from bot.clock import SystemClock
+from bot.outbox.windows import HEADROOM, MARGIN
 from bot.storage.outbox import OutboxStatus
 from bot.store import Store
 from tests.bot.reminders.support import Burst, RecordingSlack, prepare_burst
@@ -113,13 +114,17 @@ def test_three_replicas_send_each_once_on_time_within_the_rate(
     """300 reminders due at once, three processes at 100/s: once each, done by due, ≤ 100 a second."""
     count = 300
     burst = prepare_burst(
-        store_url, tmp_path, recording_slack.api_url, count, due_in=8.0, plan=False
+        store_url, tmp_path, recording_slack.api_url, count, due_in=12.0, plan=False
     )
+    # The first window opens N/R' + MARGIN (4.6 s) before due: the engines must be up and
+    # the burst planned before then, which takes seconds on a loaded machine.
+    first_window = burst.due_at - timedelta(seconds=count / RATE / (1 - HEADROOM)) - MARGIN
     try:
         for i in range(3):
             burst.spawn(f"replica-{i}", *REPLICA, rate=RATE)
         burst.wait_ready()
         burst.plan(RATE)
+        assert SystemClock().now() < first_window, "planned after the first window opened"
         for i in range(3):
             finish(burst, i)
     finally:
