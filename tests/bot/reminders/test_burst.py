@@ -81,11 +81,14 @@ def slots_within_the_rate(slots_log: Path) -> None:
 
 
 def arrivals_within_the_rate(slack: RecordingSlack) -> None:
-    """At most R posts arrive at the fake in any second, give or take scheduling jitter.
+    """At most R posts arrive at the fake in any second, give or take the fake's own jitter.
 
-    Arrivals lag their slots by the scheduling jitter of a loaded two-core machine
-    (under a few ms, now and then tens), which can carry a message or two into the
-    next second: 5 % is allowed for that, and the peak is printed.
+    The senders hold the budget as the fake sees it: each request is written at its slot
+    (checked right before the write; a sender more than 10 ms late hands its message back
+    for a later slot), and 2 % headroom absorbs the rest, so a starved sender cannot
+    bunch its posts with the next ones (under busy loops on both cores: 98–100). What
+    remains is the fake's own scheduling in this process, which can stamp a few arrivals
+    together: 5 % is allowed for that, and the peak is printed.
     """
     arrivals = slack.peak_per_second("chat.postMessage")
     print(f"peak {arrivals} posts in one second at the fake (rate {RATE:g})")
