@@ -73,6 +73,7 @@ def test_ask_imports_no_slack_nor_what_sqlite_does_not_need(tmp_path: Path) -> N
     assert {"bot.core", "bot.runtime", "sqlalchemy"} <= modules  # it did answer from the store
     assert not roots(modules) & NOT_FOR_ASK
     assert not {m for m in modules if m.startswith("sqlalchemy.dialects.postgresql")}
+    assert not {m for m in modules if m.startswith("sqlalchemy.orm")}, "the store is Core only"
     assert not {m for m in modules if m.startswith(("bot.slack", "bot.handlers", "bot.web"))}
     assert "bot.edge.slack" not in modules
 
