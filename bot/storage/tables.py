@@ -98,6 +98,8 @@ class Columns:
 
     def __getattr__(self, name: str) -> Column[Any]:
         """The column `name` (AttributeError when the table has none)."""
+        if name.startswith("__"):  # copy, pickle and friends probe before `__init__` ran
+            raise AttributeError(name)
         try:
             return self.__table__.c[name]
         except KeyError:

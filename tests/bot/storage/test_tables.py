@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 from sqlalchemy import create_engine, delete, func, insert, select
 
@@ -14,6 +16,7 @@ def test_a_column_reads_as_an_attribute_and_an_unknown_one_fails_loudly() -> Non
     assert OutboxRow.key.name == "key"  # a column, not Table.key (the table's own name)
     with pytest.raises(AttributeError, match="no column 'user'"):
         _ = BookmarkRow.user
+    assert copy.copy(BookmarkRow).user_id is BookmarkRow.user_id  # no recursion while probing
 
 
 def test_every_table_is_in_the_metadata_with_its_nullability() -> None:
