@@ -61,7 +61,7 @@ __all__ = [
 
 #: The alembic script folder, found next to this module so any install and any cwd work.
 MIGRATIONS_DIR: Final = Path(__file__).resolve().parent / "migrations"
-SCHEMA_HEAD: Final = "0004_calendar_feed"
+SCHEMA_HEAD: Final = "0005_outbox_messages"
 """The newest migration; a database already there opens without loading alembic at all."""
 
 # Key of the PostgreSQL advisory lock held while migrating, so that processes opening

@@ -15,6 +15,7 @@ Instants are the engine clock's (UTC); the store never reads the wall clock.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -57,6 +58,7 @@ __all__ = [
     "OutboxStatus",
     "Retime",
     "WindowRow",
+    "message_digest",
     "reminder_key",
     "sqlite_instant",
 ]
@@ -81,7 +83,7 @@ _NEW_COLUMNS: Final = (
     ("status", "text"),
     ("attempts", "integer"),
     ("uncertain", "boolean"),
-    ("payload", "text"),
+    ("message_digest", "text"),
     ("created_at", "timestamptz"),
     ("updated_at", "timestamptz"),
 )
@@ -93,7 +95,21 @@ _SQLITE_ENQUEUE: Final = (
     f"INSERT INTO outbox ({', '.join(name for name, _ in _NEW_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in _NEW_COLUMNS)}) ON CONFLICT (key) DO NOTHING"
 )
+_SQLITE_KEEP_MESSAGES: Final = (
+    "INSERT INTO outbox_messages (digest, body, created_at) VALUES (?, ?, ?) "
+    "ON CONFLICT (digest) DO NOTHING"
+)
+_PG_KEEP_MESSAGES: Final = text(
+    "INSERT INTO outbox_messages (digest, body, created_at) "
+    "SELECT d, b, :at FROM unnest(CAST(:digests AS text[]), CAST(:bodies AS text[])) AS m(d, b) "
+    "ON CONFLICT (digest) DO NOTHING"
+)
 _SQLITE_SET_WINDOW: Final = "UPDATE outbox SET not_before = ? WHERE id = ? AND status = 'pending'"
+
+
+def message_digest(body: str) -> str:
+    """The name a message body is kept under: its SHA-256, in hex."""
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
 def sqlite_instant(value: datetime | None) -> str | None:
@@ -189,12 +205,19 @@ class OutboxRepository:
     # -- queueing -------------------------------------------------------------------------
 
     def enqueue(self, items: Iterable[NewItem], at: datetime) -> int:
-        """Queue rows whose key is new (a key already queued is told once); returns how many."""
+        """Queue rows whose key is new (a key already queued is told once); returns how many.
+
+        Each distinct message body is kept once (`outbox_messages`), in the transaction of
+        the first batch that sends it; rows name it by digest.
+        """
         at = utc(at, "at")
-        rows = [self._new_values(item, at) for item in items]
+        bodies: dict[str, str] = {}  # body → digest, each hashed once
+        rows = [self._new_values(item, at, bodies) for item in items]
+        kept: set[str] = set()
         added = 0
         for batch in _batches(rows, SET_BATCH):
             with self._db.write() as conn:
+                self._keep_messages(conn, batch, bodies, kept, at)
                 if self._db.postgres:
                     # One statement per batch: the rows as parallel arrays.
                     arrays = {name: [r[name] for r in batch] for name, _ in _NEW_COLUMNS}
@@ -216,8 +239,36 @@ class OutboxRepository:
             for r in batch
         ]
 
+    def _keep_messages(
+        self,
+        conn: Connection,
+        batch: Sequence[dict[str, Any]],
+        bodies: dict[str, str],
+        kept: set[str],
+        at: datetime,
+    ) -> None:
+        """Store the bodies `batch` names that are not kept yet (`kept`: digests done)."""
+        wanted = {r["message_digest"] for r in batch if r["message_digest"] is not None} - kept
+        if not wanted:
+            return
+        found = [(digest, body) for body, digest in bodies.items() if digest in wanted]
+        kept.update(wanted)
+        if self._db.postgres:
+            conn.execute(
+                _PG_KEEP_MESSAGES,
+                {"digests": [d for d, _ in found], "bodies": [b for _, b in found], "at": at},
+            )
+            return
+        stamp = sqlite_instant(at)
+        conn.exec_driver_sql(_SQLITE_KEEP_MESSAGES, [(d, b, stamp) for d, b in found])
+
     @staticmethod
-    def _new_values(item: NewItem, at: datetime) -> dict[str, Any]:
+    def _new_values(item: NewItem, at: datetime, bodies: dict[str, str]) -> dict[str, Any]:
+        digest = None
+        if item.payload is not None:
+            digest = bodies.get(item.payload)
+            if digest is None:
+                digest = bodies[item.payload] = message_digest(item.payload)
         return {
             "kind": item.kind.value,
             "key": item.key,
@@ -230,7 +281,7 @@ class OutboxRepository:
             "status": OutboxStatus.PENDING.value,
             "attempts": 0,
             "uncertain": False,
-            "payload": item.payload,
+            "message_digest": digest,
             "created_at": at,
             "updated_at": at,
         }

@@ -12,9 +12,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
 
+from sqlalchemy import case, select
 from sqlalchemy.engine import RowMapping
 
-from bot.storage.tables import OutboxRow, PreferenceRow, ScheduleSnapshotRow, utc
+from bot.storage.tables import (
+    OutboxMessageRow,
+    OutboxRow,
+    PreferenceRow,
+    ScheduleSnapshotRow,
+    utc,
+)
 
 __all__ = [
     "DISMISSED",
@@ -206,7 +213,17 @@ def reminder_key(user_id: str, session_id: str, starts_at: datetime) -> str:
     return f"reminder:{user_id}:{session_id}:{utc(starts_at):%Y%m%dT%H%M%SZ}"
 
 
-OUTBOX_COLUMNS: Final = tuple(getattr(OutboxRow, f.name) for f in fields(OutboxItem))
+# A row's message: its shared body when it names one, else the body it carries inline.
+_PAYLOAD: Final = case(
+    (OutboxRow.message_digest.is_(None), OutboxRow.payload),
+    else_=select(OutboxMessageRow.body)
+    .where(OutboxMessageRow.digest == OutboxRow.message_digest)
+    .scalar_subquery(),
+).label("payload")
+
+OUTBOX_COLUMNS: Final = tuple(
+    _PAYLOAD if f.name == "payload" else getattr(OutboxRow, f.name) for f in fields(OutboxItem)
+)
 
 
 def outbox_item_from(values: RowMapping) -> OutboxItem:

@@ -35,6 +35,7 @@ __all__ = [
     "CalendarTokenRow",
     "DmChannelRow",
     "FollowRow",
+    "OutboxMessageRow",
     "OutboxRow",
     "PreferenceRow",
     "ScheduleSnapshotRow",
@@ -150,7 +151,11 @@ class ScheduleSnapshotRow(Base):
 
 
 class OutboxRow(Base):
-    """One message to send (created by migration 0002_outbox; due index 0003_outbox_due_index)."""
+    """One message to send (created by migration 0002_outbox; due index 0003_outbox_due_index).
+
+    A message body (notices, the board) is kept once in `outbox_messages` and named by
+    `message_digest` (0005_outbox_messages); `payload` holds it inline for older rows.
+    """
 
     __tablename__ = "outbox"
     __table_args__ = (
@@ -191,6 +196,19 @@ class OutboxRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    message_digest: Mapped[str | None] = mapped_column(String(64))
+
+
+class OutboxMessageRow(Base):
+    """A message body (Slack JSON) kept once, however many outbox rows send it."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (PrimaryKeyConstraint("digest", name="pk_outbox_messages"),)
+
+    digest: Mapped[str] = mapped_column(String(64))
+    """SHA-256 of the body (hex)."""
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class BudgetRow(Base):
