@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import (
@@ -112,6 +112,15 @@ def message_digest(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
+def read_instant(value: Any) -> Any:
+    """An instant as a driver returns it (SQLite text, a PostgreSQL datetime), as aware UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def sqlite_instant(value: datetime | None) -> str | None:
     """An instant as the store keeps it in SQLite: naive UTC text, always with microseconds.
 
@@ -184,6 +193,32 @@ def _claimable(at: datetime, horizon: timedelta = timedelta(0)) -> ColumnElement
             or_(row.retry_at.is_(None), row.retry_at <= soon),
         ),
         and_(row.status == OutboxStatus.CLAIMED.value, row.lease_until <= at),
+    )
+
+
+# Every column of an outbox item, as hand-written SQL (the message as in OUTBOX_COLUMNS).
+_RAW_COLUMNS: Final = ", ".join(
+    "CASE WHEN message_digest IS NULL THEN payload ELSE (SELECT body FROM outbox_messages "
+    "WHERE outbox_messages.digest = outbox.message_digest) END"
+    if f.name == "payload"
+    else f.name
+    for f in fields(OutboxItem)
+)
+_RAW_READERS: Final = tuple(
+    read_instant
+    if "datetime" in str(f.type)
+    else {"kind": OutboxKind, "status": OutboxStatus, "uncertain": bool}.get(f.name)
+    for f in fields(OutboxItem)
+)
+
+
+def _raw_item(values: Sequence[Any]) -> OutboxItem:
+    """An outbox item from a driver's row of `_RAW_COLUMNS`."""
+    return OutboxItem(
+        *(
+            v if read is None or v is None else read(v)
+            for read, v in zip(_RAW_READERS, values, strict=True)
+        )
     )
 
 
@@ -398,19 +433,34 @@ class OutboxRepository:
             ]
 
     def window_rows_in(self, ranges: Sequence[tuple[datetime, datetime]]) -> list[WindowRow]:
-        """Pending rows due within any of `ranges` (both ends included), in one read."""
-        row = OutboxRow
+        """Pending rows due within any of `ranges` (both ends included), in one read.
+
+        Tens of thousands of rows around a reload's due instants: read as the driver
+        returns them (no per-value conversion layer) and made aware UTC here.
+        """
         found: list[WindowRow] = []
         with self._db.read() as conn:
             for batch in _batches(ranges, 100):
-                stmt = select(row.id, row.due_at, row.starts_at, row.not_before).where(
-                    row.status == OutboxStatus.PENDING.value,
-                    or_(*(row.due_at.between(low, high) for low, high in batch)),
+                where = " OR ".join(f"due_at BETWEEN {self._mark} AND {self._mark}" for _ in batch)
+                sql = (
+                    "SELECT id, due_at, starts_at, not_before FROM outbox "
+                    f"WHERE status = 'pending' AND ({where})"
                 )
+                bounds = tuple(self._bind(t) for pair in batch for t in pair)
                 found.extend(
-                    WindowRow(r.id, r.due_at, r.starts_at, r.not_before) for r in conn.execute(stmt)
+                    WindowRow(i, read_instant(due), read_instant(starts), read_instant(nb))
+                    for i, due, starts, nb in conn.exec_driver_sql(sql, bounds)
                 )
         return found
+
+    @property
+    def _mark(self) -> str:
+        """The driver's parameter marker."""
+        return "%s" if self._db.postgres else "?"
+
+    def _bind(self, value: datetime) -> Any:
+        """An instant as the driver takes it in a hand-written statement."""
+        return utc(value) if self._db.postgres else sqlite_instant(value)
 
     def set_windows(self, opens: Iterable[tuple[int, datetime]]) -> int:
         """Set `not_before` of pending rows (id, instant); returns rows changed."""
@@ -788,27 +838,38 @@ class OutboxRepository:
     def reminders_in(
         self, users: Iterable[str] | None = None, sessions: Iterable[str] | None = None
     ) -> list[OutboxItem]:
-        """The reminder rows of `users` for `sessions` (everybody / every session when None)."""
-        row = OutboxRow
-        stmt = select(*OUTBOX_COLUMNS).where(row.kind == OutboxKind.REMINDER.value)
+        """The reminder rows of `users` for `sessions` (everybody / every session when None).
+
+        A re-plan reads tens of thousands of rows: they are read as the driver returns
+        them and made records here (`_raw_item`).
+        """
         lists = [
             (column, sorted(set(ids)))
-            for column, ids in ((row.recipient, users), (row.session_id, sessions))
+            for column, ids in (("recipient", users), ("session_id", sessions))
             if ids is not None
         ]
         if any(not ids for _, ids in lists):
             return []
         lists.sort(key=lambda item: len(item[1]))
-        parts = [stmt]
+        base = f"SELECT {_RAW_COLUMNS} FROM outbox WHERE kind = 'reminder'"
+        params: list[Any] = []
+        parts: list[tuple[str, list[Any]]] = [(base, params)]
         if lists:
             *small, (column, ids) = lists
             for other, other_ids in small:
-                stmt = stmt.where(other.in_(other_ids))
-            parts = [stmt.where(column.in_(batch)) for batch in _batches(ids)]
+                base += f" AND {other} IN ({', '.join(self._mark for _ in other_ids)})"
+                params = params + list(other_ids)
+            parts = [
+                (
+                    f"{base} AND {column} IN ({', '.join(self._mark for _ in batch)})",
+                    params + list(batch),
+                )
+                for batch in _batches(ids)
+            ]
         found: list[OutboxItem] = []
         with self._db.read() as conn:
-            for part in parts:
-                found.extend(outbox_item_from(values) for values in conn.execute(part).mappings())
+            for sql, values in parts:
+                found.extend(_raw_item(r) for r in conn.exec_driver_sql(sql, tuple(values)))
         return sorted(found, key=lambda i: (i.due_at, i.id))
 
     def counts(self, kind: OutboxKind | None = None) -> dict[str, int]:
