@@ -24,14 +24,18 @@ from typing import Any, Final
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Text,
     and_,
     bindparam,
+    false,
     func,
+    literal,
     or_,
     select,
     text,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 
 from bot.storage.database import Database
 from bot.storage.records import (
@@ -46,7 +50,7 @@ from bot.storage.records import (
     outbox_item_from,
     reminder_key,
 )
-from bot.storage.tables import BudgetRow, OutboxRow, utc
+from bot.storage.tables import BudgetRow, OutboxRow, UTCDateTime, utc
 
 __all__ = [
     "BUDGET",
@@ -167,10 +171,44 @@ _PG_REVIVE: Final = _pg_update_from(
     "o.status = 'cancelled'",
     _RETIME_COLUMNS,
 )
+# A pending reminder never tried moves to a new start's key, unless a row holds that key.
+# It takes a new id, as a row queued now would: windows order the rows due together by id.
+_SQLITE_REKEY: Final = (
+    "UPDATE outbox SET id = (SELECT max(id) FROM outbox) + 1, key = ?, starts_at = ?, "
+    "not_before = ?, due_at = ?, give_up_at = ?, updated_at = ? "
+    "WHERE id = ? AND status = 'pending' AND attempts = 0 AND NOT uncertain "
+    "AND NOT EXISTS (SELECT 1 FROM outbox AS taken WHERE taken.key = ?)"
+)
+_PG_REKEY: Final = text(
+    "UPDATE outbox AS o SET id = nextval(pg_get_serial_sequence('outbox', 'id')), "
+    "key = v.key, starts_at = v.starts_at, not_before = v.not_before, "
+    "due_at = v.due_at, give_up_at = v.give_up_at, updated_at = :at "
+    "FROM unnest(CAST(:id AS bigint[]), CAST(:key AS text[]), CAST(:starts_at AS timestamptz[]), "
+    "CAST(:not_before AS timestamptz[]), CAST(:due_at AS timestamptz[]), "
+    "CAST(:give_up_at AS timestamptz[])) AS v(id, key, starts_at, not_before, due_at, give_up_at) "
+    "WHERE o.id = v.id AND o.status = 'pending' AND o.attempts = 0 AND NOT o.uncertain "
+    "AND NOT EXISTS (SELECT 1 FROM outbox AS taken WHERE taken.key = v.key) RETURNING v.id"
+)
 _WINDOW_COLUMNS: Final = (("id", "bigint"), ("not_before", "timestamptz"))
 _PG_SET_WINDOWS: Final = _pg_update_from(
     "not_before = v.not_before", "o.status = 'pending'", _WINDOW_COLUMNS
 )
+
+
+def _join_by_id(conn: Connection) -> None:
+    """PostgreSQL: join a batch of rows to the outbox by its primary key, in this transaction.
+
+    Without this the planner hashes the whole outbox for every batch of a few thousand
+    rows (a scan of every row, spilling to disk) where a primary-key lookup per row is
+    several times faster.
+    """
+    conn.exec_driver_sql("SET LOCAL enable_hashjoin = off")
+    conn.exec_driver_sql("SET LOCAL enable_mergejoin = off")
+
+
+def _by_id(change: Retime) -> int:
+    """Sort key: the row's id."""
+    return change.id
 
 
 def _batches(items: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]:
@@ -356,12 +394,12 @@ class OutboxRepository:
                 updated_at=bindparam("b_at"),
             )
         )
-        changed = 0
+        changed = self._rekey([c for c in changes if c.key is not None], at)
         for revive, stmt, pg_stmt in ((False, moved, _PG_RETIME), (True, revived, _PG_REVIVE)):
             rows = [
                 (c.id, utc(c.not_before), utc(c.due_at), utc(c.give_up_at))
-                for c in sorted(changes, key=lambda c: c.id)
-                if c.revive is revive
+                for c in sorted(changes, key=_by_id)
+                if c.revive is revive and c.key is None
             ]
             if self._db.postgres:
                 changed += self._pg_many(pg_stmt, _RETIME_COLUMNS, rows, {"at": at})
@@ -372,6 +410,111 @@ class OutboxRepository:
             ]
             changed += self._many(stmt, params)
         return changed
+
+    def _rekey(self, changes: Sequence[Retime], at: datetime) -> int:
+        """Move pending, never-tried rows to a new key and window (`Retime.key`), in batches.
+
+        One UPDATE per batch. A moved row takes a new id, in the order of `changes` after
+        every row there is, as a row queued now would (window planning orders rows due
+        together by id, and counts on it). A row that did not move (it was taken, tried or cancelled
+        meanwhile, or a row holds the new key) is dealt with as before keys could move: a
+        row with the new key is queued, copied from it, and the row is cancelled if pending.
+        """
+        moved: set[int] = set()
+        for batch in _batches(changes, SET_BATCH):
+            try:
+                with self._db.write() as conn:
+                    moved.update(self._rekey_batch(conn, batch, at))
+            except IntegrityError:
+                continue  # a row took one of the keys meanwhile: the batch goes the old way
+        left = [c for c in changes if c.id not in moved]
+        for change in left:
+            self._queue_copy(change, at)
+        self.cancel([c.id for c in left], at)
+        return len(moved) + len(left)
+
+    def _rekey_batch(self, conn: Connection, batch: Sequence[Retime], at: datetime) -> set[int]:
+        """Move the rows of `batch` that may move, in `conn`; returns the ids moved."""
+        if self._db.postgres:
+            arrays = {
+                "id": [c.id for c in batch],
+                "key": [c.key for c in batch],
+                "starts_at": [None if c.starts_at is None else utc(c.starts_at) for c in batch],
+                "not_before": [utc(c.not_before) for c in batch],
+                "due_at": [utc(c.due_at) for c in batch],
+                "give_up_at": [utc(c.give_up_at) for c in batch],
+            }
+            _join_by_id(conn)
+            return set(conn.execute(_PG_REKEY, {**arrays, "at": at}).scalars())
+        stamp = sqlite_instant(at)
+        conn.exec_driver_sql(
+            _SQLITE_REKEY,
+            [
+                (
+                    c.key,
+                    sqlite_instant(c.starts_at),
+                    sqlite_instant(c.not_before),
+                    sqlite_instant(c.due_at),
+                    sqlite_instant(c.give_up_at),
+                    stamp,
+                    c.id,
+                    c.key,
+                )
+                for c in batch
+            ],
+        )
+        # A row that moved left its id behind (new ids are above every id there was).
+        moved = {c.id for c in batch}
+        for ids in _batches(sorted(moved)):
+            marks = ", ".join("?" for _ in ids)
+            stayed = conn.exec_driver_sql(
+                f"SELECT id FROM outbox WHERE id IN ({marks})", tuple(ids)
+            )
+            moved.difference_update(i for (i,) in stayed)
+        return moved
+
+    def _queue_copy(self, change: Retime, at: datetime) -> None:
+        """Queue a row with `change`'s key and window, copied from the row it names."""
+        row = OutboxRow
+        instant = UTCDateTime()
+        copy = (
+            self._db.insert(row)
+            .from_select(
+                [
+                    "kind",
+                    "key",
+                    "recipient",
+                    "session_id",
+                    "starts_at",
+                    "not_before",
+                    "due_at",
+                    "give_up_at",
+                    "status",
+                    "attempts",
+                    "uncertain",
+                    "created_at",
+                    "updated_at",
+                ],
+                select(
+                    row.kind,
+                    literal(change.key, Text()),
+                    row.recipient,
+                    row.session_id,
+                    literal(change.starts_at, instant),
+                    literal(change.not_before, instant),
+                    literal(change.due_at, instant),
+                    literal(change.give_up_at, instant),
+                    literal(OutboxStatus.PENDING.value, Text()),
+                    literal(0),
+                    false(),
+                    literal(at, instant),
+                    literal(at, instant),
+                ).where(row.id == change.id),
+            )
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        with self._db.write() as conn:
+            conn.execute(copy)
 
     def _pg_many(
         self,
@@ -387,6 +530,7 @@ class OutboxRepository:
                 name: [r[n] for r in batch] for n, (name, _) in enumerate(columns)
             }
             with self._db.write() as conn:
+                _join_by_id(conn)
                 count += max(conn.execute(stmt, {**arrays, **(extra or {})}).rowcount, 0)
         return count
 

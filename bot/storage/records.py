@@ -189,13 +189,21 @@ class NewItem:
 
 @dataclass(frozen=True, slots=True)
 class Retime:
-    """A new send window for an existing row (`revive`: a cancelled row planned afresh)."""
+    """A new send window for an existing row (`revive`: a cancelled row planned afresh).
+
+    With `key` (and `starts_at`), a pending reminder never tried moves to its session's
+    new start under that start's key: one row changed instead of one cancelled and one
+    queued. A row that cannot move so (taken meanwhile, or the key already has a row) is
+    cancelled and a row with the new key queued instead, as before.
+    """
 
     id: int
     not_before: datetime
     due_at: datetime
     give_up_at: datetime
     revive: bool = False
+    key: str | None = None
+    starts_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
