@@ -8,7 +8,7 @@ from datetime import timedelta
 from bot.outbox.windows import MARGIN, changed_windows, send_interval
 from bot.reminders import bookmarked, followed, plan_reminders
 from bot.reminders.planner import changed_sessions
-from bot.storage.outbox import DISMISSED, OutboxStatus
+from bot.storage.outbox import DISMISSED, OutboxStatus, reminder_key
 from schedule.index import ScheduleIndex
 from tests.bot.reminders.conftest import World, summit
 from tests.factories import local, schedule, session
@@ -76,22 +76,47 @@ def test_bookmark_after_start_plans_nothing_silently(world: World) -> None:
     assert world.deliveries("U1") == []
 
 
-def test_moved_session_cancels_old_and_plans_new(world: World) -> None:
-    """A replaced schedule moving a session cancels the old reminder and plans the new one."""
+def test_moved_session_moves_its_reminder_to_the_new_start(world: World) -> None:
+    """A replaced schedule moving a session moves its pending reminder: new start, key and id.
+
+    The row takes a new id, above every other (as a row queued now would), and nothing
+    is left under the old start's key.
+    """
     world.bookmark("U1", "keynote")
     world.bookmark("U2", "design")
+    [before] = world.deliveries("U1")
     moved = schedule(
         *(s for s in summit().sessions if s.id != "keynote"),
         session("keynote", "2013-11-05 13:30", title="Nova Keynote"),
     )
     world.core.schedules.replace(moved)
-    rows = {(d.starts_at, d.status) for d in world.deliveries("U1")}
-    assert rows == {
-        (local("2013-11-05 11:15"), OutboxStatus.CANCELLED),
-        (local("2013-11-05 13:30"), OutboxStatus.PENDING),
-    }
+    [after] = world.deliveries("U1")
+    start = local("2013-11-05 13:30")
+    assert (after.starts_at, after.status, after.key) == (
+        start,
+        OutboxStatus.PENDING,
+        reminder_key("U1", "keynote", start),
+    )
+    assert after.id > max(d.id for d in world.deliveries("U2"))
+    assert after.id != before.id
+    assert world.store.outbox.by_key(before.key) is None
     assert pending(world, "U1") == {"keynote": "13:20"}
     assert pending(world, "U2") == {"design": "11:50"}
+
+
+def test_moved_back_the_reminder_follows_and_stays_one_row(world: World) -> None:
+    """A session moved and moved back keeps one pending reminder, due at its original time."""
+    world.bookmark("U1", "keynote")
+    original = summit()
+    moved = schedule(
+        *(s for s in original.sessions if s.id != "keynote"),
+        session("keynote", "2013-11-05 13:30", title="Nova Keynote"),
+    )
+    world.core.schedules.replace(moved)
+    world.core.schedules.replace(original)
+    [row] = world.deliveries("U1")
+    assert (row.starts_at, row.status) == (local("2013-11-05 11:15"), OutboxStatus.PENDING)
+    assert pending(world, "U1") == {"keynote": "11:05"}
 
 
 def test_removed_session_cancels_reminder(world: World) -> None:
