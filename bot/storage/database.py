@@ -35,9 +35,10 @@ __all__ = [
     "CompiledRead",
     "Database",
     "chunks",
+    "driver_rows",
     "id_list",
     "make_engine",
-    "scoped",
+    "scoped_clauses",
 ]
 
 #: How long opening a PostgreSQL connection may take before it counts as failed, in seconds.
@@ -146,34 +147,53 @@ def chunks(ids: Iterable[str]) -> Iterator[list[str]]:
         yield wanted[start : start + IN_CHUNK]
 
 
-def scoped(
-    stmt: Any,
-    first: Any,
-    first_ids: Iterable[str] | None,
-    second: Any,
-    second_ids: Iterable[str] | None,
-) -> Iterator[Any]:
-    """`stmt` restricted to `first IN first_ids` and `second IN second_ids`, in chunks.
+Clauses = tuple[list[str], list[Any]]
+"""WHERE clauses of a hand-written statement (joined with AND) and their parameters."""
 
-    None means no restriction; an empty collection selects nothing. The larger list is
-    split so that no statement carries more than `IN_CHUNK` ids for it.
+
+def scoped_clauses(
+    marker: str,
+    base: Clauses,
+    first: tuple[str, Iterable[str] | None],
+    second: tuple[str, Iterable[str] | None],
+) -> list[Clauses]:
+    """`base` restricted to `column IN ids` for `first` and `second`, in chunks.
+
+    Each is (column, ids): None ids means no restriction; an empty collection selects
+    nothing (no statement at all). The larger list is split so that no statement carries
+    more than `IN_CHUNK` ids for it, in consecutive ranges of the sorted ids. `marker` is
+    the driver's parameter marker.
     """
-    lists = [
-        (column, id_list(ids))
-        for column, ids in ((first, first_ids), (second, second_ids))
-        if ids is not None
-    ]
+    lists = [(column, id_list(ids)) for column, ids in (first, second) if ids is not None]
     if any(not ids for _, ids in lists):
-        return
-    lists.sort(key=lambda item: len(item[1]))
+        return []
+    where, params = base
     if not lists:
-        yield stmt
-        return
+        return [(list(where), list(params))]
+    lists.sort(key=lambda item: len(item[1]))
     *small, (column, ids) = lists
     for other, other_ids in small:
-        stmt = stmt.where(other.in_(other_ids))
-    for chunk in chunks(ids):
-        yield stmt.where(column.in_(chunk))
+        where = [*where, f"{other} IN ({', '.join(marker for _ in other_ids)})"]
+        params = [*params, *other_ids]
+    return [
+        ([*where, f"{column} IN ({', '.join(marker for _ in chunk)})"], [*params, *chunk])
+        for chunk in chunks(ids)
+    ]
+
+
+def driver_rows(conn: Connection, sql: str, params: Any = ()) -> list[Any]:
+    """The rows of a hand-written SELECT in `conn`'s transaction, as the driver returns them.
+
+    For reads of tens of thousands of rows: SQLAlchemy's per-row layer (a Row object and
+    a type conversion per value) costs more than the query; the caller converts what it
+    needs. The statement runs through `conn` (errors are SQLAlchemy's); the rows are
+    fetched from its DBAPI cursor in one call.
+    """
+    result = conn.exec_driver_sql(sql, params)
+    try:
+        return list(result.cursor.fetchall()) if result.cursor is not None else []
+    finally:
+        result.close()
 
 
 class Database:

@@ -16,7 +16,7 @@ Instants are the engine clock's (UTC); the store never reads the wall clock.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -37,7 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from bot.storage.database import Database
+from bot.storage.database import Database, driver_rows, scoped_clauses
 from bot.storage.records import (
     DISMISSED,
     OUTBOX_COLUMNS,
@@ -123,6 +123,23 @@ def read_instant(value: Any) -> Any:
     if isinstance(value, str):
         return datetime.fromisoformat(value).replace(tzinfo=UTC)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def memo(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`convert` remembering its answers, for one bulk read or write.
+
+    Its rows share few instants (a burst's due instant, a session's start): each is then
+    converted once.
+    """
+    seen: dict[Any, Any] = {}
+
+    def converted(value: Any) -> Any:
+        found = seen.get(value, seen)
+        if found is seen:
+            found = seen[value] = convert(value)
+        return found
+
+    return converted
 
 
 def sqlite_instant(value: datetime | None) -> str | None:
@@ -242,22 +259,27 @@ _RAW_COLUMNS: Final = ", ".join(
     else f.name
     for f in fields(OutboxItem)
 )
+_RAW_INSTANTS: Final = tuple("datetime" in str(f.type) for f in fields(OutboxItem))
 _RAW_READERS: Final = tuple(
-    read_instant
-    if "datetime" in str(f.type)
-    else {"kind": OutboxKind, "status": OutboxStatus, "uncertain": bool}.get(f.name)
+    {"kind": OutboxKind, "status": OutboxStatus, "uncertain": bool}.get(f.name)
     for f in fields(OutboxItem)
 )
 
 
-def _raw_item(values: Sequence[Any]) -> OutboxItem:
-    """An outbox item from a driver's row of `_RAW_COLUMNS`."""
-    return OutboxItem(
-        *(
-            v if read is None or v is None else read(v)
-            for read, v in zip(_RAW_READERS, values, strict=True)
+def _raw_items(rows: Iterable[Sequence[Any]]) -> Iterator[OutboxItem]:
+    """Outbox items from a driver's rows of `_RAW_COLUMNS` (instants converted once each)."""
+    read = memo(read_instant)
+    readers = [
+        read if instant else reader
+        for instant, reader in zip(_RAW_INSTANTS, _RAW_READERS, strict=True)
+    ]
+    for values in rows:
+        yield OutboxItem(
+            *(
+                v if reader is None or v is None else reader(v)
+                for reader, v in zip(readers, values, strict=True)
+            )
         )
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,9 +326,10 @@ class OutboxRepository:
     def _sqlite_rows(batch: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
         """New rows as SQLite parameter tuples (instants as the store's text)."""
         instants = [kind == "timestamptz" for _, kind in _NEW_COLUMNS]
+        text_of = memo(sqlite_instant)
         return [
             tuple(
-                sqlite_instant(r[name]) if instant else r[name]
+                text_of(r[name]) if instant else r[name]
                 for (name, _), instant in zip(_NEW_COLUMNS, instants, strict=True)
             )
             for r in batch
@@ -447,15 +470,16 @@ class OutboxRepository:
             _join_by_id(conn)
             return set(conn.execute(_PG_REKEY, {**arrays, "at": at}).scalars())
         stamp = sqlite_instant(at)
+        text_of = memo(sqlite_instant)
         conn.exec_driver_sql(
             _SQLITE_REKEY,
             [
                 (
                     c.key,
-                    sqlite_instant(c.starts_at),
-                    sqlite_instant(c.not_before),
-                    sqlite_instant(c.due_at),
-                    sqlite_instant(c.give_up_at),
+                    text_of(c.starts_at),
+                    text_of(c.not_before),
+                    text_of(c.due_at),
+                    text_of(c.give_up_at),
                     stamp,
                     c.id,
                     c.key,
@@ -583,6 +607,7 @@ class OutboxRepository:
         returns them (no per-value conversion layer) and made aware UTC here.
         """
         found: list[WindowRow] = []
+        read = memo(read_instant)
         with self._db.read() as conn:
             for batch in _batches(ranges, 100):
                 where = " OR ".join(f"due_at BETWEEN {self._mark} AND {self._mark}" for _ in batch)
@@ -592,8 +617,8 @@ class OutboxRepository:
                 )
                 bounds = tuple(self._bind(t) for pair in batch for t in pair)
                 found.extend(
-                    WindowRow(i, read_instant(due), read_instant(starts), read_instant(nb))
-                    for i, due, starts, nb in conn.exec_driver_sql(sql, bounds)
+                    WindowRow(i, read(due), read(starts), read(nb))
+                    for i, due, starts, nb in driver_rows(conn, sql, bounds)
                 )
         return found
 
@@ -608,12 +633,14 @@ class OutboxRepository:
 
     def set_windows(self, opens: Iterable[tuple[int, datetime]]) -> int:
         """Set `not_before` of pending rows (id, instant); returns rows changed."""
-        rows = sorted((i, utc(nb, "not_before")) for i, nb in opens)
+        aware = memo(lambda nb: utc(nb, "not_before"))
+        rows = sorted((i, aware(nb)) for i, nb in opens)
         if self._db.postgres:
             return self._pg_many(_PG_SET_WINDOWS, _WINDOW_COLUMNS, rows)
         count = 0
         for batch in _batches(rows, SET_BATCH):
-            params = [(sqlite_instant(nb), i) for i, nb in batch]
+            text_of = memo(sqlite_instant)
+            params = [(text_of(nb), i) for i, nb in batch]
             with self._db.write() as conn:
                 count += max(conn.exec_driver_sql(_SQLITE_SET_WINDOW, params).rowcount, 0)
         return count
@@ -987,33 +1014,13 @@ class OutboxRepository:
         A re-plan reads tens of thousands of rows: they are read as the driver returns
         them and made records here (`_raw_item`).
         """
-        lists = [
-            (column, sorted(set(ids)))
-            for column, ids in (("recipient", users), ("session_id", sessions))
-            if ids is not None
-        ]
-        if any(not ids for _, ids in lists):
-            return []
-        lists.sort(key=lambda item: len(item[1]))
-        base = f"SELECT {_RAW_COLUMNS} FROM outbox WHERE kind = 'reminder'"
-        params: list[Any] = []
-        parts: list[tuple[str, list[Any]]] = [(base, params)]
-        if lists:
-            *small, (column, ids) = lists
-            for other, other_ids in small:
-                base += f" AND {other} IN ({', '.join(self._mark for _ in other_ids)})"
-                params = params + list(other_ids)
-            parts = [
-                (
-                    f"{base} AND {column} IN ({', '.join(self._mark for _ in batch)})",
-                    params + list(batch),
-                )
-                for batch in _batches(ids)
-            ]
+        parts = scoped_clauses(self._mark, ([], []), ("recipient", users), ("session_id", sessions))
         found: list[OutboxItem] = []
         with self._db.read() as conn:
-            for sql, values in parts:
-                found.extend(_raw_item(r) for r in conn.exec_driver_sql(sql, tuple(values)))
+            for clauses, values in parts:
+                where = " AND ".join(["kind = 'reminder'", *clauses])
+                sql = f"SELECT {_RAW_COLUMNS} FROM outbox WHERE {where}"
+                found.extend(_raw_items(driver_rows(conn, sql, tuple(values))))
         return sorted(found, key=lambda i: (i.due_at, i.id))
 
     def counts(self, kind: OutboxKind | None = None) -> dict[str, int]:
