@@ -92,6 +92,9 @@ _NEW_COLUMNS: Final = (
     ("updated_at", "timestamptz"),
 )
 
+_NEW_INSTANTS: Final = tuple(kind == "timestamptz" for _, kind in _NEW_COLUMNS)
+_DIGEST: Final = [name for name, _ in _NEW_COLUMNS].index("message_digest")
+
 # PostgreSQL: queue a batch as one statement over parallel arrays (a small fixed text
 # that psycopg parses once, whatever the batch size).
 # SQLite: the same, one prepared statement that sqlite3 runs for every row in C.
@@ -307,7 +310,8 @@ class OutboxRepository:
         """
         at = utc(at, "at")
         bodies: dict[str, str] = {}  # body → digest, each hashed once
-        rows = [self._new_values(item, at, bodies) for item in items]
+        aware = memo(utc)
+        rows = [self._new_values(item, at, bodies, aware) for item in items]
         kept: set[str] = set()
         added = 0
         for batch in _batches(rows, SET_BATCH):
@@ -315,7 +319,10 @@ class OutboxRepository:
                 self._keep_messages(conn, batch, bodies, kept, at)
                 if self._db.postgres:
                     # One statement per batch: the rows as parallel arrays.
-                    arrays = {name: [r[name] for r in batch] for name, _ in _NEW_COLUMNS}
+                    columns = zip(*batch, strict=True)
+                    arrays = {
+                        name: list(c) for (name, _), c in zip(_NEW_COLUMNS, columns, strict=True)
+                    }
                     result = conn.execute(_PG_ENQUEUE, arrays)
                 else:
                     result = conn.exec_driver_sql(_SQLITE_ENQUEUE, self._sqlite_rows(batch))
@@ -323,28 +330,24 @@ class OutboxRepository:
         return added
 
     @staticmethod
-    def _sqlite_rows(batch: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    def _sqlite_rows(batch: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         """New rows as SQLite parameter tuples (instants as the store's text)."""
-        instants = [kind == "timestamptz" for _, kind in _NEW_COLUMNS]
         text_of = memo(sqlite_instant)
         return [
-            tuple(
-                text_of(r[name]) if instant else r[name]
-                for (name, _), instant in zip(_NEW_COLUMNS, instants, strict=True)
-            )
+            tuple(text_of(v) if instant else v for v, instant in zip(r, _NEW_INSTANTS, strict=True))
             for r in batch
         ]
 
     def _keep_messages(
         self,
         conn: Connection,
-        batch: Sequence[dict[str, Any]],
+        batch: Sequence[tuple[Any, ...]],
         bodies: dict[str, str],
         kept: set[str],
         at: datetime,
     ) -> None:
         """Store the bodies `batch` names that are not kept yet (`kept`: digests done)."""
-        wanted = {r["message_digest"] for r in batch if r["message_digest"] is not None} - kept
+        wanted = {r[_DIGEST] for r in batch if r[_DIGEST] is not None} - kept
         if not wanted:
             return
         found = [(digest, body) for body, digest in bodies.items() if digest in wanted]
@@ -359,28 +362,31 @@ class OutboxRepository:
         conn.exec_driver_sql(_SQLITE_KEEP_MESSAGES, [(d, b, stamp) for d, b in found])
 
     @staticmethod
-    def _new_values(item: NewItem, at: datetime, bodies: dict[str, str]) -> dict[str, Any]:
+    def _new_values(
+        item: NewItem, at: datetime, bodies: dict[str, str], aware: Callable[[Any], Any]
+    ) -> tuple[Any, ...]:
+        """A new row's values in `_NEW_COLUMNS` order (instants aware UTC)."""
         digest = None
         if item.payload is not None:
             digest = bodies.get(item.payload)
             if digest is None:
                 digest = bodies[item.payload] = message_digest(item.payload)
-        return {
-            "kind": item.kind.value,
-            "key": item.key,
-            "recipient": item.recipient,
-            "session_id": item.session_id,
-            "starts_at": None if item.starts_at is None else utc(item.starts_at, "starts_at"),
-            "not_before": utc(item.not_before, "not_before"),
-            "due_at": utc(item.due_at, "due_at"),
-            "give_up_at": utc(item.give_up_at, "give_up_at"),
-            "status": OutboxStatus.PENDING.value,
-            "attempts": 0,
-            "uncertain": False,
-            "message_digest": digest,
-            "created_at": at,
-            "updated_at": at,
-        }
+        return (
+            item.kind.value,
+            item.key,
+            item.recipient,
+            item.session_id,
+            None if item.starts_at is None else aware(item.starts_at),
+            aware(item.not_before),
+            aware(item.due_at),
+            aware(item.give_up_at),
+            OutboxStatus.PENDING.value,
+            0,
+            False,
+            digest,
+            at,
+            at,
+        )
 
     def retime(self, changes: Sequence[Retime], at: datetime) -> int:
         """Give pending rows (and revived cancelled ones) a new window; returns rows changed."""
