@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
+import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy
+import sqlalchemy.pool
 
 from bot.storage.outbox import (
     DISMISSED,
@@ -551,3 +555,58 @@ def test_a_message_body_is_kept_once_and_read_back_with_every_row(store: Store) 
         named = conn.exec_driver_sql("SELECT count(*) FROM outbox WHERE payload IS NOT NULL")
         assert (len(kept), named.scalar()) == (2, 0)
     assert {d for (d,) in kept} == {message_digest(body), message_digest(other)}
+
+
+def test_a_key_taken_while_moving_sends_the_batch_the_old_way(postgres_url: str) -> None:
+    """PostgreSQL: a row inserted with the new key by another transaction mid-move is not doubled.
+
+    The move waits on the other transaction's key; when it commits, the move's batch fails
+    on the unique key and is redone as before (cancel the row, queue the key: already there).
+    """
+    store = Store.open(postgres_url)
+    try:
+        store.outbox.enqueue([reminder("U1")], T0)
+        old = only(store)
+        rival = reminder("U1", start=LATER)
+        engine = sqlalchemy.create_engine(postgres_url, poolclass=sqlalchemy.pool.NullPool)
+        with engine.connect() as other:
+            other.begin()
+            other.exec_driver_sql(
+                "INSERT INTO outbox (kind, key, recipient, session_id, starts_at, not_before, "
+                "due_at, give_up_at, status, attempts, uncertain, created_at, updated_at) "
+                "VALUES ('reminder', %s, 'U1', 's-1', %s, %s, %s, %s, 'pending', 0, false, %s, %s)",
+                (
+                    rival.key,
+                    LATER,
+                    rival.due_at,
+                    rival.due_at,
+                    rival.give_up_at,
+                    T0,
+                    T0,
+                ),
+            )
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                moving = pool.submit(store.outbox.retime, [move(old)], T0)
+                waited = _wait_for_a_lock(other)
+                other.commit()
+                assert moving.result(timeout=30) == 1
+            assert waited
+        engine.dispose()
+        rows = {(i.key, i.status) for i in store.outbox.items(recipient="U1")}
+        assert rows == {(old.key, OutboxStatus.CANCELLED), (rival.key, OutboxStatus.PENDING)}
+    finally:
+        store.close()
+
+
+def _wait_for_a_lock(conn: sqlalchemy.Connection, seconds: float = 10.0) -> bool:
+    """Wait (bounded) until another session of the database waits on a lock."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        waiting = conn.exec_driver_sql(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+        ).scalar()
+        if waiting:
+            return True
+        time.sleep(0.02)
+    return False
