@@ -32,6 +32,7 @@ __all__ = [
     "IN_CHUNK",
     "POSTGRES_CONNECT_TIMEOUT_SECONDS",
     "SQLITE_BUSY_TIMEOUT_MS",
+    "WRITE_OPTION",
     "CompiledRead",
     "Database",
     "chunks",
@@ -52,8 +53,8 @@ IN_CHUNK: Final = 500
 
 # Pause between attempts to switch a SQLite file to WAL, in milliseconds.
 _WAL_RETRY_MS: Final = 20
-# Execution option that makes a SQLite transaction start with BEGIN IMMEDIATE.
-_WRITE_OPTION: Final = "summit_bot_write"
+#: Execution option of a write transaction (on SQLite it starts with BEGIN IMMEDIATE).
+WRITE_OPTION: Final = "summit_bot_write"
 
 
 def _enable_wal(cursor: Any) -> None:
@@ -121,7 +122,7 @@ def make_engine(url: str) -> tuple[Engine, bool]:
     def _on_begin(conn: Connection) -> None:
         # A writer takes the write lock up front; upgrading a read lock later can fail
         # at once with "database is locked" instead of waiting for busy_timeout.
-        immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
+        immediate = conn.get_execution_options().get(WRITE_OPTION, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine, memory
@@ -212,7 +213,7 @@ class Database:
     def write(self) -> Iterator[Connection]:
         """A transaction that will write (BEGIN IMMEDIATE on SQLite); commits on success."""
         with self._lock, self.engine.connect() as conn:
-            conn.execution_options(**{_WRITE_OPTION: True})
+            conn.execution_options(**{WRITE_OPTION: True})
             with conn.begin():
                 yield conn
 
