@@ -182,17 +182,19 @@ def scoped_clauses(
     ]
 
 
-def driver_rows(conn: Connection, sql: str, params: Any = ()) -> list[Any]:
+def driver_rows(conn: Connection, sql: str, params: Any = ()) -> Iterator[Any]:
     """The rows of a hand-written SELECT in `conn`'s transaction, as the driver returns them.
 
     For reads of tens of thousands of rows: SQLAlchemy's per-row layer (a Row object and
     a type conversion per value) costs more than the query; the caller converts what it
-    needs. The statement runs through `conn` (errors are SQLAlchemy's); the rows are
-    fetched from its DBAPI cursor in one call.
+    needs, row by row as the driver's cursor hands them out (each row can go as soon as
+    it was used). The statement runs through `conn`, so its errors are SQLAlchemy's.
     """
     result = conn.exec_driver_sql(sql, params)
     try:
-        return list(result.cursor.fetchall()) if result.cursor is not None else []
+        cursor: Any = result.cursor  # the DBAPI cursor (sqlite3, psycopg): iterable
+        if cursor is not None:
+            yield from cursor
     finally:
         result.close()
 
