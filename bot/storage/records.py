@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from sqlalchemy import case, select
 from sqlalchemy.engine import RowMapping
@@ -206,9 +206,12 @@ class Retime:
     starts_at: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class WindowRow:
-    """What window planning needs of a pending row."""
+class WindowRow(NamedTuple):
+    """What window planning needs of a pending row.
+
+    A named tuple: a reload plans windows over tens of thousands of these, and tuples of
+    plain values are left alone by the garbage collector.
+    """
 
     id: int
     due_at: datetime
