@@ -279,13 +279,19 @@ def cmd_reload(args: argparse.Namespace, settings: Settings) -> int:
     from bot.store import Store
 
     # The refusal is this command's one line of error; the reloader's log would repeat it.
-    logging.getLogger("bot.reload").setLevel(logging.ERROR)
-    prepare_database_folder(settings.database_url.reveal())
-    with Store.open(settings.database_url.reveal()) as store:
-        source = ScheduleSource(serving_schedule(settings, store))
-        reloader = Reloader(settings, store, source, clock=make_clock(settings.clock_start))
-        notify = None if not args.force else args.notify
-        outcome = reloader.reload(args.source, force=args.force, notify=notify)
+    # The level is put back afterwards: `main` may run inside a longer-lived process.
+    reload_log = logging.getLogger("bot.reload")
+    level_before = reload_log.level
+    reload_log.setLevel(logging.ERROR)
+    try:
+        prepare_database_folder(settings.database_url.reveal())
+        with Store.open(settings.database_url.reveal()) as store:
+            source = ScheduleSource(serving_schedule(settings, store))
+            reloader = Reloader(settings, store, source, clock=make_clock(settings.clock_start))
+            notify = None if not args.force else args.notify
+            outcome = reloader.reload(args.source, force=args.force, notify=notify)
+    finally:
+        reload_log.setLevel(level_before)
     if outcome.status is Status.REFUSED:
         raise UsageError(outcome.describe())
     print(outcome.describe())

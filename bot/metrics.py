@@ -5,23 +5,21 @@ two runtimes in one process (tests) never share counters. With several worker pr
 behind one port, set `PROMETHEUS_MULTIPROC_DIR` (an empty folder, the same for all of
 them, in the environment before they start): prometheus_client then keeps the values in
 files there and `exposition` adds every process's values up.
+
+A one-shot process (`summit-bot ask`) keeps no metrics (`kept=False`): nobody scrapes it,
+and it never loads prometheus_client, which is imported only when metrics are kept.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from prometheus_client import (
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
-)
-from prometheus_client.multiprocess import MultiProcessCollector
+if TYPE_CHECKING:
+    from prometheus_client import Counter
 
 #: Every outcome `summit_bot_reminders_total` counts (all exported from the start, at 0).
 REMINDER_OUTCOMES: Final = ("sent", "missed", "failed", "reconciled")
@@ -40,9 +38,17 @@ CONTENT_TYPE: Final = "text/plain; version=0.0.4; charset=utf-8"
 class Metrics:
     """The counters, histograms and gauges of one bot process."""
 
-    def __init__(self, multiprocess_dir: str | None = None) -> None:
-        """Make the metrics in a registry of their own."""
+    def __init__(self, multiprocess_dir: str | None = None, *, kept: bool = True) -> None:
+        """Make the metrics in a registry of their own; with `kept` False, record nothing."""
         self.multiprocess_dir = multiprocess_dir
+        self.kept = kept
+        # One labelled child per subcommand, looked up once: `labels()` costs a lock and
+        # a tuple on every call, and it is on the path of every answer.
+        self._answer_counts: dict[str, Counter] = {}
+        if not kept:
+            return
+        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
         self.registry = CollectorRegistry(auto_describe=True)
         self.answers = Counter(
             "summit_bot_answers",
@@ -80,9 +86,18 @@ class Metrics:
     @contextmanager
     def answering(self, command: str) -> Iterator[None]:
         """Count one answer to `command` and time the block that builds it."""
-        with self.request_seconds.time():
+        if not self.kept:
             yield
-        self.answers.labels(command=command).inc()
+            return
+        begin = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.request_seconds.observe(time.perf_counter() - begin)
+        count = self._answer_counts.get(command)
+        if count is None:
+            count = self._answer_counts[command] = self.answers.labels(command=command)
+        count.inc()
 
     def reminder(
         self,
@@ -95,7 +110,7 @@ class Metrics:
         """Count `count` reminders of `outcome`; a sent one also records its lateness."""
         if outcome not in REMINDER_OUTCOMES:
             raise ValueError(f"unknown reminder outcome {outcome!r}")
-        if count <= 0:
+        if count <= 0 or not self.kept:
             return
         self.reminders.labels(outcome=outcome).inc(count)
         if outcome == "sent" and due_at is not None and at is not None:
@@ -105,7 +120,13 @@ class Metrics:
         """The Prometheus text format of every metric (all processes' in multiprocess mode).
 
         `pending`, when given, is the outbox's current count, read by the caller at scrape.
+        Metrics not kept give an empty text.
         """
+        if not self.kept:
+            return b""
+        from prometheus_client import CollectorRegistry, generate_latest
+        from prometheus_client.multiprocess import MultiProcessCollector
+
         if pending is not None:
             self.outbox_pending.set(pending)
         if self.multiprocess_dir:

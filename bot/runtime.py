@@ -3,7 +3,9 @@
 `build_runtime` opens the store, decides the schedule, and builds the clock, the command
 registry, the core, the reminder planner and engine, the reloader, the one scheduler of
 the process and the Slack response sender, each given what it needs. `running` is the
-one start/stop path of `run`, `serve`, `console` and `ask`.
+one start/stop path of `run`, `serve`, `console` and `ask`. A one-shot process (`ask`: one
+answer, then exit) gets no scheduler, no reminder engine and no metrics, and so never loads
+APScheduler or prometheus_client.
 """
 
 from __future__ import annotations
@@ -12,8 +14,7 @@ import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-
-from apscheduler.schedulers.base import BaseScheduler
+from typing import TYPE_CHECKING
 
 from bot.board import install_board
 from bot.calendar_feed import install_calendar_tracking
@@ -37,6 +38,9 @@ from bot.settings import Settings, prepare_database_folder
 from bot.store import Store
 from schedule.index import ScheduleIndex
 
+if TYPE_CHECKING:
+    from apscheduler.schedulers.base import BaseScheduler
+
 ClockChoice = Callable[[ScheduleIndex, Clock], Clock]
 """Picks the process's clock once the schedule is known (`--at` is read in its zone)."""
 
@@ -56,7 +60,8 @@ class Runtime:
     core: Core
     planner: ReminderPlanner
     reloader: Reloader
-    scheduler: BaseScheduler
+    scheduler: BaseScheduler | None
+    """The process's one scheduler; None in a process that runs no timed jobs (`ask`)."""
     responses: ResponseSender
     answering: Answering
     """The Slack front end's accepted work: answer budget, work after the ack, bound in flight."""
@@ -68,6 +73,8 @@ class Runtime:
 
     def start(self) -> None:
         """Start the scheduler, then the reminder engine and the reloader's jobs."""
+        if self.scheduler is None:
+            raise RuntimeError("a one-shot runtime runs no timed jobs")
         quiet_scheduler_logs()
         self.scheduler.start()
         self._started = True
@@ -82,7 +89,8 @@ class Runtime:
                 if self.engine is not None:
                     self.engine.stop()
                 self.reloader.stop()
-                self.scheduler.shutdown(wait=True)
+                if self.scheduler is not None:
+                    self.scheduler.shutdown(wait=True)
                 self._started = False
         finally:
             self.store.close()
@@ -94,14 +102,19 @@ def build_runtime(
     *,
     clock: Clock | None = None,
     messenger: MessengerFactory | None = None,
+    one_shot: bool = False,
 ) -> Runtime:
     """Open the store, decide the schedule (the last good one if the file is refused), wire.
 
     The clock is `clock`, else the settings' one, then `choose_clock` may replace it.
     With a `messenger` the process sends DMs: the reminder engine is built and its outbox
     sender sends the reminders and the change notices the reloader queues; without one
-    (`ask`) queued notices wait for a process that can send them. Nothing runs until `Runtime.start`.
+    (`ask`) queued notices wait for a process that can send them. A `one_shot` process
+    (`ask`) has no scheduler, so no engine either (`Runtime.start` refuses), and keeps no
+    metrics (nobody scrapes it). Nothing runs until `Runtime.start`.
     """
+    if messenger is not None and one_shot:
+        raise ValueError("a process that sends DMs runs timed jobs (the reminder engine)")
     prepare_database_folder(settings.database_url.reveal())
     store = Store.open(settings.database_url.reveal())
     try:
@@ -112,7 +125,7 @@ def build_runtime(
         if choose_clock is not None:
             clock = choose_clock(schedules.index, clock)
         sends = None if messenger is None else messenger(settings, store)
-        scheduler = new_scheduler()
+        scheduler = None if one_shot else new_scheduler()
         reloader = Reloader(settings, store, schedules, clock=clock, scheduler=scheduler)
         # The configured schedule goes in as a reload would: the same path, the same guard.
         startup = reloader.start_up(started_at, loaded=loaded)
@@ -120,7 +133,7 @@ def build_runtime(
         store.close()
         raise
     registry = build_registry(reloader)
-    metrics = Metrics(settings.metrics_multiprocess_dir)
+    metrics = Metrics(settings.metrics_multiprocess_dir, kept=not one_shot)
     core = Core(
         settings=settings, store=store, schedules=schedules, commands=registry, metrics=metrics
     )
@@ -129,7 +142,7 @@ def build_runtime(
     install_calendar_tracking(core, startup, clock)
     install_board(core, clock)
     engine = None
-    if sends is not None:
+    if sends is not None and scheduler is not None:
         engine = ReminderEngine(
             core, clock, sends, settings, default_worker_id(), scheduler=scheduler
         )
@@ -167,8 +180,13 @@ def running(
     messenger: MessengerFactory | None = None,
     background: bool = True,
 ) -> Iterator[Runtime]:
-    """The runtime, started (unless `background` is False) for the `with` block, then closed."""
-    runtime = build_runtime(settings, choose_clock, clock=clock, messenger=messenger)
+    """The runtime, started (unless `background` is False) for the `with` block, then closed.
+
+    Without `background` (`ask`) the runtime is built one-shot: no timed jobs at all.
+    """
+    runtime = build_runtime(
+        settings, choose_clock, clock=clock, messenger=messenger, one_shot=not background
+    )
     try:
         if background:
             runtime.start()

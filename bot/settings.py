@@ -16,9 +16,6 @@ from dateutil.parser import ParserError
 
 from bot.secret import Secret, secret
 
-#: The database used when DATABASE_URL is not set.
-DEFAULT_DATABASE_URL = "sqlite:///summit-bot.db"
-
 
 class SettingsError(ValueError):
     """A setting has a value that cannot be used; the message names the setting."""

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, tzinfo
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from icalendar import Calendar, Event, vText
 
 from schedule.model import Session
 from schedule.ranges import format_range
+
+# The icalendar library is loaded by the functions that build a calendar, not at import:
+# `event_uid` is read on every start (the feed's SEQUENCE tracking), a calendar is built
+# only when someone exports or fetches a feed, and `summit-bot ask` must start fast.
+if TYPE_CHECKING:
+    from icalendar import Event
 
 UID_DOMAIN = "summit-bot"
 
@@ -51,6 +56,8 @@ def session_event(
 
     With `venue`, the description begins with the time range in the venue's zone.
     """
+    from icalendar import Event
+
     event = Event()
     event.add("uid", uid or event_uid(session))
     event.add("dtstamp", stamp)
@@ -94,6 +101,8 @@ def export_ics(
         if session.id in seen:
             raise ValueError(f"duplicate session id {session.id!r}")
         seen.add(session.id)
+
+    from icalendar import Calendar, vText
 
     calendar = Calendar()
     calendar.add("version", "2.0")

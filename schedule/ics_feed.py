@@ -13,8 +13,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from icalendar import Calendar, vText
-
 from schedule.ics_export import session_event
 from schedule.model import Session
 
@@ -36,6 +34,9 @@ class FeedEvent:
 
 def feed_ics(events: Iterable[FeedEvent], *, calendar_name: str, timezone: str) -> bytes:
     """The feed's iCalendar bytes: one VEVENT per event, in start order, instants in UTC."""
+    # Loaded here, not at import: only a feed's fetch builds one (see `ics_export`).
+    from icalendar import Calendar, vText
+
     calendar = Calendar()
     calendar.add("version", "2.0")
     calendar.add("prodid", "-//summit-bot//calendar feed//EN")

@@ -121,8 +121,12 @@ class ScheduleIndex:
         return tuple(title_hits + other_hits)
 
     def overlaps(self, session: Session) -> tuple[Session, ...]:
-        """The other sessions that share some instant with `session`."""
-        return tuple(s for s in self.between(session.start, session.end) if s.id != session.id)
+        """The other sessions that share some stretch of time with `session` (`Session.overlaps`)."""
+        return tuple(
+            s
+            for s in self.between(session.start, session.end)
+            if session.overlaps(s) and s.id != session.id
+        )
 
 
 def _body(session: Session) -> str:

@@ -60,7 +60,12 @@ class Session:
         return self.start <= at < self.end
 
     def overlaps(self, other: Session) -> bool:
-        """True when the two sessions share some instant (touching ends do not overlap)."""
+        """True when the two sessions share some stretch of time (touching ends do not overlap).
+
+        A point event ("Boarding begins") takes no time, so it clashes with nothing.
+        """
+        if self.is_point or other.is_point:
+            return False
         return self.start < other.end and other.start < self.end
 
 

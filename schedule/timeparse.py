@@ -24,9 +24,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil import parser as dateparser
 from dateutil.parser import ParserError
 
-from schedule.names import LONG_MONTHS
+from schedule.names import DAYS, LONG_DAYS, LONG_MONTHS, MONTHS
 
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEKDAYS = tuple(day.lower() for day in LONG_DAYS)
 EXAMPLE = "e.g. 'thu 3pm', '9', '14:30' or '2013-11-07 14:45 HKT'"
 
 # Abbreviations that name one offset only. CST, IST, BST, AST and the like name several
@@ -258,7 +258,7 @@ def _placed(local: datetime, place: tzinfo, original: str) -> ParsedTime:
     second = local.replace(tzinfo=place, fold=1)
     if first.utcoffset() == second.utcoffset():
         return ParsedTime(first.astimezone(UTC))
-    shown = f"{local:%a %d %b %Y %H:%M}"
+    shown = f"{DAYS[local.weekday()]} {local.day} {MONTHS[local.month - 1]} {local:%Y %H:%M}"
     if _round_trips(first):
         # An overlap: the wall time happens twice; take the first, say how to get the second.
         chosen = first.astimezone(UTC)

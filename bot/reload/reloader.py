@@ -26,11 +26,8 @@ from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from apscheduler.jobstores.base import JobLookupError
-from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.clock import Clock, SystemClock
@@ -57,6 +54,11 @@ from schedule.diff import ReloadGuard, ScheduleDiff, diff_schedules
 from schedule.importers import dump_schedule
 from schedule.index import ScheduleIndex
 from schedule.model import Schedule, ScheduleError
+
+# APScheduler is loaded only by `start` and `stop` (the timed jobs): `summit-bot ask`
+# reloads at start-up like every process but runs no timed job, so it never loads it.
+if TYPE_CHECKING:
+    from apscheduler.schedulers.base import BaseScheduler
 
 log = logging.getLogger(__name__)
 
@@ -577,6 +579,8 @@ class Reloader:
                 log.exception("%s failed", name)
 
         assert self.scheduler is not None
+        from apscheduler.triggers.interval import IntervalTrigger
+
         self.scheduler.add_job(
             run,
             IntervalTrigger(seconds=seconds, timezone=UTC),
@@ -592,6 +596,8 @@ class Reloader:
         """Remove the timed jobs and stop the sender (a notice being sent finishes first)."""
         self._stop.set()
         if self.scheduler is not None:
+            from apscheduler.jobstores.base import JobLookupError
+
             for job_id in self._jobs:
                 with contextlib.suppress(JobLookupError):
                     self.scheduler.remove_job(job_id)

@@ -19,12 +19,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-
-from apscheduler.jobstores.base import JobLookupError
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.triggers.date import DateTrigger
-from apscheduler.triggers.interval import IntervalTrigger
+from typing import TYPE_CHECKING
 
 from bot.clock import Clock, SystemClock
 from bot.core import Core
@@ -36,6 +31,13 @@ from bot.reminders.message import reminder_message
 from bot.reminders.planner import on_planned, plan_reminders
 from bot.settings import Settings
 from bot.storage.outbox import OutboxItem, OutboxKind
+
+# APScheduler is loaded by the functions that make or use a scheduler, not at import: a
+# process that runs no timed jobs (`summit-bot ask`) imports this module's package (the
+# DM's text) and never needs it (`tests/bot/test_imports.py` pins what `ask` loads).
+if TYPE_CHECKING:
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.schedulers.base import BaseScheduler
 
 log = logging.getLogger(__name__)
 
@@ -177,6 +179,8 @@ class ReminderEngine:
         if scheduler is not self._shared:
             scheduler.start()
         self._scheduler = scheduler
+        from apscheduler.triggers.interval import IntervalTrigger
+
         scheduler.add_job(
             self.wake,
             IntervalTrigger(seconds=self.recheck_seconds, timezone=UTC),
@@ -193,6 +197,8 @@ class ReminderEngine:
                 return
             self._stopping = True
             if self._scheduler is self._shared and self._scheduler is not None:
+                from apscheduler.jobstores.base import JobLookupError
+
                 for job_id in (_DUE_JOB, _RECHECK_JOB):
                     with contextlib.suppress(JobLookupError):
                         self._scheduler.remove_job(job_id)
@@ -234,6 +240,8 @@ class ReminderEngine:
                     if scheduler.get_job(_DUE_JOB) is not None:
                         scheduler.remove_job(_DUE_JOB)
                     return
+                from apscheduler.triggers.date import DateTrigger
+
                 run_date = SystemClock().now() + timedelta(seconds=seconds)
                 scheduler.add_job(
                     self._tick, DateTrigger(run_date=run_date), id=_DUE_JOB, replace_existing=True
@@ -291,6 +299,8 @@ class ReminderEngine:
 
 def new_scheduler() -> BackgroundScheduler:
     """A scheduler as a process needs one: UTC, runs coalesced, late runs never dropped."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
     return BackgroundScheduler(
         timezone=UTC,
         job_defaults={"coalesce": True, "max_instances": 4, "misfire_grace_time": None},

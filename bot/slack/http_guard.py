@@ -12,7 +12,8 @@ An ASGI middleware, so it holds whatever serves the events behind it:
 - what passes is handed on with its body replayed.
 
 Bolt parses any form containing the word "payload" as an interaction; the guard re-encodes
-a slash command's form so that a word typed by a person never reads as one (`normal_form`).
+a slash command's form holding the word so that a word typed by a person never reads as
+one (`normal_form`); any other form goes on byte for byte.
 The body is signed as received, so Bolt's own check would refuse the re-encoded one: the
 guard is the one verifier of HTTP requests (`build_app(..., verify=False)` behind it).
 """
@@ -26,7 +27,7 @@ import re
 import time
 from collections.abc import Callable
 from typing import Final
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qsl, quote, unquote_to_bytes, urlencode
 
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -42,6 +43,8 @@ MAX_SKEW: Final = 5 * 60
 
 _TIMESTAMP: Final = re.compile(r"[0-9]{1,12}")
 _SIGNATURE: Final = re.compile(r"v0=[0-9a-f]{64}")
+# A form as `parse_qsl(strict_parsing=True)` accepts it: fields joined by "&", each with "=".
+_FORM: Final = re.compile(r"[^&=]*=[^&]*(?:&[^&=]*=[^&]*)*")
 
 
 class Refused(Exception):
@@ -80,14 +83,16 @@ class SlackRequestGuard:
             return
         headers = Headers(scope=scope)
         try:
-            body = await self._read(headers, receive)
-            self._verify(headers, body)
-            body = checked_body(body, headers.get("content-type"))
+            received = await self._read(headers, receive)
+            self._verify(headers, received)
+            body = checked_body(received, headers.get("content-type"))
         except Refused as refused:
             log.warning("refused a request to %s: %s", self.path, refused.reason)
             await _answer(refused, scope, receive, send)
             return
-        await self.app(_with_length(scope, len(body)), _replay(body, receive), send)
+        if body != received or headers.get("content-length") != str(len(body)):
+            scope = _with_length(scope, len(body))
+        await self.app(scope, _replay(body, receive), send)
 
     async def _read(self, headers: Headers, receive: Receive) -> bytes:
         """The whole body, refused (413) as soon as it is known to pass the limit."""
@@ -148,6 +153,19 @@ def normal_form(text: str) -> str:
     every body containing that word for an interaction, reads the fields as they are.
     """
     if not text:
+        return text
+    if "payload" not in text:
+        # Bolt looks for the word in the raw body: without it, Bolt reads the fields as
+        # sent, so the body goes on as it came once it is known to be a form. This is the
+        # check `parse_qsl(strict_parsing=True, errors="strict")` below makes, without
+        # decoding every field on every command: the separators are ASCII, so the pieces
+        # decode as UTF-8 exactly when the whole text does.
+        try:
+            unquote_to_bytes(text).decode("utf-8")
+        except UnicodeDecodeError:
+            raise Refused(400, "body is not a form") from None
+        if not _FORM.fullmatch(text):
+            raise Refused(400, "body is not a form")
         return text
     try:
         fields = parse_qsl(text, keep_blank_values=True, strict_parsing=True, errors="strict")

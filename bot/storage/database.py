@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
-from bot.storage.tables import Base
+from bot.storage.tables import Columns
 
 if TYPE_CHECKING:
     from sqlalchemy.dialects import postgresql, sqlite
@@ -225,7 +225,7 @@ class Database:
         with self._lock, self.engine.connect() as conn, conn.begin():
             yield conn
 
-    def insert(self, table: type[Base]) -> postgresql.Insert | sqlite.Insert:
+    def insert(self, table: Columns) -> postgresql.Insert | sqlite.Insert:
         """The dialect's INSERT, which knows ON CONFLICT."""
         # Each dialect's module is loaded on first use: a SQLite process never loads PostgreSQL's.
         if self.postgres:

@@ -152,6 +152,6 @@ def test_at_in_a_dst_gap_prints_a_note(capsys: pytest.CaptureFixture[str]) -> No
     assert main(["ask", "--at", "2014-03-09 02:30 America/New_York", "now"]) == 0
     err = capsys.readouterr().err
     assert err == (
-        "summit-bot: --at: note: Sun 09 Mar 2014 02:30 does not exist in America/New_York "
+        "summit-bot: --at: note: Sun 9 Mar 2014 02:30 does not exist in America/New_York "
         "(the clocks skip it); took 03:30 EDT\n"
     )

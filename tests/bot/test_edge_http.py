@@ -15,6 +15,8 @@ import socket
 import time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.logs import configure_logging, one_line_handler
 from bot.runtime import Runtime
@@ -274,6 +276,57 @@ def test_normal_form_keeps_every_field() -> None:
         ("user_id", "U1"),
         ("empty", ""),
     ]
+
+
+_TEXT = st.characters(blacklist_categories=("Cs",))  # what UTF-8 can carry
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.text(_TEXT, min_size=1, max_size=12).filter(lambda name: name != "payload"),
+            st.text(_TEXT, max_size=30) | st.sampled_from(["payload", "a payload b", "%70ayload"]),
+        ),
+        max_size=6,
+    )
+)
+def test_bolt_reads_every_command_form_as_sent(fields: list[tuple[str, str]]) -> None:
+    """Whatever the form (passed on as it came, or re-encoded), Bolt reads the sent fields, never an interaction."""
+    from urllib.parse import parse_qs, urlencode
+
+    body = urlencode(fields).encode()
+    passed = checked_body(body, FORM).decode()
+    assert "payload" not in passed, "Bolt would take it for an interaction"
+    sent: dict[str, list[str]] = {}
+    for name, value in fields:
+        if value:  # Bolt's parse_qs drops blank values, whatever the encoding
+            sent.setdefault(name, []).append(value)
+    assert parse_qs(passed) == sent
+    if "payload" not in body.decode():
+        assert passed == body.decode(), "a form without the word goes on byte for byte"
+
+
+@given(
+    st.text(st.sampled_from("ab=&%+2c8fFé ;"), max_size=24)
+    | st.lists(st.sampled_from(["a=1", "=", "&", "b", "%zz", "%c3%a9", "%c3", "%ff", "x=%3D"])).map(
+        "".join
+    )
+)
+def test_a_form_is_refused_exactly_when_a_strict_parse_fails(text: str) -> None:
+    """The guard's quick check of a form agrees with `parse_qsl(strict_parsing=True)` on any text."""
+    from urllib.parse import parse_qsl
+
+    try:
+        parse_qsl(text, keep_blank_values=True, strict_parsing=True, errors="strict")
+        parses = True
+    except (ValueError, UnicodeDecodeError):
+        parses = False
+    try:
+        normal_form(text)
+        accepted = True
+    except Refused:
+        accepted = False
+    assert accepted == (parses or not text)
 
 
 def test_checked_body_keeps_interactions_and_json_events() -> None:

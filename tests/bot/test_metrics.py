@@ -105,3 +105,41 @@ def test_several_processes_add_up_in_multiprocess_mode(tmp_path: Path) -> None:
     assert found[("summit_bot_answers_total", (("command", "now"),))] == 5
     assert found[("summit_bot_reminders_total", (("outcome", "sent"),))] == 2
     assert found[("summit_bot_request_seconds_count", ())] == 5
+
+
+def test_answers_are_counted_per_command_on_every_call() -> None:
+    """The cached labelled counter still counts each answer to its own command, and times each."""
+    metrics = Metrics()
+    for command in ("now", "next", "now"):
+        with metrics.answering(command):
+            pass
+    get = metrics.registry.get_sample_value
+    assert get("summit_bot_answers_total", {"command": "now"}) == 2
+    assert get("summit_bot_answers_total", {"command": "next"}) == 1
+    assert get("summit_bot_request_seconds_count") == 3
+
+
+def test_a_failed_answer_is_timed_but_not_counted() -> None:
+    """An answer that raises is timed (as before) but not counted as given."""
+    metrics = Metrics()
+    with pytest.raises(KeyError), metrics.answering("now"):
+        raise KeyError("boom")
+    get = metrics.registry.get_sample_value
+    assert get("summit_bot_request_seconds_count") == 1
+    assert get("summit_bot_answers_total", {"command": "now"}) is None
+
+
+def test_metrics_not_kept_record_nothing_and_load_no_prometheus() -> None:
+    """`Metrics(kept=False)` (a one-shot `ask`) counts nothing and never imports prometheus_client."""
+    code = (
+        "import sys\n"
+        "from bot.metrics import Metrics\n"
+        "m = Metrics(kept=False)\n"
+        "with m.answering('now'):\n"
+        "    pass\n"
+        "m.reminder('sent')\n"
+        "assert m.exposition() == b''\n"
+        "assert 'prometheus_client' not in sys.modules\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)

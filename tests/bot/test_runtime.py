@@ -4,6 +4,8 @@ import io
 import time
 from pathlib import Path
 
+import pytest
+
 from bot.clock import ReplayClock, fixed_clock
 from bot.console.terminal import Console, Screen
 from bot.outbox.messenger import ConsoleMessenger
@@ -69,3 +71,27 @@ def test_console_prints_a_reminder_dm(tmp_path: Path) -> None:
         assert "[DM to U5]" in printed
         assert "Conductor Tasks Next Steps" in printed
         assert clock.now() < local("2013-11-05 11:05:06")
+
+
+def test_a_one_shot_runtime_runs_no_timed_jobs_and_keeps_no_metrics(tmp_path: Path) -> None:
+    """`ask`'s runtime (one-shot) answers with no scheduler, no engine, no metrics, and refuses start."""
+    with running(settings_for(tmp_path), background=False) as runtime:
+        assert runtime.scheduler is None
+        assert runtime.engine is None
+        assert not runtime.metrics.kept
+        answer = runtime.core.answer("now", "U1", local("2013-11-05 11:20"))
+        assert "Conductor Tasks Next Steps" in answer.text
+        assert runtime.metrics.exposition() == b""
+        with pytest.raises(RuntimeError, match="one-shot"):
+            runtime.start()
+
+
+def test_a_one_shot_runtime_cannot_send_dms(tmp_path: Path) -> None:
+    """A process that sends DMs needs the timed jobs: asking for both is refused before opening anything."""
+    with pytest.raises(ValueError, match="runs timed jobs"):
+        build_runtime(
+            settings_for(tmp_path),
+            messenger=lambda settings, store: ConsoleMessenger(print),
+            one_shot=True,
+        )
+    assert not (tmp_path / "rt.db").exists()

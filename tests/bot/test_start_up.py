@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
+
+from bot.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,12 +44,51 @@ def test_help_imports_only_argparse(tmp_path: Path) -> None:
     assert not {m for m in modules if m.startswith(("bot.", "schedule"))} - {"bot.cli"}
 
 
+NOT_FOR_ASK = {
+    # Slack and the web: `ask` answers in the terminal.
+    "slack_sdk",
+    "slack_bolt",
+    "aiohttp",
+    "starlette",
+    "uvicorn",
+    # Timed jobs and scraped metrics: `ask` answers once and exits.
+    "apscheduler",
+    "tzlocal",
+    "prometheus_client",
+    # Migrations (the schema is at head), calendars (built only by an export or a feed).
+    "alembic",
+    "icalendar",
+    "dotenv",
+    "psycopg",
+}
+"""Top-level packages `summit-bot ask "/nova now"` must not load."""
+
+
 def test_ask_imports_no_slack_nor_what_sqlite_does_not_need(tmp_path: Path) -> None:
-    """`summit-bot ask` on a ready SQLite database loads no Slack, HTTP client, alembic or PostgreSQL dialect."""
+    """`summit-bot ask` on a ready SQLite database loads no Slack, web, scheduler, metrics, alembic, icalendar or PostgreSQL."""
     database = {"DATABASE_URL": f"sqlite:///{tmp_path / 'ask.db'}"}
     question = ["ask", "--at", "2013-11-05 11:20", "/nova now"]
     imported(question, tmp_path, **database)  # creates and migrates the database
     modules = imported(question, tmp_path, **database)
-    assert "bot.core" in modules
-    assert not roots(modules) & {"slack_sdk", "slack_bolt", "aiohttp", "alembic", "dotenv"}
+    assert {"bot.core", "bot.runtime", "sqlalchemy"} <= modules  # it did answer from the store
+    assert not roots(modules) & NOT_FOR_ASK
     assert not {m for m in modules if m.startswith("sqlalchemy.dialects.postgresql")}
+    assert not {m for m in modules if m.startswith("sqlalchemy.orm")}, "the store is Core only"
+    assert not {m for m in modules if m.startswith(("bot.slack", "bot.handlers", "bot.web"))}
+    assert "bot.edge.slack" not in modules
+
+
+def test_export_through_ask_still_loads_icalendar(tmp_path: Path) -> None:
+    """The lazy import is real: `ask "/nova export"` loads icalendar and writes the calendar."""
+    url = f"sqlite:///{tmp_path / 'ask.db'}"
+    with Store.open(url) as store:
+        store.bookmarks.add([("U_CONSOLE", "instance-tasks-in-api")], datetime.now(UTC))
+    database = {"DATABASE_URL": url}
+    modules = imported(
+        ["ask", "--at", "2013-11-05 11:20", "-o", str(tmp_path), "/nova export"],
+        tmp_path,
+        **database,
+    )
+    assert "icalendar" in modules
+    assert "apscheduler" not in roots(modules)
+    assert b"BEGIN:VCALENDAR" in next(tmp_path.glob("*.ics")).read_bytes()

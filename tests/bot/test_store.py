@@ -13,7 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select, text
 
 from bot.storage.outbox import NewItem, OutboxKind, OutboxStatus
-from bot.storage.tables import Base, OutboxRow
+from bot.storage.tables import METADATA, OutboxRow
 from bot.store import MIGRATIONS_DIR, Store, alembic_config
 from tests.support.store_helpers import race, raw
 
@@ -118,7 +118,7 @@ def test_migrated_schema_matches_the_models(store_url: str, store: Store) -> Non
     """The migrations build exactly the tables the models describe."""
     with raw(store_url) as conn:
         diffs = compare_metadata(
-            MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+            MigrationContext.configure(conn, opts={"compare_type": True}), METADATA
         )
     assert diffs == []
 

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from schedule.index import ScheduleIndex
 from schedule.model import Schedule, Session, find_links, fold, slugify, unique_ids
 
 START = datetime(2013, 11, 5, 3, 15, tzinfo=UTC)
@@ -45,6 +46,20 @@ def test_touching_sessions_do_not_overlap() -> None:
     assert not a.overlaps(b)
     assert a.overlaps(c)
     assert c.overlaps(a)
+
+
+def test_a_point_event_clashes_with_nothing() -> None:
+    """A marker inside a session ("Boarding begins") overlaps neither it nor an equal marker."""
+    talk = Session(id="talk", title="T", start=START, end=START + timedelta(minutes=40))
+    inside = START + timedelta(minutes=10)
+    marker = Session(id="marker", title="M", start=inside, end=inside)
+    twin = Session(id="twin", title="M2", start=inside, end=inside)
+    assert not talk.overlaps(marker)
+    assert not marker.overlaps(talk)
+    assert not marker.overlaps(twin)
+    index = ScheduleIndex(Schedule("s", "UTC", (talk, marker, twin)))
+    assert index.overlaps(talk) == ()
+    assert index.overlaps(marker) == ()
 
 
 def test_schedule_sorts_and_refuses_duplicates() -> None:

@@ -148,7 +148,7 @@ def test_time_in_dst_gap_is_answered_with_a_note() -> None:
     parsed = read("2014-03-09 02:30", zone=NEW_YORK)
     assert parsed.instant == datetime(2014, 3, 9, 7, 30, tzinfo=UTC)
     assert parsed.note is not None
-    assert "02:30 does not exist in America/New_York" in parsed.note
+    assert "Sun 9 Mar 2014 02:30 does not exist in America/New_York" in parsed.note
     assert "took 03:30 EDT" in parsed.note
 
 

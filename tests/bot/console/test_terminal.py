@@ -128,4 +128,4 @@ def test_time_in_a_dst_gap_says_what_was_taken(settings: Settings, sqlite_store:
     console = Console(core, fixed_clock(start))
     answer = console.exec_command(":time sun 2:30am")
     assert "Sun 9 Mar 2014 03:30 EDT" in answer
-    assert "Note: Sun 09 Mar 2014 02:30 does not exist in America/New_York" in answer
+    assert "Note: Sun 9 Mar 2014 02:30 does not exist in America/New_York" in answer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -52,3 +53,19 @@ def test_cli_reload_refusal_is_one_line(
     assert captured.out == ""
     assert captured.err.count("\n") == 1
     assert "refused: would remove 28 of 31 sessions (90%)" in captured.err
+
+
+def test_cli_reload_puts_the_reload_log_level_back(
+    cli_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Quieting the reloader's log for its one-line refusal lasts only as long as the command."""
+    reload_log = logging.getLogger("bot.reload")
+    before = reload_log.level
+    path = tmp_path / "empty.json"
+    path.write_text(dump_schedule(dataclasses.replace(load_bundled(), sessions=())), "utf-8")
+    try:
+        reload_log.setLevel(logging.INFO)
+        assert main(["reload", str(path)]) == 2
+        assert reload_log.level == logging.INFO
+    finally:
+        reload_log.setLevel(before)
