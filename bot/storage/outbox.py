@@ -445,9 +445,10 @@ class OutboxRepository:
 
         One UPDATE per batch. A moved row takes a new id, in the order of `changes` after
         every row there is, as a row queued now would (window planning orders rows due
-        together by id, and counts on it). A row that did not move (it was taken, tried or cancelled
-        meanwhile, or a row holds the new key) is dealt with as before keys could move: a
-        row with the new key is queued, copied from it, and the row is cancelled if pending.
+        together by id, and counts on it). A row that did not move (it was taken, tried or
+        cancelled meanwhile, or a row holds the new key) is dealt with as before keys could
+        move: a row with the new key is queued, copied from it, and the row is cancelled if
+        still pending.
         """
         moved: set[int] = set()
         for batch in _batches(changes, SET_BATCH):
