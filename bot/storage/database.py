@@ -35,6 +35,7 @@ __all__ = [
     "WRITE_OPTION",
     "CompiledRead",
     "Database",
+    "binary_execute",
     "chunks",
     "driver_rows",
     "id_list",
@@ -197,6 +198,23 @@ def driver_rows(conn: Connection, sql: str, params: Any = ()) -> Iterator[Any]:
             yield from cursor
     finally:
         result.close()
+
+
+def binary_execute(conn: Connection, statement: Any, params: dict[str, Any]) -> Any:
+    """PostgreSQL: run a `text()` statement in `conn`'s transaction, parameters in binary.
+
+    Returns the psycopg cursor. For the set-based writes, whose parameters are arrays of thousands of values: in
+    text form psycopg escapes every string of an array in Python (a regular expression
+    each); in binary form nothing needs escaping. Errors are raised as SQLAlchemy's.
+    """
+    dialect = conn.dialect
+    sql = str(statement.compile(dialect=dialect))
+    cursor: Any = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, params, binary=True)
+    except dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(sql, params, exc, dialect.loaded_dbapi.Error) from exc
+    return cursor
 
 
 class Database:

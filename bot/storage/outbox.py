@@ -37,7 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from bot.storage.database import Database, driver_rows, scoped_clauses
+from bot.storage.database import Database, binary_execute, driver_rows, scoped_clauses
 from bot.storage.records import (
     DISMISSED,
     OUTBOX_COLUMNS,
@@ -323,7 +323,7 @@ class OutboxRepository:
                     arrays = {
                         name: list(c) for (name, _), c in zip(_NEW_COLUMNS, columns, strict=True)
                     }
-                    result = conn.execute(_PG_ENQUEUE, arrays)
+                    result = binary_execute(conn, _PG_ENQUEUE, arrays)
                 else:
                     result = conn.exec_driver_sql(_SQLITE_ENQUEUE, self._sqlite_rows(batch))
                 added += max(result.rowcount, 0)
@@ -353,7 +353,8 @@ class OutboxRepository:
         found = [(digest, body) for body, digest in bodies.items() if digest in wanted]
         kept.update(wanted)
         if self._db.postgres:
-            conn.execute(
+            binary_execute(
+                conn,
                 _PG_KEEP_MESSAGES,
                 {"digests": [d for d, _ in found], "bodies": [b for _, b in found], "at": at},
             )
@@ -475,7 +476,8 @@ class OutboxRepository:
                 "give_up_at": [utc(c.give_up_at) for c in batch],
             }
             _join_by_id(conn)
-            return set(conn.execute(_PG_REKEY, {**arrays, "at": at}).scalars())
+            cursor = binary_execute(conn, _PG_REKEY, {**arrays, "at": at})
+            return {i for (i,) in cursor.fetchall()}
         stamp = sqlite_instant(at)
         text_of = memo(sqlite_instant)
         conn.exec_driver_sql(
@@ -562,7 +564,8 @@ class OutboxRepository:
             }
             with self._db.write() as conn:
                 _join_by_id(conn)
-                count += max(conn.execute(stmt, {**arrays, **(extra or {})}).rowcount, 0)
+                cursor = binary_execute(conn, stmt, {**arrays, **(extra or {})})
+                count += max(cursor.rowcount, 0)
         return count
 
     def cancel(self, ids: Iterable[int], at: datetime, error: str | None = None) -> int:
