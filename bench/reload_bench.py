@@ -5,7 +5,8 @@ a 1,000-session schedule with 20,000 people holding 200,000 bookmarks, each with
 pending reminder (planned by `plan_reminders` over everybody, timed too); a reload moves
 100 sessions. Reported per backend: the time to diff and guard, to apply the reload (save,
 swap, re-plan the reminders of the moved sessions in batches, queue the change notices in
-the outbox), and the longest write transaction meanwhile; then the outbox's sender sends a
+the outbox), and the longest write transaction meanwhile (what an answer or a click
+waits for at most); then the outbox's sender sends a
 bounded number of the notices (`--dms`) to the fake Slack limited to `--rate` messages a
 second. Target: apply ≤ 3 s.
 """
@@ -18,6 +19,8 @@ import random
 import time
 from datetime import datetime, timedelta
 
+from sqlalchemy import Connection, event
+
 from bench.databases import fresh_database
 from bench.query_bench import synthetic
 from bot.clock import fixed_clock, make_clock
@@ -29,6 +32,7 @@ from bot.outbox.sender import OutboxSender, SenderOptions, stored_message
 from bot.reload import Reloader, schedule_digest
 from bot.reminders import install_planning, plan_reminders
 from bot.settings import Settings
+from bot.storage.database import WRITE_OPTION
 from bot.storage.outbox import OutboxKind, OutboxStatus
 from bot.store import Store
 from schedule.diff import ReloadGuard, diff_schedules
@@ -117,9 +121,11 @@ def run(backend: str, args: argparse.Namespace) -> None:
         source.subscribe(lambda _old, _new: marks.__setitem__("replan", time.perf_counter()))
         install_planning(core, clock)
         source.subscribe(lambda _old, _new: marks.__setitem__("replanned", time.perf_counter()))
+        writes = WriteTimes(store)
         began = time.perf_counter()
         outcome = reloader.apply(new, "bench", at)
         applied = time.perf_counter() - began
+        writes.stop()
         replan = marks["replanned"] - marks["replan"]
         moved_ids = {c.new.id for c in diff.changed}
         off_start = sum(
@@ -132,8 +138,40 @@ def run(backend: str, args: argparse.Namespace) -> None:
         print(f"  diff + guard             {check * 1000:8.0f} ms")
         print(f"  apply (all of it)        {applied * 1000:8.0f} ms   target ≤ 3000 ms")
         print(f"    of which re-planning   {replan * 1000:8.0f} ms (reminders of moved sessions)")
+        print(
+            f"  write transactions: {len(writes.took)}, the longest "
+            f"{max(writes.took, default=0.0) * 1000:.0f} ms (answers and clicks wait at most this)"
+        )
         print(f"  notices queued: {queued}; reminders off their new start: {off_start} (target 0)")
         send(store, settings, outbox_notices(store, args.dms, at), at, args.rate)
+
+
+class WriteTimes:
+    """How long each write transaction of `store` takes, from BEGIN to COMMIT or ROLLBACK."""
+
+    def __init__(self, store: Store) -> None:
+        """Listen on the store's engine until `stop`."""
+        self.engine = store._db.engine
+        self.took: list[float] = []
+        self._began: dict[int, float] = {}
+        event.listen(self.engine, "begin", self._begin)
+        event.listen(self.engine, "commit", self._end)
+        event.listen(self.engine, "rollback", self._end)
+
+    def _begin(self, conn: Connection) -> None:
+        if conn.get_execution_options().get(WRITE_OPTION):
+            self._began[id(conn)] = time.perf_counter()
+
+    def _end(self, conn: Connection) -> None:
+        began = self._began.pop(id(conn), None)
+        if began is not None:
+            self.took.append(time.perf_counter() - began)
+
+    def stop(self) -> None:
+        """Stop listening."""
+        event.remove(self.engine, "begin", self._begin)
+        event.remove(self.engine, "commit", self._end)
+        event.remove(self.engine, "rollback", self._end)
 
 
 def outbox_notices(store: Store, keep: int, at: datetime) -> int:

@@ -61,7 +61,10 @@ __all__ = [
 
 #: The alembic script folder, found next to this module so any install and any cwd work.
 MIGRATIONS_DIR: Final = Path(__file__).resolve().parent / "migrations"
-SCHEMA_HEAD: Final = "0004_calendar_feed"
+SCHEMA_HEAD: Final = "0005_outbox_messages"
+
+# SQLite: how many rows of each index ANALYZE looks at (SQLite's recommended range).
+_ANALYSIS_LIMIT: Final = 1000
 """The newest migration; a database already there opens without loading alembic at all."""
 
 # Key of the PostgreSQL advisory lock held while migrating, so that processes opening
@@ -176,4 +179,8 @@ class Store:
         statements; a reload, which re-plans many reminders at once, refreshes them first.
         """
         with self._db.write() as conn:
+            if not self._db.postgres:
+                # Statistics from a sample of each index, as PostgreSQL takes them: a full
+                # pass over hundreds of thousands of rows would hold the write lock longer.
+                conn.exec_driver_sql(f"PRAGMA analysis_limit={_ANALYSIS_LIMIT}")
             conn.exec_driver_sql("ANALYZE")

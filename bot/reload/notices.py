@@ -143,10 +143,12 @@ def decide_notices(
             new.overlaps(item.new) if item.new is not None and item.change is not None else []
         )
         session_id = sessions[-1].id
-        for user_id in sorted(fans | followed_by.keys()):
+        audience = fans | followed_by.keys()
+        clashes_of = _clashes(overlapping, audience, inputs.neighbour_fans)
+        for user_id in sorted(audience):
             if notice_key(user_id, item.key) in inputs.queued:
                 continue
-            clashes = [s for s in overlapping if user_id in inputs.neighbour_fans.get(s.id, ())]
+            clashes = clashes_of.get(user_id, [])
             reason = (
                 "You bookmarked this session."
                 if user_id in fans
@@ -157,6 +159,17 @@ def decide_notices(
                 rendered[memo] = _message(item, new.schedule.zone, clashes, reason, command)
             notices.append(Notice(user_id, item.key, session_id, rendered[memo], give_up))
     return notices
+
+
+def _clashes(
+    overlapping: Sequence[Session], audience: set[str], fans: Mapping[str, set[str]]
+) -> dict[str, list[Session]]:
+    """Person of `audience` → the sessions of `overlapping` they bookmarked, in that order."""
+    found: dict[str, list[Session]] = {}
+    for other in overlapping:
+        for user_id in audience & fans.get(other.id, set()):
+            found.setdefault(user_id, []).append(other)
+    return found
 
 
 def _message(

@@ -224,6 +224,12 @@ def _decide_pair(
         late = _wanted_but_late(window, at, current, existing, renew)
         return kept, _TOO_LATE if late else None
     if current is None:
+        movable = _movable(existing)
+        if movable is not None:
+            # The reminder of the session's old start moves along: one row changed.
+            key = reminder_key(user_id, session_id, session.start)
+            move = Retime(movable.id, due, due, window.give_up, key=key, starts_at=session.start)
+            return {movable.id}, move
         item = NewItem(
             kind=OutboxKind.REMINDER,
             key=reminder_key(user_id, session_id, session.start),
@@ -237,6 +243,22 @@ def _decide_pair(
         return kept, item
     revive = current.status is OutboxStatus.CANCELLED
     return kept, Retime(current.id, due, due, window.give_up, revive=revive)
+
+
+def _movable(existing: list[OutboxItem]) -> OutboxItem | None:
+    """A pending reminder of the pair, never tried, that can move to the session's new start.
+
+    A row tried before (its outcome may be unknown: it is read back by its key) or done
+    keeps its key; the oldest untried pending row moves.
+    """
+    return next(
+        (
+            i
+            for i in sorted(existing, key=lambda i: i.id)
+            if i.status is OutboxStatus.PENDING and i.attempts == 0 and not i.uncertain
+        ),
+        None,
+    )
 
 
 def _due(
@@ -318,7 +340,7 @@ def with_windows(
     ranges = [(max(low, at), high) for low, high in window_ranges(dues) if high >= at]
     if not ranges:
         return plan, []
-    dropped = set(plan.cancel)
+    dropped = set(plan.cancel) | {r.id for r in plan.retime if r.key is not None}
     opens = opens_after_changes(
         outbox.window_rows_in(ranges),
         ranges,
@@ -339,16 +361,31 @@ def _changed_dues(plan: ReminderPlan, before: Mapping[int, OutboxItem]) -> list[
 
 def _window_changes(plan: ReminderPlan, before: Mapping[int, OutboxItem]) -> list[WindowRow]:
     """The rows `plan` writes as window rows; new rows stand in with ids from `NEW_IDS` up."""
-    # New rows have no id yet: ids above every real one stand for them, in queueing order.
+    # New rows have no id yet: ids above every real one stand for them, in queueing order;
+    # a row moving to a new start's key takes a new id after them (`OutboxRepository.retime`).
     changes = [
         WindowRow(NEW_IDS + n, item.due_at, item.starts_at, item.not_before)
         for n, item in enumerate(plan.new)
     ]
+    moving = _stand_ins(plan)
     changes += [
-        WindowRow(r.id, r.due_at, before[r.id].starts_at if r.id in before else None, r.not_before)
-        for r in plan.retime
+        WindowRow(moving.get(n, r.id), r.due_at, _starts_at(r, before), r.not_before)
+        for n, r in enumerate(plan.retime)
     ]
     return changes
+
+
+def _stand_ins(plan: ReminderPlan) -> dict[int, int]:
+    """Position in `plan.retime` → the stand-in id of a row moving to a new key."""
+    moving = [n for n, r in enumerate(plan.retime) if r.key is not None]
+    return {n: NEW_IDS + len(plan.new) + m for m, n in enumerate(moving)}
+
+
+def _starts_at(change: Retime, before: Mapping[int, OutboxItem]) -> datetime | None:
+    """The start instant of a re-timed row once written (a moved row's new one)."""
+    if change.starts_at is not None:
+        return change.starts_at
+    return before[change.id].starts_at if change.id in before else None
 
 
 def _with_opens(
@@ -359,7 +396,11 @@ def _with_opens(
         replace(item, not_before=opens.get(NEW_IDS + n, item.not_before))
         for n, item in enumerate(plan.new)
     )
-    retime = tuple(replace(r, not_before=opens.get(r.id, r.not_before)) for r in plan.retime)
+    moving = _stand_ins(plan)
+    retime = tuple(
+        replace(r, not_before=opens.get(moving.get(n, r.id), r.not_before))
+        for n, r in enumerate(plan.retime)
+    )
     retimed = {r.id for r in plan.retime}
     others = [(i, instant) for i, instant in opens.items() if i < NEW_IDS and i not in retimed]
     return replace(plan, new=new, retime=retime), others

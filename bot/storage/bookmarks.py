@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, String, delete, func, literal, select
 
-from bot.storage.database import Database, scoped
+from bot.storage.database import Database, driver_rows, scoped_clauses
+from bot.storage.outbox import sqlite_instant
 from bot.storage.tables import BookmarkRow, utc
 
 __all__ = ["Bookmarks"]
@@ -68,15 +70,26 @@ class Bookmarks:
         Only `session_ids` and `users` count when given (None: all of them; an empty
         collection: none). With `before`, only bookmarks made at or before it count.
         """
-        mark = BookmarkRow
-        stmt = select(mark.session_id, mark.user_id).order_by(mark.session_id, mark.user_id)
+        marker = "%s" if self._db.postgres else "?"
+        where: list[str] = []
+        params: list[Any] = []
         if before is not None:
-            stmt = stmt.where(mark.created_at <= utc(before, "before"))
+            where.append(f"created_at <= {marker}")
+            at = utc(before, "before")
+            params.append(at if self._db.postgres else sqlite_instant(at))
+        parts = scoped_clauses(
+            marker, (where, params), ("session_id", session_ids), ("user_id", users)
+        )
         found: dict[str, list[str]] = {}
         with self._db.read() as conn:
-            # Chunks are consecutive ranges of sorted ids, so each list stays sorted.
-            for part in scoped(stmt, mark.session_id, session_ids, mark.user_id, users):
-                for session_id, user_id in conn.execute(part):
+            # Chunks are consecutive ranges of sorted ids, so each list stays sorted. Many
+            # thousands of rows for a reload: read as the driver returns them.
+            for clauses, values in parts:
+                sql = (
+                    "SELECT session_id, user_id FROM bookmarks "
+                    f"WHERE {' AND '.join(['1 = 1', *clauses])} ORDER BY session_id, user_id"
+                )
+                for session_id, user_id in driver_rows(conn, sql, tuple(values)):
                     found.setdefault(session_id, []).append(user_id)
         return found
 

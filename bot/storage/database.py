@@ -32,12 +32,15 @@ __all__ = [
     "IN_CHUNK",
     "POSTGRES_CONNECT_TIMEOUT_SECONDS",
     "SQLITE_BUSY_TIMEOUT_MS",
+    "WRITE_OPTION",
     "CompiledRead",
     "Database",
+    "binary_execute",
     "chunks",
+    "driver_rows",
     "id_list",
     "make_engine",
-    "scoped",
+    "scoped_clauses",
 ]
 
 #: How long opening a PostgreSQL connection may take before it counts as failed, in seconds.
@@ -51,8 +54,8 @@ IN_CHUNK: Final = 500
 
 # Pause between attempts to switch a SQLite file to WAL, in milliseconds.
 _WAL_RETRY_MS: Final = 20
-# Execution option that makes a SQLite transaction start with BEGIN IMMEDIATE.
-_WRITE_OPTION: Final = "summit_bot_write"
+#: Execution option of a write transaction (on SQLite it starts with BEGIN IMMEDIATE).
+WRITE_OPTION: Final = "summit_bot_write"
 
 
 def _enable_wal(cursor: Any) -> None:
@@ -120,7 +123,7 @@ def make_engine(url: str) -> tuple[Engine, bool]:
     def _on_begin(conn: Connection) -> None:
         # A writer takes the write lock up front; upgrading a read lock later can fail
         # at once with "database is locked" instead of waiting for busy_timeout.
-        immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
+        immediate = conn.get_execution_options().get(WRITE_OPTION, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine, memory
@@ -146,34 +149,72 @@ def chunks(ids: Iterable[str]) -> Iterator[list[str]]:
         yield wanted[start : start + IN_CHUNK]
 
 
-def scoped(
-    stmt: Any,
-    first: Any,
-    first_ids: Iterable[str] | None,
-    second: Any,
-    second_ids: Iterable[str] | None,
-) -> Iterator[Any]:
-    """`stmt` restricted to `first IN first_ids` and `second IN second_ids`, in chunks.
+Clauses = tuple[list[str], list[Any]]
+"""WHERE clauses of a hand-written statement (joined with AND) and their parameters."""
 
-    None means no restriction; an empty collection selects nothing. The larger list is
-    split so that no statement carries more than `IN_CHUNK` ids for it.
+
+def scoped_clauses(
+    marker: str,
+    base: Clauses,
+    first: tuple[str, Iterable[str] | None],
+    second: tuple[str, Iterable[str] | None],
+) -> list[Clauses]:
+    """`base` restricted to `column IN ids` for `first` and `second`, in chunks.
+
+    Each is (column, ids): None ids means no restriction; an empty collection selects
+    nothing (no statement at all). The larger list is split so that no statement carries
+    more than `IN_CHUNK` ids for it, in consecutive ranges of the sorted ids. `marker` is
+    the driver's parameter marker.
     """
-    lists = [
-        (column, id_list(ids))
-        for column, ids in ((first, first_ids), (second, second_ids))
-        if ids is not None
-    ]
+    lists = [(column, id_list(ids)) for column, ids in (first, second) if ids is not None]
     if any(not ids for _, ids in lists):
-        return
-    lists.sort(key=lambda item: len(item[1]))
+        return []
+    where, params = base
     if not lists:
-        yield stmt
-        return
+        return [(list(where), list(params))]
+    lists.sort(key=lambda item: len(item[1]))
     *small, (column, ids) = lists
     for other, other_ids in small:
-        stmt = stmt.where(other.in_(other_ids))
-    for chunk in chunks(ids):
-        yield stmt.where(column.in_(chunk))
+        where = [*where, f"{other} IN ({', '.join(marker for _ in other_ids)})"]
+        params = [*params, *other_ids]
+    return [
+        ([*where, f"{column} IN ({', '.join(marker for _ in chunk)})"], [*params, *chunk])
+        for chunk in chunks(ids)
+    ]
+
+
+def driver_rows(conn: Connection, sql: str, params: Any = ()) -> Iterator[Any]:
+    """The rows of a hand-written SELECT in `conn`'s transaction, as the driver returns them.
+
+    For reads of tens of thousands of rows: SQLAlchemy's per-row layer (a Row object and
+    a type conversion per value) costs more than the query; the caller converts what it
+    needs, row by row as the driver's cursor hands them out (each row can go as soon as
+    it was used). The statement runs through `conn`, so its errors are SQLAlchemy's.
+    """
+    result = conn.exec_driver_sql(sql, params)
+    try:
+        cursor: Any = result.cursor  # the DBAPI cursor (sqlite3, psycopg): iterable
+        if cursor is not None:
+            yield from cursor
+    finally:
+        result.close()
+
+
+def binary_execute(conn: Connection, statement: Any, params: dict[str, Any]) -> Any:
+    """PostgreSQL: run a `text()` statement in `conn`'s transaction, parameters in binary.
+
+    Returns the psycopg cursor. For the set-based writes, whose parameters are arrays of thousands of values: in
+    text form psycopg escapes every string of an array in Python (a regular expression
+    each); in binary form nothing needs escaping. Errors are raised as SQLAlchemy's.
+    """
+    dialect = conn.dialect
+    sql = str(statement.compile(dialect=dialect))
+    cursor: Any = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, params, binary=True)
+    except dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(sql, params, exc, dialect.loaded_dbapi.Error) from exc
+    return cursor
 
 
 class Database:
@@ -192,7 +233,7 @@ class Database:
     def write(self) -> Iterator[Connection]:
         """A transaction that will write (BEGIN IMMEDIATE on SQLite); commits on success."""
         with self._lock, self.engine.connect() as conn:
-            conn.execution_options(**{_WRITE_OPTION: True})
+            conn.execution_options(**{WRITE_OPTION: True})
             with conn.begin():
                 yield conn
 

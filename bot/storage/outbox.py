@@ -15,24 +15,29 @@ Instants are the engine clock's (UTC); the store never reads the wall clock.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+import hashlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Text,
     and_,
     bindparam,
+    false,
     func,
+    literal,
     or_,
     select,
     text,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 
-from bot.storage.database import Database
+from bot.storage.database import Database, binary_execute, driver_rows, scoped_clauses
 from bot.storage.records import (
     DISMISSED,
     OUTBOX_COLUMNS,
@@ -45,7 +50,7 @@ from bot.storage.records import (
     outbox_item_from,
     reminder_key,
 )
-from bot.storage.tables import BudgetRow, OutboxRow, utc
+from bot.storage.tables import BudgetRow, OutboxRow, UTCDateTime, utc
 
 __all__ = [
     "BUDGET",
@@ -57,6 +62,7 @@ __all__ = [
     "OutboxStatus",
     "Retime",
     "WindowRow",
+    "message_digest",
     "reminder_key",
     "sqlite_instant",
 ]
@@ -81,10 +87,13 @@ _NEW_COLUMNS: Final = (
     ("status", "text"),
     ("attempts", "integer"),
     ("uncertain", "boolean"),
-    ("payload", "text"),
+    ("message_digest", "text"),
     ("created_at", "timestamptz"),
     ("updated_at", "timestamptz"),
 )
+
+_NEW_INSTANTS: Final = tuple(kind == "timestamptz" for _, kind in _NEW_COLUMNS)
+_DIGEST: Final = [name for name, _ in _NEW_COLUMNS].index("message_digest")
 
 # PostgreSQL: queue a batch as one statement over parallel arrays (a small fixed text
 # that psycopg parses once, whatever the batch size).
@@ -93,7 +102,47 @@ _SQLITE_ENQUEUE: Final = (
     f"INSERT INTO outbox ({', '.join(name for name, _ in _NEW_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in _NEW_COLUMNS)}) ON CONFLICT (key) DO NOTHING"
 )
+_SQLITE_KEEP_MESSAGES: Final = (
+    "INSERT INTO outbox_messages (digest, body, created_at) VALUES (?, ?, ?) "
+    "ON CONFLICT (digest) DO NOTHING"
+)
+_PG_KEEP_MESSAGES: Final = text(
+    "INSERT INTO outbox_messages (digest, body, created_at) "
+    "SELECT d, b, :at FROM unnest(CAST(:digests AS text[]), CAST(:bodies AS text[])) AS m(d, b) "
+    "ON CONFLICT (digest) DO NOTHING"
+)
 _SQLITE_SET_WINDOW: Final = "UPDATE outbox SET not_before = ? WHERE id = ? AND status = 'pending'"
+
+
+def message_digest(body: str) -> str:
+    """The name a message body is kept under: its SHA-256, in hex."""
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def read_instant(value: Any) -> Any:
+    """An instant as a driver returns it (SQLite text, a PostgreSQL datetime), as aware UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def memo(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`convert` remembering its answers, for one bulk read or write.
+
+    Its rows share few instants (a burst's due instant, a session's start): each is then
+    converted once.
+    """
+    seen: dict[Any, Any] = {}
+
+    def converted(value: Any) -> Any:
+        found = seen.get(value, seen)
+        if found is seen:
+            found = seen[value] = convert(value)
+        return found
+
+    return converted
 
 
 def sqlite_instant(value: datetime | None) -> str | None:
@@ -142,10 +191,44 @@ _PG_REVIVE: Final = _pg_update_from(
     "o.status = 'cancelled'",
     _RETIME_COLUMNS,
 )
+# A pending reminder never tried moves to a new start's key, unless a row holds that key.
+# It takes a new id, as a row queued now would: windows order the rows due together by id.
+_SQLITE_REKEY: Final = (
+    "UPDATE outbox SET id = (SELECT max(id) FROM outbox) + 1, key = ?, starts_at = ?, "
+    "not_before = ?, due_at = ?, give_up_at = ?, updated_at = ? "
+    "WHERE id = ? AND status = 'pending' AND attempts = 0 AND NOT uncertain "
+    "AND NOT EXISTS (SELECT 1 FROM outbox AS taken WHERE taken.key = ?)"
+)
+_PG_REKEY: Final = text(
+    "UPDATE outbox AS o SET id = nextval(pg_get_serial_sequence('outbox', 'id')), "
+    "key = v.key, starts_at = v.starts_at, not_before = v.not_before, "
+    "due_at = v.due_at, give_up_at = v.give_up_at, updated_at = :at "
+    "FROM unnest(CAST(:id AS bigint[]), CAST(:key AS text[]), CAST(:starts_at AS timestamptz[]), "
+    "CAST(:not_before AS timestamptz[]), CAST(:due_at AS timestamptz[]), "
+    "CAST(:give_up_at AS timestamptz[])) AS v(id, key, starts_at, not_before, due_at, give_up_at) "
+    "WHERE o.id = v.id AND o.status = 'pending' AND o.attempts = 0 AND NOT o.uncertain "
+    "AND NOT EXISTS (SELECT 1 FROM outbox AS taken WHERE taken.key = v.key) RETURNING v.id"
+)
 _WINDOW_COLUMNS: Final = (("id", "bigint"), ("not_before", "timestamptz"))
 _PG_SET_WINDOWS: Final = _pg_update_from(
     "not_before = v.not_before", "o.status = 'pending'", _WINDOW_COLUMNS
 )
+
+
+def _join_by_id(conn: Connection) -> None:
+    """PostgreSQL: join a batch of rows to the outbox by its primary key, in this transaction.
+
+    Without this the planner hashes the whole outbox for every batch of a few thousand
+    rows (a scan of every row, spilling to disk) where a primary-key lookup per row is
+    several times faster.
+    """
+    conn.exec_driver_sql("SET LOCAL enable_hashjoin = off")
+    conn.exec_driver_sql("SET LOCAL enable_mergejoin = off")
+
+
+def _by_id(change: Retime) -> int:
+    """Sort key: the row's id."""
+    return change.id
 
 
 def _batches(items: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]:
@@ -171,6 +254,37 @@ def _claimable(at: datetime, horizon: timedelta = timedelta(0)) -> ColumnElement
     )
 
 
+# Every column of an outbox item, as hand-written SQL (the message as in OUTBOX_COLUMNS).
+_RAW_COLUMNS: Final = ", ".join(
+    "CASE WHEN message_digest IS NULL THEN payload ELSE (SELECT body FROM outbox_messages "
+    "WHERE outbox_messages.digest = outbox.message_digest) END"
+    if f.name == "payload"
+    else f.name
+    for f in fields(OutboxItem)
+)
+_RAW_INSTANTS: Final = tuple("datetime" in str(f.type) for f in fields(OutboxItem))
+_RAW_READERS: Final = tuple(
+    {"kind": OutboxKind, "status": OutboxStatus, "uncertain": bool}.get(f.name)
+    for f in fields(OutboxItem)
+)
+
+
+def _raw_items(rows: Iterable[Sequence[Any]]) -> Iterator[OutboxItem]:
+    """Outbox items from a driver's rows of `_RAW_COLUMNS` (instants converted once each)."""
+    read = memo(read_instant)
+    readers = [
+        read if instant else reader
+        for instant, reader in zip(_RAW_INSTANTS, _RAW_READERS, strict=True)
+    ]
+    for values in rows:
+        yield OutboxItem(
+            *(
+                v if reader is None or v is None else reader(v)
+                for reader, v in zip(readers, values, strict=True)
+            )
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Claim:
     """A claimed row and the send slot granted with it."""
@@ -189,51 +303,91 @@ class OutboxRepository:
     # -- queueing -------------------------------------------------------------------------
 
     def enqueue(self, items: Iterable[NewItem], at: datetime) -> int:
-        """Queue rows whose key is new (a key already queued is told once); returns how many."""
+        """Queue rows whose key is new (a key already queued is told once); returns how many.
+
+        Each distinct message body is kept once (`outbox_messages`), in the transaction of
+        the first batch that sends it; rows name it by digest.
+        """
         at = utc(at, "at")
-        rows = [self._new_values(item, at) for item in items]
+        bodies: dict[str, str] = {}  # body → digest, each hashed once
+        aware = memo(utc)
+        rows = [self._new_values(item, at, bodies, aware) for item in items]
+        kept: set[str] = set()
         added = 0
         for batch in _batches(rows, SET_BATCH):
             with self._db.write() as conn:
+                self._keep_messages(conn, batch, bodies, kept, at)
                 if self._db.postgres:
                     # One statement per batch: the rows as parallel arrays.
-                    arrays = {name: [r[name] for r in batch] for name, _ in _NEW_COLUMNS}
-                    result = conn.execute(_PG_ENQUEUE, arrays)
+                    columns = zip(*batch, strict=True)
+                    arrays = {
+                        name: list(c) for (name, _), c in zip(_NEW_COLUMNS, columns, strict=True)
+                    }
+                    result = binary_execute(conn, _PG_ENQUEUE, arrays)
                 else:
                     result = conn.exec_driver_sql(_SQLITE_ENQUEUE, self._sqlite_rows(batch))
                 added += max(result.rowcount, 0)
         return added
 
     @staticmethod
-    def _sqlite_rows(batch: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    def _sqlite_rows(batch: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         """New rows as SQLite parameter tuples (instants as the store's text)."""
-        instants = [kind == "timestamptz" for _, kind in _NEW_COLUMNS]
+        text_of = memo(sqlite_instant)
         return [
-            tuple(
-                sqlite_instant(r[name]) if instant else r[name]
-                for (name, _), instant in zip(_NEW_COLUMNS, instants, strict=True)
-            )
+            tuple(text_of(v) if instant else v for v, instant in zip(r, _NEW_INSTANTS, strict=True))
             for r in batch
         ]
 
+    def _keep_messages(
+        self,
+        conn: Connection,
+        batch: Sequence[tuple[Any, ...]],
+        bodies: dict[str, str],
+        kept: set[str],
+        at: datetime,
+    ) -> None:
+        """Store the bodies `batch` names that are not kept yet (`kept`: digests done)."""
+        wanted = {r[_DIGEST] for r in batch if r[_DIGEST] is not None} - kept
+        if not wanted:
+            return
+        found = [(digest, body) for body, digest in bodies.items() if digest in wanted]
+        kept.update(wanted)
+        if self._db.postgres:
+            binary_execute(
+                conn,
+                _PG_KEEP_MESSAGES,
+                {"digests": [d for d, _ in found], "bodies": [b for _, b in found], "at": at},
+            )
+            return
+        stamp = sqlite_instant(at)
+        conn.exec_driver_sql(_SQLITE_KEEP_MESSAGES, [(d, b, stamp) for d, b in found])
+
     @staticmethod
-    def _new_values(item: NewItem, at: datetime) -> dict[str, Any]:
-        return {
-            "kind": item.kind.value,
-            "key": item.key,
-            "recipient": item.recipient,
-            "session_id": item.session_id,
-            "starts_at": None if item.starts_at is None else utc(item.starts_at, "starts_at"),
-            "not_before": utc(item.not_before, "not_before"),
-            "due_at": utc(item.due_at, "due_at"),
-            "give_up_at": utc(item.give_up_at, "give_up_at"),
-            "status": OutboxStatus.PENDING.value,
-            "attempts": 0,
-            "uncertain": False,
-            "payload": item.payload,
-            "created_at": at,
-            "updated_at": at,
-        }
+    def _new_values(
+        item: NewItem, at: datetime, bodies: dict[str, str], aware: Callable[[Any], Any]
+    ) -> tuple[Any, ...]:
+        """A new row's values in `_NEW_COLUMNS` order (instants aware UTC)."""
+        digest = None
+        if item.payload is not None:
+            digest = bodies.get(item.payload)
+            if digest is None:
+                digest = bodies[item.payload] = message_digest(item.payload)
+        return (
+            item.kind.value,
+            item.key,
+            item.recipient,
+            item.session_id,
+            None if item.starts_at is None else aware(item.starts_at),
+            aware(item.not_before),
+            aware(item.due_at),
+            aware(item.give_up_at),
+            OutboxStatus.PENDING.value,
+            0,
+            False,
+            digest,
+            at,
+            at,
+        )
 
     def retime(self, changes: Sequence[Retime], at: datetime) -> int:
         """Give pending rows (and revived cancelled ones) a new window; returns rows changed."""
@@ -270,12 +424,12 @@ class OutboxRepository:
                 updated_at=bindparam("b_at"),
             )
         )
-        changed = 0
+        changed = self._rekey([c for c in changes if c.key is not None], at)
         for revive, stmt, pg_stmt in ((False, moved, _PG_RETIME), (True, revived, _PG_REVIVE)):
             rows = [
                 (c.id, utc(c.not_before), utc(c.due_at), utc(c.give_up_at))
-                for c in sorted(changes, key=lambda c: c.id)
-                if c.revive is revive
+                for c in sorted(changes, key=_by_id)
+                if c.revive is revive and c.key is None
             ]
             if self._db.postgres:
                 changed += self._pg_many(pg_stmt, _RETIME_COLUMNS, rows, {"at": at})
@@ -286,6 +440,114 @@ class OutboxRepository:
             ]
             changed += self._many(stmt, params)
         return changed
+
+    def _rekey(self, changes: Sequence[Retime], at: datetime) -> int:
+        """Move pending, never-tried rows to a new key and window (`Retime.key`), in batches.
+
+        One UPDATE per batch. A moved row takes a new id, in the order of `changes` after
+        every row there is, as a row queued now would (window planning orders rows due
+        together by id, and counts on it). A row that did not move (it was taken, tried or
+        cancelled meanwhile, or a row holds the new key) is dealt with as before keys could
+        move: a row with the new key is queued, copied from it, and the row is cancelled if
+        still pending.
+        """
+        moved: set[int] = set()
+        for batch in _batches(changes, SET_BATCH):
+            try:
+                with self._db.write() as conn:
+                    moved.update(self._rekey_batch(conn, batch, at))
+            except IntegrityError:
+                continue  # a row took one of the keys meanwhile: the batch goes the old way
+        left = [c for c in changes if c.id not in moved]
+        for change in left:
+            self._queue_copy(change, at)
+        self.cancel([c.id for c in left], at)
+        return len(moved) + len(left)
+
+    def _rekey_batch(self, conn: Connection, batch: Sequence[Retime], at: datetime) -> set[int]:
+        """Move the rows of `batch` that may move, in `conn`; returns the ids moved."""
+        if self._db.postgres:
+            arrays = {
+                "id": [c.id for c in batch],
+                "key": [c.key for c in batch],
+                "starts_at": [None if c.starts_at is None else utc(c.starts_at) for c in batch],
+                "not_before": [utc(c.not_before) for c in batch],
+                "due_at": [utc(c.due_at) for c in batch],
+                "give_up_at": [utc(c.give_up_at) for c in batch],
+            }
+            _join_by_id(conn)
+            cursor = binary_execute(conn, _PG_REKEY, {**arrays, "at": at})
+            return {i for (i,) in cursor.fetchall()}
+        stamp = sqlite_instant(at)
+        text_of = memo(sqlite_instant)
+        conn.exec_driver_sql(
+            _SQLITE_REKEY,
+            [
+                (
+                    c.key,
+                    text_of(c.starts_at),
+                    text_of(c.not_before),
+                    text_of(c.due_at),
+                    text_of(c.give_up_at),
+                    stamp,
+                    c.id,
+                    c.key,
+                )
+                for c in batch
+            ],
+        )
+        # A row that moved left its id behind (new ids are above every id there was).
+        moved = {c.id for c in batch}
+        for ids in _batches(sorted(moved)):
+            marks = ", ".join("?" for _ in ids)
+            stayed = conn.exec_driver_sql(
+                f"SELECT id FROM outbox WHERE id IN ({marks})", tuple(ids)
+            )
+            moved.difference_update(i for (i,) in stayed)
+        return moved
+
+    def _queue_copy(self, change: Retime, at: datetime) -> None:
+        """Queue a row with `change`'s key and window, copied from the row it names."""
+        row = OutboxRow
+        instant = UTCDateTime()
+        copy = (
+            self._db.insert(row)
+            .from_select(
+                [
+                    "kind",
+                    "key",
+                    "recipient",
+                    "session_id",
+                    "starts_at",
+                    "not_before",
+                    "due_at",
+                    "give_up_at",
+                    "status",
+                    "attempts",
+                    "uncertain",
+                    "created_at",
+                    "updated_at",
+                ],
+                select(
+                    row.kind,
+                    literal(change.key, Text()),
+                    row.recipient,
+                    row.session_id,
+                    literal(change.starts_at, instant),
+                    literal(change.not_before, instant),
+                    literal(change.due_at, instant),
+                    literal(change.give_up_at, instant),
+                    literal(OutboxStatus.PENDING.value, Text()),
+                    literal(0),
+                    false(),
+                    literal(at, instant),
+                    literal(at, instant),
+                ).where(row.id == change.id),
+            )
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        with self._db.write() as conn:
+            conn.execute(copy)
 
     def _pg_many(
         self,
@@ -301,7 +563,9 @@ class OutboxRepository:
                 name: [r[n] for r in batch] for n, (name, _) in enumerate(columns)
             }
             with self._db.write() as conn:
-                count += max(conn.execute(stmt, {**arrays, **(extra or {})}).rowcount, 0)
+                _join_by_id(conn)
+                cursor = binary_execute(conn, stmt, {**arrays, **(extra or {})})
+                count += max(cursor.rowcount, 0)
         return count
 
     def cancel(self, ids: Iterable[int], at: datetime, error: str | None = None) -> int:
@@ -347,28 +611,46 @@ class OutboxRepository:
             ]
 
     def window_rows_in(self, ranges: Sequence[tuple[datetime, datetime]]) -> list[WindowRow]:
-        """Pending rows due within any of `ranges` (both ends included), in one read."""
-        row = OutboxRow
+        """Pending rows due within any of `ranges` (both ends included), in one read.
+
+        Tens of thousands of rows around a reload's due instants: read as the driver
+        returns them (no per-value conversion layer) and made aware UTC here.
+        """
         found: list[WindowRow] = []
+        read = memo(read_instant)
         with self._db.read() as conn:
             for batch in _batches(ranges, 100):
-                stmt = select(row.id, row.due_at, row.starts_at, row.not_before).where(
-                    row.status == OutboxStatus.PENDING.value,
-                    or_(*(row.due_at.between(low, high) for low, high in batch)),
+                where = " OR ".join(f"due_at BETWEEN {self._mark} AND {self._mark}" for _ in batch)
+                sql = (
+                    "SELECT id, due_at, starts_at, not_before FROM outbox "
+                    f"WHERE status = 'pending' AND ({where})"
                 )
+                bounds = tuple(self._bind(t) for pair in batch for t in pair)
                 found.extend(
-                    WindowRow(r.id, r.due_at, r.starts_at, r.not_before) for r in conn.execute(stmt)
+                    WindowRow(i, read(due), read(starts), read(nb))
+                    for i, due, starts, nb in driver_rows(conn, sql, bounds)
                 )
         return found
 
+    @property
+    def _mark(self) -> str:
+        """The driver's parameter marker."""
+        return "%s" if self._db.postgres else "?"
+
+    def _bind(self, value: datetime) -> Any:
+        """An instant as the driver takes it in a hand-written statement."""
+        return utc(value) if self._db.postgres else sqlite_instant(value)
+
     def set_windows(self, opens: Iterable[tuple[int, datetime]]) -> int:
         """Set `not_before` of pending rows (id, instant); returns rows changed."""
-        rows = sorted((i, utc(nb, "not_before")) for i, nb in opens)
+        aware = memo(lambda nb: utc(nb, "not_before"))
+        rows = sorted((i, aware(nb)) for i, nb in opens)
         if self._db.postgres:
             return self._pg_many(_PG_SET_WINDOWS, _WINDOW_COLUMNS, rows)
         count = 0
         for batch in _batches(rows, SET_BATCH):
-            params = [(sqlite_instant(nb), i) for i, nb in batch]
+            text_of = memo(sqlite_instant)
+            params = [(text_of(nb), i) for i, nb in batch]
             with self._db.write() as conn:
                 count += max(conn.exec_driver_sql(_SQLITE_SET_WINDOW, params).rowcount, 0)
         return count
@@ -747,27 +1029,18 @@ class OutboxRepository:
     def reminders_in(
         self, users: Iterable[str] | None = None, sessions: Iterable[str] | None = None
     ) -> list[OutboxItem]:
-        """The reminder rows of `users` for `sessions` (everybody / every session when None)."""
-        row = OutboxRow
-        stmt = select(*OUTBOX_COLUMNS).where(row.kind == OutboxKind.REMINDER.value)
-        lists = [
-            (column, sorted(set(ids)))
-            for column, ids in ((row.recipient, users), (row.session_id, sessions))
-            if ids is not None
-        ]
-        if any(not ids for _, ids in lists):
-            return []
-        lists.sort(key=lambda item: len(item[1]))
-        parts = [stmt]
-        if lists:
-            *small, (column, ids) = lists
-            for other, other_ids in small:
-                stmt = stmt.where(other.in_(other_ids))
-            parts = [stmt.where(column.in_(batch)) for batch in _batches(ids)]
+        """The reminder rows of `users` for `sessions` (everybody / every session when None).
+
+        A re-plan reads tens of thousands of rows: they are read as the driver returns
+        them and made records here (`_raw_item`).
+        """
+        parts = scoped_clauses(self._mark, ([], []), ("recipient", users), ("session_id", sessions))
         found: list[OutboxItem] = []
         with self._db.read() as conn:
-            for part in parts:
-                found.extend(outbox_item_from(values) for values in conn.execute(part).mappings())
+            for clauses, values in parts:
+                where = " AND ".join(["kind = 'reminder'", *clauses])
+                sql = f"SELECT {_RAW_COLUMNS} FROM outbox WHERE {where}"
+                found.extend(_raw_items(driver_rows(conn, sql, tuple(values))))
         return sorted(found, key=lambda i: (i.due_at, i.id))
 
     def counts(self, kind: OutboxKind | None = None) -> dict[str, int]:

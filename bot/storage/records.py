@@ -10,11 +10,18 @@ import json
 from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
+from sqlalchemy import case, select
 from sqlalchemy.engine import RowMapping
 
-from bot.storage.tables import OutboxRow, PreferenceRow, ScheduleSnapshotRow, utc
+from bot.storage.tables import (
+    OutboxMessageRow,
+    OutboxRow,
+    PreferenceRow,
+    ScheduleSnapshotRow,
+    utc,
+)
 
 __all__ = [
     "DISMISSED",
@@ -182,18 +189,29 @@ class NewItem:
 
 @dataclass(frozen=True, slots=True)
 class Retime:
-    """A new send window for an existing row (`revive`: a cancelled row planned afresh)."""
+    """A new send window for an existing row (`revive`: a cancelled row planned afresh).
+
+    With `key` (and `starts_at`), a pending reminder never tried moves to its session's
+    new start under that start's key: one row changed instead of one cancelled and one
+    queued. A row that cannot move so (taken meanwhile, or the key already has a row) is
+    cancelled and a row with the new key queued instead, as before.
+    """
 
     id: int
     not_before: datetime
     due_at: datetime
     give_up_at: datetime
     revive: bool = False
+    key: str | None = None
+    starts_at: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class WindowRow:
-    """What window planning needs of a pending row."""
+class WindowRow(NamedTuple):
+    """What window planning needs of a pending row.
+
+    A named tuple: a reload plans windows over tens of thousands of these, and tuples of
+    plain values are left alone by the garbage collector.
+    """
 
     id: int
     due_at: datetime
@@ -206,7 +224,17 @@ def reminder_key(user_id: str, session_id: str, starts_at: datetime) -> str:
     return f"reminder:{user_id}:{session_id}:{utc(starts_at):%Y%m%dT%H%M%SZ}"
 
 
-OUTBOX_COLUMNS: Final = tuple(getattr(OutboxRow, f.name) for f in fields(OutboxItem))
+# A row's message: its shared body when it names one, else the body it carries inline.
+_PAYLOAD: Final = case(
+    (OutboxRow.message_digest.is_(None), OutboxRow.payload),
+    else_=select(OutboxMessageRow.body)
+    .where(OutboxMessageRow.digest == OutboxRow.message_digest)
+    .scalar_subquery(),
+).label("payload")
+
+OUTBOX_COLUMNS: Final = tuple(
+    _PAYLOAD if f.name == "payload" else getattr(OutboxRow, f.name) for f in fields(OutboxItem)
+)
 
 
 def outbox_item_from(values: RowMapping) -> OutboxItem:

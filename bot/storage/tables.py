@@ -42,6 +42,7 @@ __all__ = [
     "Columns",
     "DmChannelRow",
     "FollowRow",
+    "OutboxMessageRow",
     "OutboxRow",
     "PreferenceRow",
     "ScheduleSnapshotRow",
@@ -218,6 +219,7 @@ OutboxRow: Final = Columns(
         Column("error", Text, nullable=True),
         Column("created_at", UTCDateTime(), nullable=False),
         Column("updated_at", UTCDateTime(), nullable=False),
+        Column("message_digest", String(64), nullable=True),
         UniqueConstraint("key", name="uq_outbox_key"),
         Index("ix_outbox_status_not_before", "status", "not_before"),
         Index("ix_outbox_status_due_at", "status", "due_at"),
@@ -230,7 +232,23 @@ OutboxRow: Final = Columns(
         CheckConstraint("kind IN ('reminder', 'notice', 'board')", name="ck_outbox_kind"),
     )
 )
-"""One message to send (created by migration 0002_outbox; due index 0003_outbox_due_index)."""
+"""One message to send (created by migration 0002_outbox; due index 0003_outbox_due_index).
+
+A message body (notices, the board) is kept once in `outbox_messages` and named by
+`message_digest` (0005_outbox_messages); `payload` holds it inline for older rows.
+"""
+
+OutboxMessageRow: Final = Columns(
+    Table(
+        "outbox_messages",
+        METADATA,
+        Column("digest", String(64), nullable=False),
+        Column("body", Text, nullable=False),
+        Column("created_at", UTCDateTime(), nullable=False),
+        PrimaryKeyConstraint("digest", name="pk_outbox_messages"),
+    )
+)
+"""A message body (Slack JSON) kept once, however many outbox rows send it (its SHA-256)."""
 
 
 BudgetRow: Final = Columns(

@@ -31,6 +31,7 @@ TABLES = {
     "follows",
     "outbox",
     "outbox_budget",
+    "outbox_messages",
     "dm_channels",
     "schedule_snapshots",
 }

@@ -11,7 +11,7 @@ from bot.edge.slack import SlackMessenger, make_client
 from bot.reload import Reloader, Status
 from bot.reminders import ReminderEngine, install_planning
 from bot.settings import Settings
-from bot.storage.outbox import OutboxKind, OutboxStatus
+from bot.storage.outbox import OutboxKind, OutboxStatus, reminder_key
 from bot.store import Store
 from schedule.importers import dump_schedule
 from schedule.model import Schedule
@@ -80,8 +80,10 @@ def test_moved_session_is_reminded_at_its_new_time(
         assert reminder.params["text"].startswith(
             "Starts in 10 min: Nova Keynote — Tue 5 Nov 14:00 HKT"
         )
-        reminders = store.outbox.items(OutboxKind.REMINDER, recipient="U1")
-        assert [d.status for d in reminders] == [OutboxStatus.CANCELLED, OutboxStatus.SENT]
+        # The pending reminder moved with its session (one row, the new start's key).
+        [sent] = store.outbox.items(OutboxKind.REMINDER, recipient="U1")
+        assert (sent.status, sent.starts_at) == (OutboxStatus.SENT, later)
+        assert sent.key == reminder_key("U1", "keynote", later)
         [told] = store.outbox.items(OutboxKind.NOTICE, recipient="U1")
         assert told.status is OutboxStatus.SENT
         clock.set(local("2013-11-05 14:30"), speed=0)

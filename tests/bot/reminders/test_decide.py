@@ -131,13 +131,54 @@ def test_reminders_off_or_session_gone_cancel() -> None:
     assert decide_reminders(inputs(row(OutboxStatus.PENDING), sessions=()), AT).cancel == (1,)
 
 
-def test_a_moved_session_gets_a_new_row_and_its_old_one_is_cancelled() -> None:
-    """The old start's pending row is cancelled and a row for the new start is added."""
-    moved = replace(KEYNOTE, start=local("2013-11-05 13:30"), end=local("2013-11-05 14:10"))
-    plan = decide_reminders(inputs(row(OutboxStatus.PENDING), sessions=(moved,)), AT)
-    assert plan.cancel == (1,)
-    [new] = plan.new
-    assert new.due_at == local("2013-11-05 13:20")
+MOVED = replace(KEYNOTE, start=local("2013-11-05 13:30"), end=local("2013-11-05 14:10"))
+
+
+def test_a_moved_session_moves_its_pending_row_to_the_new_start_key() -> None:
+    """The old start's pending, never-tried row moves to the new start's key and window."""
+    plan = decide_reminders(inputs(row(OutboxStatus.PENDING), sessions=(MOVED,)), AT)
+    due = local("2013-11-05 13:20")
+    assert (plan.new, plan.cancel) == ((), ())
+    assert plan.retime == (
+        Retime(
+            1,
+            due,
+            due,
+            MOVED.start + GIVE_UP_AFTER,
+            key=reminder_key("U1", "keynote", MOVED.start),
+            starts_at=MOVED.start,
+        ),
+    )
+    assert plan.planned == (("U1", "keynote"),)
+
+
+def test_a_tried_or_uncertain_row_keeps_its_key_when_its_session_moves() -> None:
+    """A row tried before (read back by its key) is cancelled and a new row queued, as before."""
+    for tried in (
+        replace(row(OutboxStatus.PENDING), attempts=1),
+        replace(row(OutboxStatus.PENDING), attempts=1, uncertain=True),
+    ):
+        plan = decide_reminders(inputs(tried, sessions=(MOVED,)), AT)
+        assert (plan.retime, plan.cancel) == ((), (1,))
+        [new] = plan.new
+        assert (new.key, new.due_at) == (
+            reminder_key("U1", "keynote", MOVED.start),
+            local("2013-11-05 13:20"),
+        )
+
+
+def test_only_a_pending_row_moves_with_its_session() -> None:
+    """A sent, missed, failed, claimed or cancelled row stays; the new start gets a new row."""
+    for status in (
+        OutboxStatus.SENT,
+        OutboxStatus.MISSED,
+        OutboxStatus.FAILED,
+        OutboxStatus.CLAIMED,
+        OutboxStatus.CANCELLED,
+    ):
+        plan = decide_reminders(inputs(row(status), sessions=(MOVED,)), AT)
+        assert (plan.retime, plan.cancel) == ((), ())
+        assert [n.key for n in plan.new] == [reminder_key("U1", "keynote", MOVED.start)]
 
 
 def test_moved_earlier_past_its_moment_is_due_at_once() -> None:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from bot.outbox.windows import burst_margin, changed_windows, send_interval
 from bot.reminders import bookmarked, followed, plan_reminders
 from bot.reminders.planner import changed_sessions
-from bot.storage.outbox import DISMISSED, OutboxStatus
+from bot.storage.outbox import DISMISSED, OutboxStatus, reminder_key
 from schedule.index import ScheduleIndex
 from tests.bot.reminders.conftest import World, summit
 from tests.factories import local, schedule, session
@@ -76,22 +76,102 @@ def test_bookmark_after_start_plans_nothing_silently(world: World) -> None:
     assert world.deliveries("U1") == []
 
 
-def test_moved_session_cancels_old_and_plans_new(world: World) -> None:
-    """A replaced schedule moving a session cancels the old reminder and plans the new one."""
+def test_moved_session_moves_its_reminder_to_the_new_start(world: World) -> None:
+    """A replaced schedule moving a session moves its pending reminder: new start, key and id.
+
+    The row takes a new id, above every other (as a row queued now would), and nothing
+    is left under the old start's key.
+    """
     world.bookmark("U1", "keynote")
     world.bookmark("U2", "design")
+    [before] = world.deliveries("U1")
     moved = schedule(
         *(s for s in summit().sessions if s.id != "keynote"),
         session("keynote", "2013-11-05 13:30", title="Nova Keynote"),
     )
     world.core.schedules.replace(moved)
-    rows = {(d.starts_at, d.status) for d in world.deliveries("U1")}
-    assert rows == {
-        (local("2013-11-05 11:15"), OutboxStatus.CANCELLED),
-        (local("2013-11-05 13:30"), OutboxStatus.PENDING),
-    }
+    [after] = world.deliveries("U1")
+    start = local("2013-11-05 13:30")
+    assert (after.starts_at, after.status, after.key) == (
+        start,
+        OutboxStatus.PENDING,
+        reminder_key("U1", "keynote", start),
+    )
+    assert after.id > max(d.id for d in world.deliveries("U2"))
+    assert after.id != before.id
+    assert world.store.outbox.by_key(before.key) is None
     assert pending(world, "U1") == {"keynote": "13:20"}
     assert pending(world, "U2") == {"design": "11:50"}
+
+
+def test_a_move_sends_each_person_one_reminder_at_the_new_time_only(world: World) -> None:
+    """Moved, tried-before or dismissed: each keynote fan gets one DM at 13:20, none at 11:05.
+
+    U1's reminder moves as one row; U2's was tried once (it keeps its key: cancelled, and a
+    new row queued); U3 had dismissed it (a move plans it afresh, as before); U4's session
+    stays where it was.
+    """
+    for user_id in ("U1", "U3", "U2"):  # the newest row opens first: U2 is claimed
+        world.bookmark(user_id, "keynote")
+    world.bookmark("U4", "design")
+    engine = world.engine(start=False)
+    world.at("2013-11-05 11:05")
+    [tried] = world.store.outbox.claim(
+        world.clock.now(),
+        worker_id="other",
+        limit=1,
+        lease=timedelta(seconds=60),
+        interval=engine.sender.interval,
+        per_channel=timedelta(seconds=1),
+    )
+    assert tried.item.recipient == "U2"
+    assert world.store.outbox.release(
+        tried.item.id,
+        "other",
+        retry_at=local("2013-11-05 11:06"),
+        error="refused",
+        uncertain=False,
+        at=world.clock.now(),
+    )
+    [u3] = world.deliveries("U3")
+    assert world.store.outbox.dismiss(u3.id, "U3", world.clock.now())
+    moved = schedule(
+        *(s for s in summit().sessions if s.id != "keynote"),
+        session("keynote", "2013-11-05 13:30", title="Nova Keynote"),
+    )
+    world.core.schedules.replace(moved)
+    assert {u: pending(world, u) for u in ("U1", "U2", "U3", "U4")} == {
+        "U1": {"keynote": "13:20"},
+        "U2": {"keynote": "13:20"},
+        "U3": {"keynote": "13:20"},
+        "U4": {"design": "11:50"},
+    }
+    for text in ("11:06", "11:15", "11:50", "12:30", "13:20", "13:21", "13:40"):
+        world.step(engine, f"2013-11-05 {text}")
+    sent = sorted(
+        (call.params["channel"], call.params["text"].split(" — ")[0]) for call in world.posts()
+    )
+    assert sent == [
+        ("U1", "Starts in 10 min: Nova Keynote"),
+        ("U2", "Starts in 10 min: Nova Keynote"),
+        ("U3", "Starts in 10 min: Nova Keynote"),
+        ("U4", "Starts in 10 min: Design Summit"),
+    ]
+
+
+def test_moved_back_the_reminder_follows_and_stays_one_row(world: World) -> None:
+    """A session moved and moved back keeps one pending reminder, due at its original time."""
+    world.bookmark("U1", "keynote")
+    original = summit()
+    moved = schedule(
+        *(s for s in original.sessions if s.id != "keynote"),
+        session("keynote", "2013-11-05 13:30", title="Nova Keynote"),
+    )
+    world.core.schedules.replace(moved)
+    world.core.schedules.replace(original)
+    [row] = world.deliveries("U1")
+    assert (row.starts_at, row.status) == (local("2013-11-05 11:15"), OutboxStatus.PENDING)
+    assert pending(world, "U1") == {"keynote": "11:05"}
 
 
 def test_removed_session_cancels_reminder(world: World) -> None:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import dataclasses
+import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy
+import sqlalchemy.pool
 
 from bot.storage.outbox import (
     DISMISSED,
@@ -14,6 +19,7 @@ from bot.storage.outbox import (
     OutboxKind,
     OutboxStatus,
     Retime,
+    message_digest,
     reminder_key,
 )
 from bot.store import Store
@@ -450,3 +456,157 @@ def test_migration_moves_deliveries_and_notice_claims_into_the_outbox(store_url:
         assert (reminders["U1"].due_at, reminders["U1"].give_up_at) == (DUE, GIVE_UP)
         notices = {i.recipient: i.status for i in store.outbox.items(OutboxKind.NOTICE)}
         assert notices == {"U1": OutboxStatus.SENT, "U2": OutboxStatus.FAILED}
+
+
+# -- moving a reminder to its session's new start -----------------------------------------
+
+LATER = START + timedelta(hours=2)
+
+
+def move(item: OutboxItem, start: datetime = LATER) -> Retime:
+    """Move `item` (a reminder of session s-1) to `start`, ten minutes before it."""
+    due = start - timedelta(minutes=10)
+    key = reminder_key(item.recipient, item.session_id or "", start)
+    return Retime(item.id, due, due, start + timedelta(minutes=5), key=key, starts_at=start)
+
+
+def test_a_pending_reminder_moves_to_the_new_key_with_new_ids_in_order(store: Store) -> None:
+    """Moved rows keep one row each, take the new key and window, and new ids in order."""
+    users = ["U3", "U1", "U2"]
+    store.outbox.enqueue([reminder(u) for u in users] + [notice("U9")], T0)
+    rows = [only(store, u) for u in users]
+    top = max(i.id for i in store.outbox.items())
+    assert store.outbox.retime([move(r) for r in rows], T0) == 3
+    after = [only(store, u) for u in users]
+    assert [i.id for i in after] == [top + 1, top + 2, top + 3]
+    for item in after:
+        assert item.key == reminder_key(item.recipient, "s-1", LATER)
+        assert (item.starts_at, item.due_at, item.not_before) == (
+            LATER,
+            LATER - timedelta(minutes=10),
+            LATER - timedelta(minutes=10),
+        )
+        assert (item.status, item.attempts, item.uncertain) == (OutboxStatus.PENDING, 0, False)
+    assert all(store.outbox.by_key(r.key) is None for r in rows)
+    assert store.outbox.counts(OutboxKind.REMINDER)[OutboxStatus.PENDING] == 3
+
+
+def test_a_row_taken_meanwhile_stays_and_a_row_for_the_new_start_is_queued(store: Store) -> None:
+    """A claimed row is not moved: it keeps its key and a new row is queued for the new start."""
+    store.outbox.enqueue([reminder("U1")], T0)
+    [claimed] = claim(store, DUE, limit=1)
+    assert store.outbox.retime([move(claimed)], T0) == 1
+    rows = store.outbox.items(recipient="U1")
+    assert {(i.key, i.status) for i in rows} == {
+        (claimed.key, OutboxStatus.CLAIMED),
+        (reminder_key("U1", "s-1", LATER), OutboxStatus.PENDING),
+    }
+
+
+def test_a_tried_row_is_cancelled_and_a_row_for_the_new_start_queued(store: Store) -> None:
+    """A pending row tried before keeps its key (it may be read back): cancelled, as before."""
+    store.outbox.enqueue([reminder("U1")], T0)
+    [claimed] = claim(store, DUE, limit=1)
+    store.outbox.release(
+        claimed.id, "w1", retry_at=DUE + SECOND, error="refused", uncertain=False, at=DUE
+    )
+    tried = only(store)
+    assert (tried.status, tried.attempts) == (OutboxStatus.PENDING, 1)
+    store.outbox.retime([move(tried)], T0)
+    rows = store.outbox.items(recipient="U1")
+    assert {(i.key, i.status) for i in rows} == {
+        (tried.key, OutboxStatus.CANCELLED),
+        (reminder_key("U1", "s-1", LATER), OutboxStatus.PENDING),
+    }
+
+
+def test_a_taken_new_key_cancels_the_row_and_keeps_the_other(store: Store) -> None:
+    """When the new start's key has a row already, the moving row is cancelled, not doubled."""
+    store.outbox.enqueue([reminder("U1"), reminder("U1", start=LATER)], T0)
+    old = store.outbox.by_key(reminder_key("U1", "s-1", START))
+    there = store.outbox.by_key(reminder_key("U1", "s-1", LATER))
+    assert old is not None
+    assert there is not None
+    store.outbox.retime([move(old)], T0)
+    assert store.outbox.get(old.id) == dataclasses.replace(old, status=OutboxStatus.CANCELLED)
+    assert store.outbox.get(there.id) == there
+    assert len(store.outbox.items(recipient="U1")) == 2
+
+
+# -- message bodies -------------------------------------------------------------------------
+
+
+def test_a_message_body_is_kept_once_and_read_back_with_every_row(store: Store) -> None:
+    """Rows sending the same body share one stored copy; each reads the body back."""
+    body = '{"text":"Schedule change: \\u00e9\\"quoted\\""}'
+    other = '{"text":"other"}'
+    items = [
+        dataclasses.replace(notice(f"U{n}"), payload=body if n % 3 else other) for n in range(9)
+    ]
+    assert store.outbox.enqueue(items[:4], T0) == 4
+    assert store.outbox.enqueue(items, T0) == 5  # a second call finds the bodies kept
+    assert {i.recipient: i.payload for i in store.outbox.items()} == {
+        f"U{n}": (body if n % 3 else other) for n in range(9)
+    }
+    [claimed, *_] = claim(store, T0)
+    assert claimed.payload in (body, other)
+    with store._db.read() as conn:
+        kept = conn.exec_driver_sql("SELECT digest FROM outbox_messages").all()
+        named = conn.exec_driver_sql("SELECT count(*) FROM outbox WHERE payload IS NOT NULL")
+        assert (len(kept), named.scalar()) == (2, 0)
+    assert {d for (d,) in kept} == {message_digest(body), message_digest(other)}
+
+
+def test_a_key_taken_while_moving_sends_the_batch_the_old_way(postgres_url: str) -> None:
+    """PostgreSQL: a row inserted with the new key by another transaction mid-move is not doubled.
+
+    The move waits on the other transaction's key; when it commits, the move's batch fails
+    on the unique key and is redone as before (cancel the row, queue the key: already there).
+    """
+    store = Store.open(postgres_url)
+    try:
+        store.outbox.enqueue([reminder("U1")], T0)
+        old = only(store)
+        rival = reminder("U1", start=LATER)
+        engine = sqlalchemy.create_engine(postgres_url, poolclass=sqlalchemy.pool.NullPool)
+        with engine.connect() as other:
+            other.begin()
+            other.exec_driver_sql(
+                "INSERT INTO outbox (kind, key, recipient, session_id, starts_at, not_before, "
+                "due_at, give_up_at, status, attempts, uncertain, created_at, updated_at) "
+                "VALUES ('reminder', %s, 'U1', 's-1', %s, %s, %s, %s, 'pending', 0, false, %s, %s)",
+                (
+                    rival.key,
+                    LATER,
+                    rival.due_at,
+                    rival.due_at,
+                    rival.give_up_at,
+                    T0,
+                    T0,
+                ),
+            )
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                moving = pool.submit(store.outbox.retime, [move(old)], T0)
+                waited = _wait_for_a_lock(other)
+                other.commit()
+                assert moving.result(timeout=30) == 1
+            assert waited
+        engine.dispose()
+        rows = {(i.key, i.status) for i in store.outbox.items(recipient="U1")}
+        assert rows == {(old.key, OutboxStatus.CANCELLED), (rival.key, OutboxStatus.PENDING)}
+    finally:
+        store.close()
+
+
+def _wait_for_a_lock(conn: sqlalchemy.Connection, seconds: float = 10.0) -> bool:
+    """Wait (bounded) until another session of the database waits on a lock."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        waiting = conn.exec_driver_sql(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+        ).scalar()
+        if waiting:
+            return True
+        time.sleep(0.02)
+    return False

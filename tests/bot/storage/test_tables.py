@@ -20,7 +20,7 @@ def test_a_column_reads_as_an_attribute_and_an_unknown_one_fails_loudly() -> Non
 
 
 def test_every_table_is_in_the_metadata_with_its_nullability() -> None:
-    """The nine tables are registered; NOT NULL follows the columns' meaning (what the migrations create)."""
+    """The ten tables are registered; NOT NULL follows the columns' meaning (what the migrations create)."""
     assert set(METADATA.tables) == {
         "bookmarks",
         "preferences",
@@ -29,6 +29,7 @@ def test_every_table_is_in_the_metadata_with_its_nullability() -> None:
         "schedule_snapshots",
         "outbox",
         "outbox_budget",
+        "outbox_messages",
         "calendar_tokens",
         "calendar_sessions",
     }
@@ -36,6 +37,7 @@ def test_every_table_is_in_the_metadata_with_its_nullability() -> None:
     assert PreferenceRow.timezone.nullable
     assert not OutboxRow.due_at.nullable
     assert OutboxRow.session_id.nullable
+    assert OutboxRow.message_digest.nullable
 
 
 def test_the_wrapper_goes_wherever_a_table_goes() -> None:
