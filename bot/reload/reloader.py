@@ -36,6 +36,7 @@ from bot.core.schedule_source import ScheduleSource
 from bot.outbox.sender import OutboxSender, SendReport
 from bot.reload.confine import SourcePolicy, brief
 from bot.reload.fetch import UrlFetcher
+from bot.reload.heap import older_objects_frozen
 from bot.reload.notices import Notice, plan_notices, queue_notices, withhold_notices
 from bot.reload.sources import (
     Startup,
@@ -337,10 +338,11 @@ class Reloader:
         announce: bool = True,
     ) -> tuple[Notice, ...]:
         """Carry renamed ids over, serve `new`, and announce what `diff` changed."""
-        carry_renames(self.store, diff, at)
-        self._refresh_statistics(diff)
-        self._serve(new, digest)
-        return self._announce(diff, snap.loaded_at, at) if announce else ()
+        with older_objects_frozen():  # the re-planning and notices make much garbage
+            carry_renames(self.store, diff, at)
+            self._refresh_statistics(diff)
+            self._serve(new, digest)
+            return self._announce(diff, snap.loaded_at, at) if announce else ()
 
     def start_up(self, at: datetime | None = None, *, loaded: Schedule | None = None) -> Startup:
         """Apply the configured schedule as a reload over the one served (the last good one).
