@@ -610,3 +610,58 @@ def _wait_for_a_lock(conn: sqlalchemy.Connection, seconds: float = 10.0) -> bool
             return True
         time.sleep(0.02)
     return False
+
+
+# Instants the bulk writes must keep to the microsecond (PostgreSQL sends them as integers).
+AWKWARD_INSTANTS = (
+    datetime(2013, 11, 5, 3, 0, 0, 1, tzinfo=UTC),
+    datetime(2013, 11, 5, 11, 20, 59, 999_999, tzinfo=ZoneInfo("Asia/Hong_Kong")),
+    datetime(2014, 3, 9, 3, 30, 0, 123_457, tzinfo=ZoneInfo("America/New_York")),
+    datetime(1969, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC),
+    datetime(2200, 1, 1, 0, 0, 0, 500_000, tzinfo=UTC),
+)
+
+
+def test_bulk_writes_keep_every_instant_to_the_microsecond(store: Store) -> None:
+    """Queueing, re-timing, moving to a new key and opening windows keep instants exact."""
+    new = [
+        dataclasses.replace(
+            reminder(f"U{n}", start=instant),
+            not_before=instant - timedelta(microseconds=3),
+            due_at=instant - timedelta(microseconds=2),
+            give_up_at=instant + timedelta(microseconds=1),
+        )
+        for n, instant in enumerate(AWKWARD_INSTANTS)
+    ]
+    at = datetime(2013, 11, 5, 1, 2, 3, 456_789, tzinfo=UTC)
+    assert store.outbox.enqueue([*new, notice("U9")], at) == len(new) + 1
+    rows = {i.recipient: i for i in store.outbox.items()}
+    for item in new:
+        row = rows[item.recipient]
+        assert (row.starts_at, row.not_before, row.due_at, row.give_up_at) == (
+            item.starts_at,
+            item.not_before,
+            item.due_at,
+            item.give_up_at,
+        )
+        assert row.status is OutboxStatus.PENDING and row.attempts == 0 and not row.uncertain
+    assert rows["U9"].starts_at is None
+    later = [i + timedelta(days=1, microseconds=7) for i in AWKWARD_INSTANTS]
+    moved = [
+        Retime(
+            rows["U0"].id, later[0], later[0], later[0], key="moved:U0", starts_at=later[1]
+        ),
+        Retime(rows["U1"].id, later[2], later[3], later[4]),
+    ]
+    assert store.outbox.retime(moved, at) == 2
+    store.outbox.cancel([rows["U2"].id], at)
+    assert store.outbox.retime([Retime(rows["U2"].id, *later[3:], later[0], revive=True)], at)
+    assert store.outbox.set_windows([(rows["U3"].id, later[4]), (rows["U4"].id, later[3])]) == 2
+    after = {i.recipient: i for i in store.outbox.items()}
+    assert after["U0"].key == "moved:U0"
+    assert (after["U0"].starts_at, after["U0"].not_before) == (later[1], later[0])
+    assert (after["U1"].not_before, after["U1"].due_at, after["U1"].give_up_at) == tuple(
+        later[2:5]
+    )
+    assert (after["U2"].status, after["U2"].not_before) == (OutboxStatus.PENDING, later[3])
+    assert (after["U3"].not_before, after["U4"].not_before) == (later[4], later[3])
