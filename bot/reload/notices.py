@@ -103,13 +103,42 @@ def read_notice_inputs(
     tracks = {s.track for s in sessions if s.track}
     bookmarkers = store.bookmarks.bookmarkers({s.id for s in sessions}, before=before)
     followers = store.follows.followers(tracks, before=before)
-    neighbour_ids = {s.id for i in items if i.new is not None for s in new.overlaps(i.new)}
-    fans = {k: set(v) for k, v in store.bookmarks.bookmarkers(neighbour_ids).items()}
+    fans = _neighbour_fans(store, items, new, followers)
     keys = []
     for item in items:
         bookmarked, followed_by = _audience(_sessions(item), bookmarkers, followers)
         keys += [notice_key(u, item.key) for u in bookmarked | followed_by.keys()]
     return NoticeInputs(bookmarkers, followers, fans, store.outbox.queued_keys(keys))
+
+
+def _neighbour_fans(
+    store: Store,
+    items: Sequence[_Item],
+    new: ScheduleIndex,
+    followers: Mapping[str, Sequence[str]],
+) -> dict[str, set[str]]:
+    """Session id → who of a moved session's audience bookmarked it, for its overlaps.
+
+    The bookmarkers of each moved session (old or new id) who bookmarked a session it
+    now overlaps, found in the database, and the followers of the tracks concerned who
+    bookmarked any of those sessions: every clash `_clashes` can find, without reading
+    every bookmark of every overlapping session.
+    """
+    pairs = {
+        (s.id, other.id)
+        for i in items
+        if i.new is not None
+        for other in new.overlaps(i.new)
+        for s in _sessions(i)
+    }
+    fans = store.bookmarks.co_bookmarkers(pairs)
+    following = {u for users in followers.values() for u in users}
+    if following and pairs:
+        neighbours = {b for _, b in pairs}
+        found = store.bookmarks.bookmarkers(neighbours, users=following)
+        for session_id, users in found.items():
+            fans.setdefault(session_id, set()).update(users)
+    return fans
 
 
 def _sessions(item: _Item) -> list[Session]:

@@ -93,6 +93,41 @@ class Bookmarks:
                     found.setdefault(session_id, []).append(user_id)
         return found
 
+    def co_bookmarkers(self, pairs: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
+        """Session id b → the people who bookmarked both a and b, over the (a, b) `pairs`.
+
+        For a reload's notices: who of a moved session's audience bookmarked a session it
+        now overlaps. On PostgreSQL one read joins the two bookmarks in the database, so
+        only the people in both come back instead of every bookmark of every session the
+        moved ones overlap; SQLite reads both sides and intersects them here.
+        """
+        wanted = sorted(set(pairs))
+        if not wanted:
+            return {}
+        found: dict[str, set[str]] = {}
+        if not self._db.postgres:
+            firsts = self.bookmarkers({a for a, _ in wanted})
+            seconds = self.bookmarkers({b for _, b in wanted})
+            for a, b in wanted:
+                both = set(firsts.get(a, ())).intersection(seconds.get(b, ()))
+                if both:
+                    found.setdefault(b, set()).update(both)
+            return found
+        sql = (
+            "SELECT y.session_id, y.user_id FROM bookmarks AS x "
+            "JOIN bookmarks AS y ON y.user_id = x.user_id "
+            "WHERE x.session_id = ANY(%s) AND y.session_id = ANY(%s) "
+            "AND (x.session_id, y.session_id) IN "
+            "(SELECT a, b FROM unnest(CAST(%s AS text[]), CAST(%s AS text[])) AS p(a, b))"
+        )
+        firsts = sorted({a for a, _ in wanted})
+        seconds = sorted({b for _, b in wanted})
+        params = (firsts, seconds, [a for a, _ in wanted], [b for _, b in wanted])
+        with self._db.read() as conn:
+            for session_id, user_id in driver_rows(conn, sql, params):
+                found.setdefault(session_id, set()).add(user_id)
+        return found
+
     def count(self) -> int:
         """How many bookmarks there are, over everybody."""
         with self._db.read() as conn:

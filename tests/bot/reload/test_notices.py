@@ -99,3 +99,17 @@ def test_queued_notices_are_outbox_rows_due_now_told_once(sqlite_store: Store) -
     ]
     assert rows[0].message_json()["text"] == first[0].message.text
     assert plan_notices(sqlite_store, diff, ScheduleIndex(new), AT) == []
+
+
+def test_clashes_are_found_for_bookmarkers_and_followers_alike(store: Store) -> None:
+    """A move names the overlap for a bookmarker and a follower who kept the other session."""
+    old, new = a_moved()  # a moves onto d
+    store.bookmarks.add([("U1", "a"), ("U1", "d"), ("U2", "d"), ("U3", "d")], AT)
+    store.bookmarks.add([("U4", "a"), ("U4", "b"), ("U5", "a")], AT)
+    store.follows.follow("U2", "Nova", AT)  # follows a's track, kept d
+    store.follows.follow("U3", "Cinder", AT)  # kept d, but hears nothing about a
+    found = plan_notices(store, diff_schedules(old, new), ScheduleIndex(new), AT)
+    by_user = {n.user_id: n.message.text for n in found}
+    assert sorted(by_user) == ["U1", "U2", "U4", "U5"]
+    assert "now overlaps" in by_user["U1"] and "now overlaps" in by_user["U2"]
+    assert "overlaps" not in by_user["U4"] and "overlaps" not in by_user["U5"]

@@ -94,3 +94,24 @@ def test_a_bare_string_is_refused_where_ids_are_expected(store: Store) -> None:
     with pytest.raises(TypeError, match="pairs"):
         store.bookmarks.add(("U1", "a"), T0)  # type: ignore[arg-type]
     assert store.bookmarks.count() == 0
+
+
+def test_co_bookmarkers_are_the_people_with_both_sessions_of_a_pair(store: Store) -> None:
+    """For each pair (a, b), b lists exactly who bookmarked both a and b."""
+    store.bookmarks.add(
+        [
+            ("U1", "a"),
+            ("U1", "b"),
+            ("U2", "b"),  # b without a: not listed
+            ("U3", "a"),
+            ("U3", "c"),
+            ("U4", "x"),
+            ("U4", "c"),  # c with x, but (x, c) is no pair: not listed
+            ("U5", "x"),
+            ("U5", "b"),
+        ],
+        T0,
+    )
+    pairs = [("a", "b"), ("a", "c"), ("x", "b"), ("a", "b"), ("a", "nobody")]
+    assert store.bookmarks.co_bookmarkers(pairs) == {"b": {"U1", "U5"}, "c": {"U3"}}
+    assert store.bookmarks.co_bookmarkers([]) == {}
