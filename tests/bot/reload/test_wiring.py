@@ -24,6 +24,15 @@ from tests.factories import local, schedule
 from tests.support.schedule_server import Server
 
 
+def settings_for(tmp_path: Path, **changes: Any) -> Settings:
+    """Default settings with the database in `tmp_path`, changed by `changes`."""
+    return dataclasses.replace(
+        Settings.from_env({}, env_file=None),
+        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
+        **changes,
+    )
+
+
 def test_a_reload_from_the_command_line_reaches_the_running_bot(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -71,9 +80,8 @@ def test_a_reload_from_the_command_line_reaches_the_running_bot(
 def test_nova_reload_uses_the_runtimes_reloader_and_its_messenger(tmp_path: Path) -> None:
     """An admin's `/nova reload` goes through the runtime's reloader; its engine sends the DM."""
     path = write(tmp_path / "schedule.json", base_schedule())
-    settings = dataclasses.replace(
-        Settings.from_env({}, env_file=None),
-        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
+    settings = settings_for(
+        tmp_path,
         schedule_path=str(path),
         admin_user_ids=frozenset({"UADMIN"}),
         reload_dir=str(tmp_path),  # where an admin's `/nova reload FILE` may read
@@ -110,12 +118,7 @@ def test_a_runtime_runs_every_timed_job_on_its_one_scheduler(
 ) -> None:
     """Started, the reminder and reload jobs are on the runtime's scheduler; closed, it stops."""
     server.publish(dump_schedule(base_schedule()).encode("utf-8"), etag='"1"')
-    settings = dataclasses.replace(
-        Settings.from_env({}, env_file=None),
-        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
-        schedule_url=server.url,
-        schedule_refresh_seconds=3600,
-    )
+    settings = settings_for(tmp_path, schedule_url=server.url, schedule_refresh_seconds=3600)
     runtime = build_runtime(
         settings, clock=fixed_clock(AT), messenger=lambda s, st: ConsoleMessenger(print)
     )
@@ -132,11 +135,7 @@ def test_a_runtime_runs_every_timed_job_on_its_one_scheduler(
 def test_closing_while_a_job_is_calling_the_scheduler_does_not_hang(tmp_path: Path) -> None:
     """A reminder pass setting its next job as the runtime closes lets the close finish."""
     path = write(tmp_path / "schedule.json", base_schedule())
-    settings = dataclasses.replace(
-        Settings.from_env({}, env_file=None),
-        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
-        schedule_path=str(path),
-    )
+    settings = settings_for(tmp_path, schedule_path=str(path))
     runtime = build_runtime(
         settings, clock=fixed_clock(AT), messenger=lambda s, st: ConsoleMessenger(print)
     )
