@@ -120,9 +120,9 @@ class Bookmarks:
             "AND (x.session_id, y.session_id) IN "
             "(SELECT a, b FROM unnest(CAST(%s AS text[]), CAST(%s AS text[])) AS p(a, b))"
         )
-        firsts = sorted({a for a, _ in wanted})
-        seconds = sorted({b for _, b in wanted})
-        params = (firsts, seconds, [a for a, _ in wanted], [b for _, b in wanted])
+        from_ids = sorted({a for a, _ in wanted})
+        to_ids = sorted({b for _, b in wanted})
+        params = (from_ids, to_ids, [a for a, _ in wanted], [b for _, b in wanted])
         with self._db.read() as conn:
             for session_id, user_id in driver_rows(conn, sql, params):
                 found.setdefault(session_id, set()).add(user_id)

@@ -178,7 +178,8 @@ def _pg_rows(columns: Sequence[tuple[str, str]]) -> str:
     Instants (`timestamptz`) come as `epoch_micros` integers and are made instants again.
     """
     arrays = ", ".join(
-        f"CAST(:{name} AS {'bigint' if kind == 'timestamptz' else kind}[])" for name, kind in columns
+        f"CAST(:{name} AS {'bigint' if kind == 'timestamptz' else kind}[])"
+        for name, kind in columns
     )
     values = ", ".join(
         f"TIMESTAMPTZ 'epoch' + u.{name} * INTERVAL '1 microsecond' AS {name}"

@@ -111,5 +111,7 @@ def test_clashes_are_found_for_bookmarkers_and_followers_alike(store: Store) -> 
     found = plan_notices(store, diff_schedules(old, new), ScheduleIndex(new), AT)
     by_user = {n.user_id: n.message.text for n in found}
     assert sorted(by_user) == ["U1", "U2", "U4", "U5"]
-    assert "now overlaps" in by_user["U1"] and "now overlaps" in by_user["U2"]
-    assert "overlaps" not in by_user["U4"] and "overlaps" not in by_user["U5"]
+    assert "now overlaps" in by_user["U1"]
+    assert "now overlaps" in by_user["U2"]
+    assert "overlaps" not in by_user["U4"]
+    assert "overlaps" not in by_user["U5"]

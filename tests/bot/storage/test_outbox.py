@@ -644,13 +644,11 @@ def test_bulk_writes_keep_every_instant_to_the_microsecond(store: Store) -> None
             item.due_at,
             item.give_up_at,
         )
-        assert row.status is OutboxStatus.PENDING and row.attempts == 0 and not row.uncertain
+        assert (row.status, row.attempts, row.uncertain) == (OutboxStatus.PENDING, 0, False)
     assert rows["U9"].starts_at is None
     later = [i + timedelta(days=1, microseconds=7) for i in AWKWARD_INSTANTS]
     moved = [
-        Retime(
-            rows["U0"].id, later[0], later[0], later[0], key="moved:U0", starts_at=later[1]
-        ),
+        Retime(rows["U0"].id, later[0], later[0], later[0], key="moved:U0", starts_at=later[1]),
         Retime(rows["U1"].id, later[2], later[3], later[4]),
     ]
     assert store.outbox.retime(moved, at) == 2
@@ -660,8 +658,6 @@ def test_bulk_writes_keep_every_instant_to_the_microsecond(store: Store) -> None
     after = {i.recipient: i for i in store.outbox.items()}
     assert after["U0"].key == "moved:U0"
     assert (after["U0"].starts_at, after["U0"].not_before) == (later[1], later[0])
-    assert (after["U1"].not_before, after["U1"].due_at, after["U1"].give_up_at) == tuple(
-        later[2:5]
-    )
+    assert (after["U1"].not_before, after["U1"].due_at, after["U1"].give_up_at) == tuple(later[2:5])
     assert (after["U2"].status, after["U2"].not_before) == (OutboxStatus.PENDING, later[3])
     assert (after["U3"].not_before, after["U4"].not_before) == (later[4], later[3])
