@@ -162,6 +162,7 @@ class OutboxSender:
         # that did not.
         self._limit = self.batch
         self._slots_missed = 0
+        self._claim_took = timedelta(0)
         self._stale = stale
         self._dm_channel = dm_channel
         self._on_outcome = on_outcome
@@ -185,6 +186,7 @@ class OutboxSender:
         # Rows whose window opens within the next batch are taken now, each to wait for
         # its slot; a stopped clock has no future to wait for.
         runs = self.clock.wall_seconds_until(at + timedelta(seconds=1)) is not None
+        claiming = self.clock.now()
         claims = self.outbox.claim(
             at,
             worker_id=self.worker_id,
@@ -193,8 +195,10 @@ class OutboxSender:
             interval=self.interval,
             per_channel=self.options.per_channel,
             horizon=timedelta(seconds=self.options.batch_seconds if runs else 0.0),
-            earliest=at + self._clock_span(self.options.grant_lead) if runs else at,
+            earliest=at + self._grant_lead() if runs else at,
         )
+        if runs:
+            self._claim_took = max(self.clock.now() - claiming, timedelta(0))
         report.claimed = len(claims)
         if claims:
             done = [self._pool.submit(self._deliver, claim, report) for claim in claims]
@@ -215,6 +219,16 @@ class OutboxSender:
             retry = at + timedelta(seconds=self.options.retry_seconds)
             upcoming = retry if upcoming is None else min(upcoming, retry)
         return report, upcoming
+
+    def _grant_lead(self) -> timedelta:
+        """How far ahead of now the next claim's first slot must be.
+
+        `grant_lead`, or twice what the last claim took if more (a busy database, a lock
+        held by a reload), up to a second: slots granted sooner would be past before the
+        claim returned, handed back and claimed again, round after round.
+        """
+        lead = self._clock_span(self.options.grant_lead)
+        return max(lead, min(2 * self._claim_took, self._clock_span(1.0)))
 
     def _next_limit(self) -> int:
         """The size of the next claim, after the slots this run missed (if any)."""

@@ -742,8 +742,9 @@ class OutboxRepository:
             return []
         row = OutboxRow
         with self._db.write() as conn:
-            cursor = self._lock_budget(conn, max(at, utc(earliest or at, "earliest")))
+            # Expiry first: the slots are granted after it, from as late an instant as possible.
             self._expire(conn, at)
+            cursor = self._lock_budget(conn, max(at, utc(earliest or at, "earliest")))
             candidates = [
                 outbox_item_from(r)
                 for r in conn.execute(
@@ -891,8 +892,11 @@ class OutboxRepository:
     def _expire(self, conn: Connection, at: datetime) -> dict[str, int]:
         """Record missed every row that could not go out before giving up; counts by kind."""
         row = OutboxRow
+        # Every row's window opens before it is given up (`not_before < give_up_at`), so
+        # only pending rows already open can be late: that bound lets the claim's index on
+        # (status, not_before) find them instead of reading the whole outbox on every claim.
         late = or_(
-            row.status == OutboxStatus.PENDING.value,
+            and_(row.status == OutboxStatus.PENDING.value, row.not_before <= at),
             and_(row.status == OutboxStatus.CLAIMED.value, row.lease_until <= at),
         )
         stmt = (

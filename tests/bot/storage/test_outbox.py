@@ -6,6 +6,8 @@ import concurrent.futures
 import dataclasses
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -661,3 +663,32 @@ def test_bulk_writes_keep_every_instant_to_the_microsecond(store: Store) -> None
     assert (after["U1"].not_before, after["U1"].due_at, after["U1"].give_up_at) == tuple(later[2:5])
     assert (after["U2"].status, after["U2"].not_before) == (OutboxStatus.PENDING, later[3])
     assert (after["U3"].not_before, after["U4"].not_before) == (later[4], later[3])
+
+
+def test_expiry_finds_late_rows_through_an_index(tmp_path: Path) -> None:
+    """Every claim records late rows missed: SQLite finds them by index, not by reading the outbox."""
+    opened = Store.open(f"sqlite:///{tmp_path / 'bot.db'}")
+    try:
+        opened.outbox.enqueue([reminder(f"U{i}") for i in range(3)], T0)
+        statements: list[tuple[str, Any]] = []
+
+        def seen(conn: Any, cursor: Any, sql: str, params: Any, *rest: Any) -> None:
+            if sql.lstrip().upper().startswith("UPDATE OUTBOX") and "give_up_at" in sql:
+                statements.append((sql, params))
+
+        engine = opened._db.engine
+        sqlalchemy.event.listen(engine, "before_cursor_execute", seen)
+        try:
+            assert opened.outbox.expire(GIVE_UP) == 3
+        finally:
+            sqlalchemy.event.remove(engine, "before_cursor_execute", seen)
+        [(sql, params)] = statements
+        with engine.connect() as conn:
+            plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params).fetchall()
+        details = [str(step[-1]) for step in plan]
+        assert not [d for d in details if d.startswith("SCAN outbox")], details
+        # Pending rows are searched up to `at` only, not all of them (by status alone);
+        # claimed rows, the ones in flight, are few.
+        assert any("status=? AND not_before<?" in d for d in details), details
+    finally:
+        opened.close()
