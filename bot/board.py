@@ -21,8 +21,7 @@ from bot.core import Core
 from bot.core.message import Block, Message, escape
 from bot.render.blocks import header, note, section
 from bot.render.words import clock_time, day_label, zone_label
-from bot.storage.outbox import OutboxKind, OutboxStatus
-from bot.storage.records import NewItem
+from bot.storage.records import NewItem, OutboxKind, OutboxStatus
 from bot.store import Store
 from schedule.board import Board, board_at, board_changes
 from schedule.index import ScheduleIndex

@@ -12,17 +12,20 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot.clock import Clock
 from bot.core import Core
 from bot.reload.sources import Startup
 from bot.settings import Settings
-from bot.storage.calendar_feed import FeedPicks
 from schedule.diff import diff_schedules
 from schedule.ics_export import event_uid
 from schedule.ics_feed import FeedEvent, feed_ics
 from schedule.index import ScheduleIndex
 from schedule.model import Session
+
+if TYPE_CHECKING:
+    from bot.storage.calendar_feed import FeedPicks
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +65,14 @@ def webcal_url(url: str) -> str:
     return "webcal://" + url.split("://", 1)[1]
 
 
-def install_calendar_tracking(core: Core, startup: Startup | None, clock: Clock) -> None:
-    """Record the schedule in service now, and every schedule that replaces it later."""
+def install_calendar_tracking(
+    core: Core, startup: Startup | None, clock: Clock, *, record_now: bool = True
+) -> None:
+    """Record the schedule in service now (unless not `record_now`), and every one replacing it.
+
+    Recording is idempotent: a process that skips it (one that serves no feed and changed
+    nothing) leaves it to the next process that serves feeds or replaces the schedule.
+    """
 
     def record(schedule_index: ScheduleIndex, renames: dict[str, str], at: datetime) -> None:
         try:
@@ -76,8 +85,9 @@ def install_calendar_tracking(core: Core, startup: Startup | None, clock: Clock)
         renames = diff_schedules(old.schedule, new.schedule).id_changes
         record(new, renames, clock.now())
 
-    renames = startup.diff.id_changes if startup is not None and startup.diff else {}
-    record(core.index, renames, clock.now())
+    if record_now:
+        renames = startup.diff.id_changes if startup is not None and startup.diff else {}
+        record(core.index, renames, clock.now())
     core.schedules.subscribe(on_replace)
 
 

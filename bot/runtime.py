@@ -116,7 +116,7 @@ def build_runtime(
     if messenger is not None and one_shot:
         raise ValueError("a process that sends DMs runs timed jobs (the reminder engine)")
     prepare_database_folder(settings.database_url.reveal())
-    store = Store.open(settings.database_url.reveal())
+    store = Store.open(settings.database_url.reveal(), one_shot=one_shot)
     try:
         clock = clock or make_clock(settings.clock_start, settings.clock_speed)
         started_at = clock.now()
@@ -139,7 +139,8 @@ def build_runtime(
     )
     planner = ReminderPlanner(core, clock)
     planner.install()
-    install_calendar_tracking(core, startup, clock)
+    # A one-shot process serves no feed: it records a schedule only when it applied one.
+    install_calendar_tracking(core, startup, clock, record_now=not one_shot or startup.applied)
     install_board(core, clock)
     engine = None
     if sends is not None and scheduler is not None:

@@ -19,19 +19,13 @@ Callers only ever see the small frozen dataclasses of `bot/storage/records.py`.
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Final, Self
 
-from sqlalchemy import Connection, Engine, func, inspect, select, text
-
-from bot.storage.bookmarks import Bookmarks
-from bot.storage.calendar_feed import CalendarFeeds
-from bot.storage.database import Database, make_engine
-from bot.storage.follows import Follows
-from bot.storage.outbox import OutboxRepository
-from bot.storage.people import People
 from bot.storage.records import (
     DISMISSED,
     OutboxItem,
@@ -41,10 +35,19 @@ from bot.storage.records import (
     Viewer,
 )
 from bot.storage.snapshots import Snapshots
-from bot.storage.viewers import Viewers
+from bot.storage.sqlite_reads import SQLITE_BUSY_TIMEOUT_MS, SqliteReads, sqlite_file
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy import Connection
+
+    from bot.storage.bookmarks import Bookmarks
+    from bot.storage.calendar_feed import CalendarFeeds
+    from bot.storage.database import Database
+    from bot.storage.follows import Follows
+    from bot.storage.outbox import OutboxRepository
+    from bot.storage.people import People
+    from bot.storage.viewers import Viewers
 
 __all__ = [
     "DISMISSED",
@@ -84,36 +87,107 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 class Store:
-    """The bot's state in one database; safe to share between threads and processes."""
+    """The bot's state in one database; safe to share between threads and processes.
 
-    def __init__(self, engine: Engine, *, serialize: bool = False) -> None:
-        """Wrap `engine`; use `Store.open`, which also migrates the database."""
-        self._db = Database(engine, serialize=serialize)
-        self.people: Final = People(self._db)
-        self.bookmarks: Final = Bookmarks(self._db)
-        self.follows: Final = Follows(self._db)
-        self.snapshots: Final = Snapshots(self._db)
-        self.outbox: Final = OutboxRepository(self._db)
-        self.calendar: Final = CalendarFeeds(self._db)
-        self._viewers = Viewers(self._db)
+    SQLAlchemy's engine is made on first use. A one-shot process on a SQLite file (see
+    `Store.open`) may never need it: its schema check, its saved schedules and its
+    viewer's read go through `SqliteReads`, and SQLAlchemy is loaded only if it writes.
+    """
+
+    def __init__(self, url: str, *, reads: SqliteReads | None = None) -> None:
+        """Work on the database at `url`; use `Store.open`, which also migrates it."""
+        self._url = url
+        self._reads = reads
+        self._made = threading.Lock()
+        self._database: Database | None = None
 
     @classmethod
-    def open(cls, url: str) -> Store:
-        """Connect to `url` and bring its schema up to date (`alembic upgrade head`)."""
-        engine, memory = make_engine(url)
-        store = cls(engine, serialize=memory)
+    def open(cls, url: str, *, one_shot: bool = False) -> Store:
+        """Connect to `url` and bring its schema up to date (`alembic upgrade head`).
+
+        `one_shot` (a process that answers once and exits) reads an existing SQLite file
+        through sqlite3 and makes SQLAlchemy's engine only when it needs more.
+        """
+        path = sqlite_file(url) if one_shot else None
+        reads = None
+        if path is not None and path.is_file():
+            reads = SqliteReads(path, SQLITE_BUSY_TIMEOUT_MS / 1000)
+        store = cls(url, reads=reads)
         try:
             store.migrate()
+            if reads is None:
+                store._db  # noqa: B018 -- a serving process connects now, not on its first answer
         except BaseException:
-            engine.dispose()
+            store.close()
             raise
         return store
+
+    @property
+    def _db(self) -> Database:
+        """The SQLAlchemy side of the store, made (and SQLAlchemy loaded) on first use."""
+        database = self._database
+        if database is None:
+            with self._made:
+                if self._database is None:
+                    from bot.storage.database import Database, make_engine
+
+                    engine, memory = make_engine(self._url)
+                    self._database = Database(engine, serialize=memory)
+                database = self._database
+        return database
+
+    @cached_property
+    def people(self) -> People:
+        """Preferences and DM channels."""
+        from bot.storage.people import People
+
+        return People(self._db)
+
+    @cached_property
+    def bookmarks(self) -> Bookmarks:
+        """The sessions each person bookmarked."""
+        from bot.storage.bookmarks import Bookmarks
+
+        return Bookmarks(self._db)
+
+    @cached_property
+    def follows(self) -> Follows:
+        """The tracks each person follows."""
+        from bot.storage.follows import Follows
+
+        return Follows(self._db)
+
+    @cached_property
+    def snapshots(self) -> Snapshots:
+        """The last good schedules."""
+        return Snapshots(lambda: self._db, self._reads)
+
+    @cached_property
+    def outbox(self) -> OutboxRepository:
+        """Every message the bot sends on its own, and the send budget."""
+        from bot.storage.outbox import OutboxRepository
+
+        return OutboxRepository(self._db)
+
+    @cached_property
+    def calendar(self) -> CalendarFeeds:
+        """Calendar feed tokens and each session's UID and SEQUENCE."""
+        from bot.storage.calendar_feed import CalendarFeeds
+
+        return CalendarFeeds(self._db)
+
+    @cached_property
+    def _viewers(self) -> Viewers:
+        from bot.storage.viewers import Viewers
+
+        return Viewers(self._db)
 
     def migrate(self) -> None:
         """Run every migration the database lacks; a database at head is left alone."""
         if self.schema_revision() == SCHEMA_HEAD:
             return
         from alembic import command
+        from sqlalchemy import func, select
 
         with self._db.write() as conn:
             if self._db.postgres:
@@ -122,6 +196,10 @@ class Store:
 
     def schema_revision(self) -> str | None:
         """The migration the database is at, or None for a database never migrated."""
+        if self._reads is not None:
+            return self._reads.schema_revision()
+        from sqlalchemy import inspect, text
+
         with self._db.read() as conn:
             if not inspect(conn).has_table("alembic_version"):
                 return None
@@ -133,8 +211,11 @@ class Store:
         return self._db.engine.dialect.name
 
     def close(self) -> None:
-        """Close every pooled connection; the store cannot be used afterwards."""
-        self._db.engine.dispose()
+        """Close every connection; the store cannot be used afterwards."""
+        if self._reads is not None:
+            self._reads.close()
+        if self._database is not None:
+            self._database.engine.dispose()
 
     def __enter__(self) -> Self:
         """Use the store in a `with` block that closes it."""
@@ -153,6 +234,8 @@ class Store:
 
     def viewer(self, user_id: str) -> Viewer:
         """A person's settings and bookmarks in one query: the one read of an answer."""
+        if self._reads is not None:
+            return self._reads.viewer(user_id)
         return self._viewers.read(user_id)
 
     def rename_session(self, old_id: str, new_id: str, *, at: datetime | None = None) -> int:

@@ -130,7 +130,7 @@ def unfollow(req: Request) -> Message:
 
 def coming_reminders(core: Core, user_id: str, track: str) -> int:
     """How many sessions of `track` have a reminder coming for `user_id`."""
-    from bot.storage.outbox import OutboxKind, OutboxStatus
+    from bot.storage.records import OutboxKind, OutboxStatus
 
     ids = {s.id for s in core.index.sessions if s.track == track}
     coming = core.store.outbox.items(

@@ -19,7 +19,7 @@ from bot.render.blocks import (
     section,
 )
 from bot.render.words import duration_words, moment, page_of, plural, relative
-from bot.storage.outbox import OutboxItem, OutboxKind, OutboxStatus
+from bot.storage.records import OutboxItem, OutboxKind, OutboxStatus
 
 CANCEL_REMINDER = "reminder_cancel"
 MAX_LEAD_MINUTES = 240

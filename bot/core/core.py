@@ -9,12 +9,11 @@ from datetime import datetime, tzinfo
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from bot.core.message import Message
 from bot.core.schedule_source import ScheduleSource
 from bot.metrics import Metrics
 from bot.settings import Settings
+from bot.storage.failures import database_errors
 from bot.store import Store, Viewer
 from schedule.index import ScheduleIndex
 from schedule.model import Session
@@ -96,7 +95,7 @@ class Core:
         """
         try:
             return self.store.viewer(user_id)
-        except (SQLAlchemyError, OSError) as exc:
+        except database_errors(OSError) as exc:
             log.warning("reading the state of %s failed: %s", user_id, type(exc).__name__)
             return None
 

@@ -9,13 +9,16 @@ response URLs. The runtime builds one per process.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable
+from typing import TYPE_CHECKING
 
 from bot.core.block_kit import section
 from bot.core.message import Message
 from bot.edge.responses import TIMEOUT_SECONDS, ResponseSender
+
+if TYPE_CHECKING:
+    import asyncio
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +72,8 @@ class Answering:
             finally:
                 self.in_flight -= 1
 
+        import asyncio  # loaded by the front ends that use it; `ask` never does
+
         task = asyncio.ensure_future(run())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -81,6 +86,8 @@ class Answering:
     async def drain(self, timeout: float = TIMEOUT_SECONDS) -> None:
         """Wait (at most `timeout` seconds) for the work carried on after acks to finish."""
         if self._tasks:
+            import asyncio
+
             await asyncio.wait(set(self._tasks), timeout=timeout)
 
     async def close(self) -> None:

@@ -24,9 +24,7 @@ from concurrent.futures import wait as wait_all
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TypeVar
-
-from sqlalchemy.exc import SQLAlchemyError
+from typing import TYPE_CHECKING, TypeVar
 
 from bot.clock import Clock
 from bot.core.message import Message
@@ -38,7 +36,11 @@ from bot.outbox.messenger import (
     outbox_metadata,
 )
 from bot.outbox.windows import SLOT_TOLERANCE, send_interval
-from bot.storage.outbox import Claim, OutboxItem, OutboxKind, OutboxRepository, OutboxStatus
+from bot.storage.failures import database_errors
+from bot.storage.records import Claim, OutboxItem, OutboxKind, OutboxStatus
+
+if TYPE_CHECKING:
+    from bot.storage.outbox import OutboxRepository
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -497,7 +499,7 @@ class OutboxSender:
             self.outbox.mark_sent_many(
                 [(item.id, channel, ts) for item, channel, ts in waiting], self.clock.now()
             )
-        except SQLAlchemyError as exc:
+        except database_errors() as exc:
             log.warning("outbox: %d sent, not recorded yet: %s", len(waiting), exc)
             with self._lock:
                 self._unrecorded[:0] = waiting
@@ -514,7 +516,7 @@ class OutboxSender:
                 base=self.options.retry_seconds,
                 cap=self.options.max_retry_seconds,
             )
-        except SQLAlchemyError:
+        except database_errors():
             until = now
         with self._lock:
             self._failing = True
@@ -535,7 +537,7 @@ class OutboxSender:
         if failing:
             try:
                 self.outbox.report_success()
-            except SQLAlchemyError:
+            except database_errors():
                 log.debug("outbox: back-off not reset", exc_info=True)
 
     def _end(self, item: OutboxItem, status: OutboxStatus, reason: str, report: SendReport) -> None:
@@ -565,7 +567,7 @@ class OutboxSender:
                 uncertain=uncertain,
                 at=now,
             )
-        except SQLAlchemyError:
+        except database_errors():
             log.warning("outbox %s not handed back; its lease will run out", item.key)
 
     def _tell(self, item: OutboxItem, outcome: str) -> None:

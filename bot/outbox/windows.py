@@ -18,7 +18,7 @@ from bisect import bisect_right
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 
-from bot.storage.outbox import WindowRow
+from bot.storage.records import WindowRow
 
 Range = tuple[datetime, datetime]
 """A range of due instants, both ends included."""

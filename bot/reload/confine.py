@@ -12,21 +12,22 @@ rebinding) cannot lead it inside. Every refusal and every failure to read is the
 
 from __future__ import annotations
 
-import http.client
 import ipaddress
 import logging
 import os
 import socket
-import ssl
 import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 from urllib.parse import SplitResult, urljoin, urlsplit
 
 from bot.reload.fetch import MAX_BYTES, USER_AGENT
 from schedule.model import ScheduleError
+
+if TYPE_CHECKING:
+    import http.client
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +142,10 @@ class SourcePolicy:
 
     def fetch(self, url: str) -> bytes:
         """The body at `url`, every hop checked and connected to the checked address."""
+        # Loaded here, not with the module: every process builds a policy, few fetch.
+        import http.client
+        import ssl
+
         try:
             return self._fetch(url.strip())
         except SourceRefused as refused:
@@ -192,6 +197,9 @@ class SourcePolicy:
         self, scheme: str, host: str, port: int, address: str
     ) -> http.client.HTTPConnection:
         """An HTTP(S) connection for `host` whose socket goes to `address`."""
+        import http.client
+        import ssl
+
         connect, timeout = self.connect, self.timeout
         if scheme == "https":
             context = ssl.create_default_context()

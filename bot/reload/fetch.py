@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
-from http.client import HTTPException
 from typing import Final
 
 from schedule.model import ScheduleError
@@ -58,6 +55,12 @@ class UrlFetcher:
         The first call always returns the body. Raises ScheduleError naming the URL and
         the fault (HTTP status, network error, too large).
         """
+        # Loaded on the first fetch: a process that never fetches (`ask`, a schedule read
+        # from a file) does not pay the ~20 ms urllib.request, http.client and ssl take.
+        import urllib.error
+        import urllib.request
+        from http.client import HTTPException
+
         request = urllib.request.Request(self.url, headers={"User-Agent": USER_AGENT})
         with self._lock:
             if self._etag:

@@ -16,11 +16,12 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING
 
 from bot.core.message import Block, Message, escape
 from bot.render.blocks import note, section
 from bot.render.words import describe_cancel, describe_move, slack_date, time_range
-from bot.storage.outbox import NewItem, OutboxKind, OutboxRepository
+from bot.storage.records import NewItem, OutboxKind
 from bot.store import Store
 from schedule.diff import (
     ScheduleDiff,
@@ -30,6 +31,9 @@ from schedule.diff import (
 )
 from schedule.index import ScheduleIndex
 from schedule.model import Session
+
+if TYPE_CHECKING:
+    from bot.storage.outbox import OutboxRepository
 
 log = logging.getLogger(__name__)
 

@@ -28,8 +28,6 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Final
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from bot.clock import Clock, SystemClock
 from bot.core.message import Message, escape
 from bot.core.schedule_source import ScheduleSource
@@ -50,6 +48,7 @@ from bot.reload.sources import (
 from bot.render.blocks import note, section
 from bot.render.words import plural
 from bot.settings import Settings
+from bot.storage.failures import database_errors
 from bot.store import Snapshot, Store
 from schedule.diff import ReloadGuard, ScheduleDiff, diff_schedules
 from schedule.importers import dump_schedule
@@ -372,7 +371,7 @@ class Reloader:
             return
         try:
             self.store.analyze()
-        except SQLAlchemyError as exc:
+        except database_errors() as exc:
             log.warning("could not refresh the database statistics: %s", exc)
 
     # -- replicas ------------------------------------------------------------------------

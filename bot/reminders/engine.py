@@ -30,7 +30,7 @@ from bot.outbox.sender import OutboxSender, Outcome, Renderer, SenderOptions, st
 from bot.reminders.message import reminder_message
 from bot.reminders.planner import on_planned, plan_reminders
 from bot.settings import Settings
-from bot.storage.outbox import OutboxItem, OutboxKind
+from bot.storage.records import OutboxItem, OutboxKind
 
 # APScheduler is loaded by the functions that make or use a scheduler, not at import: a
 # process that runs no timed jobs (`summit-bot ask`) imports this module's package (the

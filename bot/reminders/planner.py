@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.clock import Clock
 from bot.core import Core
@@ -30,12 +31,11 @@ from bot.outbox.windows import (
 )
 from bot.render.words import relative
 from bot.settings import Settings
-from bot.storage.outbox import (
+from bot.storage.records import (
     DISMISSED,
     NewItem,
     OutboxItem,
     OutboxKind,
-    OutboxRepository,
     OutboxStatus,
     Retime,
     WindowRow,
@@ -44,6 +44,9 @@ from bot.storage.outbox import (
 from bot.store import Preferences
 from schedule.index import ScheduleIndex
 from schedule.model import Session
+
+if TYPE_CHECKING:
+    from bot.storage.outbox import OutboxRepository
 
 Pair = tuple[str, str]
 """(person, session id)."""

@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
+from bot.storage.sqlite_reads import SQLITE_BUSY_TIMEOUT_MS
 from bot.storage.tables import Columns
 
 if TYPE_CHECKING:
@@ -45,9 +46,6 @@ __all__ = [
 
 #: How long opening a PostgreSQL connection may take before it counts as failed, in seconds.
 POSTGRES_CONNECT_TIMEOUT_SECONDS: Final = 5
-
-#: How long a SQLite connection waits for another writer before giving up, in milliseconds.
-SQLITE_BUSY_TIMEOUT_MS: Final = 30_000
 
 #: How many ids one `IN (...)` list holds, well under every backend's parameter limit.
 IN_CHUNK: Final = 500

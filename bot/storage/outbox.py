@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -37,17 +37,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from bot.storage.columns import OUTBOX_COLUMNS, outbox_item_from
 from bot.storage.database import Database, binary_execute, driver_rows, scoped_clauses
 from bot.storage.records import (
     DISMISSED,
-    OUTBOX_COLUMNS,
+    Claim,
     NewItem,
     OutboxItem,
     OutboxKind,
     OutboxStatus,
     Retime,
     WindowRow,
-    outbox_item_from,
     reminder_key,
 )
 from bot.storage.tables import BudgetRow, OutboxRow, UTCDateTime, utc
@@ -341,14 +341,6 @@ def _raw_items(rows: Iterable[Sequence[Any]]) -> Iterator[OutboxItem]:
                 for reader, v in zip(readers, values, strict=True)
             )
         )
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    """A claimed row and the send slot granted with it."""
-
-    item: OutboxItem
-    slot: datetime
 
 
 class OutboxRepository:

@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.storage.columns import PREFERENCE_COLUMNS, preferences_from
 from bot.storage.database import Database, chunks, id_list
-from bot.storage.records import PREFERENCE_COLUMNS, Preferences, preferences_from
+from bot.storage.records import Preferences
 from bot.storage.tables import DmChannelRow, PreferenceRow, utc
 
 __all__ = ["People"]

@@ -1,33 +1,22 @@
-"""What the store hands out: small frozen dataclasses, and the one place rows become them.
+"""What the store hands out: small frozen dataclasses, free of SQLAlchemy.
 
-Each record has the columns it is read from beside the function that builds it from a
-row selected with those columns, so a repository never assembles a record by hand.
+Every module that only needs the store's records (the reminder planner, the board, the
+commands) imports them from here without loading SQLAlchemy, so a process that never
+writes (`summit-bot ask` on SQLite) never loads it. Which columns each record is read
+from, and the functions building records from those rows, are in `bot/storage/columns.py`.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final, NamedTuple
 
-from sqlalchemy import case, select
-from sqlalchemy.engine import RowMapping
-
-from bot.storage.tables import (
-    OutboxMessageRow,
-    OutboxRow,
-    PreferenceRow,
-    ScheduleSnapshotRow,
-    utc,
-)
-
 __all__ = [
     "DISMISSED",
-    "OUTBOX_COLUMNS",
-    "PREFERENCE_COLUMNS",
-    "SNAPSHOT_COLUMNS",
+    "Claim",
     "NewItem",
     "OutboxItem",
     "OutboxKind",
@@ -37,11 +26,17 @@ __all__ = [
     "Snapshot",
     "Viewer",
     "WindowRow",
-    "outbox_item_from",
-    "preferences_from",
     "reminder_key",
-    "snapshot_from",
+    "utc",
 ]
+
+
+def utc(value: datetime, name: str = "instant") -> datetime:
+    """`value` in UTC; a naive datetime is refused rather than guessed at."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, got naive {value.isoformat()}")
+    return value.astimezone(UTC)
+
 
 #: The `error` of a reminder its person cancelled (the bookmark stays).
 DISMISSED: Final = "dismissed by the person"
@@ -75,46 +70,6 @@ class Snapshot:
     source: str
     digest: str
     content: str
-
-
-PREFERENCE_COLUMNS: Final = (
-    PreferenceRow.user_id,
-    PreferenceRow.lead_minutes,
-    PreferenceRow.reminders_enabled,
-    PreferenceRow.timezone,
-    PreferenceRow.timezone_checked_at,
-)
-
-
-SNAPSHOT_COLUMNS: Final = (
-    ScheduleSnapshotRow.id,
-    ScheduleSnapshotRow.loaded_at,
-    ScheduleSnapshotRow.source,
-    ScheduleSnapshotRow.digest,
-    ScheduleSnapshotRow.content,
-)
-
-
-def preferences_from(row: Any) -> Preferences:
-    """Preferences from a row selected with `PREFERENCE_COLUMNS`."""
-    return Preferences(
-        user_id=row.user_id,
-        lead_minutes=row.lead_minutes,
-        reminders_enabled=bool(row.reminders_enabled),
-        timezone=row.timezone,
-        timezone_checked_at=row.timezone_checked_at,
-    )
-
-
-def snapshot_from(row: Any) -> Snapshot:
-    """A snapshot from a row selected with `SNAPSHOT_COLUMNS`."""
-    return Snapshot(
-        id=row.id,
-        loaded_at=row.loaded_at,
-        source=row.source,
-        digest=row.digest,
-        content=row.content,
-    )
 
 
 class OutboxKind(StrEnum):
@@ -206,6 +161,14 @@ class Retime:
     starts_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A claimed row and the send slot granted with it."""
+
+    item: OutboxItem
+    slot: datetime
+
+
 class WindowRow(NamedTuple):
     """What window planning needs of a pending row.
 
@@ -222,25 +185,3 @@ class WindowRow(NamedTuple):
 def reminder_key(user_id: str, session_id: str, starts_at: datetime) -> str:
     """The unique key of the reminder of (person, session, start instant)."""
     return f"reminder:{user_id}:{session_id}:{utc(starts_at):%Y%m%dT%H%M%SZ}"
-
-
-# A row's message: its shared body when it names one, else the body it carries inline.
-_PAYLOAD: Final = case(
-    (OutboxRow.message_digest.is_(None), OutboxRow.payload),
-    else_=select(OutboxMessageRow.body)
-    .where(OutboxMessageRow.digest == OutboxRow.message_digest)
-    .scalar_subquery(),
-).label("payload")
-
-OUTBOX_COLUMNS: Final = tuple(
-    _PAYLOAD if f.name == "payload" else getattr(OutboxRow, f.name) for f in fields(OutboxItem)
-)
-
-
-def outbox_item_from(values: RowMapping) -> OutboxItem:
-    """An outbox item from a row selected with `OUTBOX_COLUMNS`."""
-    found = dict(values)
-    found["kind"] = OutboxKind(found["kind"])
-    found["status"] = OutboxStatus(found["status"])
-    found["uncertain"] = bool(found["uncertain"])
-    return OutboxItem(**found)

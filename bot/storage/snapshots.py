@@ -1,15 +1,20 @@
-"""Schedule snapshots: the last few schedules that loaded cleanly, for restarts and replicas."""
+"""Schedule snapshots: the last few schedules that loaded cleanly, for restarts and replicas.
+
+Reading them is the first thing every process does; a one-shot process on SQLite reads
+them through `SqliteReads`, so this module loads SQLAlchemy only in the methods that use it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from sqlalchemy import delete, select
+from bot.storage.records import Snapshot, utc
 
-from bot.storage.database import Database
-from bot.storage.records import SNAPSHOT_COLUMNS, Snapshot, snapshot_from
-from bot.storage.tables import ScheduleSnapshotRow, utc
+if TYPE_CHECKING:
+    from bot.storage.database import Database
+    from bot.storage.sqlite_reads import SqliteReads
 
 __all__ = ["Snapshots"]
 
@@ -20,9 +25,10 @@ class Snapshots:
     #: How many good schedules `save` keeps.
     KEPT: Final = 3
 
-    def __init__(self, db: Database) -> None:
-        """Work through `db`."""
+    def __init__(self, db: Callable[[], Database], reads: SqliteReads | None = None) -> None:
+        """Write through the database `db` returns; read through `reads` when given."""
         self._db = db
+        self._reads = reads
 
     def save(
         self, source: str, digest: str, content: str, at: datetime, *, previous_digest: str | None
@@ -34,15 +40,19 @@ class Snapshots:
         written then). Writers take turns: a PostgreSQL advisory lock, SQLite's write lock.
         Only the latest `KEPT` stay.
         """
-        snap = ScheduleSnapshotRow
+        from sqlalchemy import delete, select
+
+        from bot.storage.tables import ScheduleSnapshotRow as snap
+
         loaded_at = utc(at, "at")
-        with self._db.write() as conn:
-            self._db.take_turns(conn, "schedule-snapshot")
+        db = self._db()
+        with db.write() as conn:
+            db.take_turns(conn, "schedule-snapshot")
             latest = conn.scalar(select(snap.digest).order_by(snap.id.desc()).limit(1))
             if latest != previous_digest:
                 return None
             new_id = conn.execute(
-                self._db.insert(snap)
+                db.insert(snap)
                 .values(loaded_at=loaded_at, source=source, digest=digest, content=content)
                 .returning(snap.id)
             ).scalar_one()
@@ -60,15 +70,27 @@ class Snapshots:
 
     def latest_digest(self) -> str | None:
         """The digest of the schedule saved last (a cheap check for a newer schedule)."""
-        snap = ScheduleSnapshotRow
+        if self._reads is not None:
+            return self._reads.latest_digest()
+        from sqlalchemy import select
+
+        from bot.storage.tables import ScheduleSnapshotRow as snap
+
         stmt = select(snap.digest).order_by(snap.id.desc()).limit(1)
-        with self._db.read() as conn:
+        with self._db().read() as conn:
             return conn.scalar(stmt)
 
     def recent(self, limit: int | None = None) -> list[Snapshot]:
         """The kept schedules, newest first (at most `limit` of them when given)."""
+        if self._reads is not None:
+            return self._reads.snapshots(limit)
+        from sqlalchemy import select
+
+        from bot.storage.columns import SNAPSHOT_COLUMNS, snapshot_from
+        from bot.storage.tables import ScheduleSnapshotRow
+
         stmt = select(*SNAPSHOT_COLUMNS).order_by(ScheduleSnapshotRow.id.desc())
         if limit is not None:
             stmt = stmt.limit(limit)
-        with self._db.read() as conn:
+        with self._db().read() as conn:
             return [snapshot_from(row) for row in conn.execute(stmt)]

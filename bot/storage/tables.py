@@ -33,6 +33,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
+from bot.storage.records import utc
+
 __all__ = [
     "METADATA",
     "BookmarkRow",
@@ -49,13 +51,6 @@ __all__ = [
     "UTCDateTime",
     "utc",
 ]
-
-
-def utc(value: datetime, name: str = "instant") -> datetime:
-    """`value` in UTC; a naive datetime is refused rather than guessed at."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be timezone-aware, got naive {value.isoformat()}")
-    return value.astimezone(UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

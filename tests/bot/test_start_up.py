@@ -60,20 +60,21 @@ NOT_FOR_ASK = {
     "icalendar",
     "dotenv",
     "psycopg",
+    # The database: a ready SQLite file is read through sqlite3 (`bot.storage.sqlite_reads`).
+    "sqlalchemy",
 }
 """Top-level packages `summit-bot ask "/nova now"` must not load."""
 
 
 def test_ask_imports_no_slack_nor_what_sqlite_does_not_need(tmp_path: Path) -> None:
-    """`summit-bot ask` on a ready SQLite database loads no Slack, web, scheduler, metrics, alembic, icalendar or PostgreSQL."""
+    """`summit-bot ask "/nova now"` on a ready SQLite database loads no Slack, web, scheduler, metrics, SQLAlchemy or icalendar."""
     database = {"DATABASE_URL": f"sqlite:///{tmp_path / 'ask.db'}"}
     question = ["ask", "--at", "2013-11-05 11:20", "/nova now"]
     imported(question, tmp_path, **database)  # creates and migrates the database
     modules = imported(question, tmp_path, **database)
-    assert {"bot.core", "bot.runtime", "sqlalchemy"} <= modules  # it did answer from the store
+    assert {"bot.core", "bot.runtime", "bot.storage.sqlite_reads"} <= modules  # read the store
     assert not roots(modules) & NOT_FOR_ASK
-    assert not {m for m in modules if m.startswith("sqlalchemy.dialects.postgresql")}
-    assert not {m for m in modules if m.startswith("sqlalchemy.orm")}, "the store is Core only"
+    assert not {"asyncio", "urllib.request", "http.client"} & modules
     assert not {m for m in modules if m.startswith(("bot.slack", "bot.handlers", "bot.web"))}
     assert "bot.edge.slack" not in modules
 
@@ -92,3 +93,17 @@ def test_export_through_ask_still_loads_icalendar(tmp_path: Path) -> None:
     assert "icalendar" in modules
     assert "apscheduler" not in roots(modules)
     assert b"BEGIN:VCALENDAR" in next(tmp_path.glob("*.ics")).read_bytes()
+
+
+def test_ask_that_writes_loads_sqlalchemy_and_the_write_lands(tmp_path: Path) -> None:
+    """`ask "/nova remind 15"` writes through SQLAlchemy (loaded then, Core only), and the setting is kept."""
+    url = f"sqlite:///{tmp_path / 'ask.db'}"
+    Store.open(url).close()
+    modules = imported(
+        ["ask", "--at", "2013-11-05 11:20", "/nova remind 15"], tmp_path, DATABASE_URL=url
+    )
+    assert "sqlalchemy" in roots(modules)
+    assert not {m for m in modules if m.startswith("sqlalchemy.orm")}, "the store is Core only"
+    assert not {m for m in modules if m.startswith("sqlalchemy.dialects.postgresql")}
+    with Store.open(url) as store:
+        assert store.people.preferences(["U_CONSOLE"])["U_CONSOLE"].lead_minutes == 15
