@@ -101,15 +101,6 @@ def open_windows(
     return opens
 
 
-def changed_windows(
-    rows: Iterable[WindowRow], interval: timedelta, margin: timedelta | None = None
-) -> list[tuple[int, datetime]]:
-    """(id, not_before) of the rows whose window should open at another instant."""
-    listed = list(rows)
-    opens = open_windows(listed, interval, margin)
-    return [(row.id, opens[row.id]) for row in listed if opens[row.id] != row.not_before]
-
-
 CONTEXT = timedelta(minutes=2)
 """How far around the changed due instants windows are planned again.
 
@@ -133,22 +124,6 @@ def window_ranges(dues: Iterable[datetime], context: timedelta = CONTEXT) -> lis
     return ranges
 
 
-def changed_in_range(
-    rows: Iterable[WindowRow],
-    top: datetime,
-    interval: timedelta,
-    margin: timedelta | None = None,
-) -> list[tuple[int, datetime]]:
-    """`changed_windows` of `rows`, leaving the rows due after `top` (context only) alone."""
-    listed = list(rows)
-    due = {row.id: row.due_at for row in listed}
-    return [
-        (row_id, opens)
-        for row_id, opens in changed_windows(listed, interval, margin)
-        if due[row_id] <= top
-    ]
-
-
 def opens_after_changes(
     context: Iterable[WindowRow],
     ranges: Sequence[Range],
@@ -164,7 +139,7 @@ def opens_after_changes(
     `changes` (new rows with ids of their own, re-timed rows with their new due instant).
     Returns id → opening instant for every row of `changes` due within a range, and for
     every other row whose window should open at another instant; rows due after the last
-    changed instant of their range (context only) are left alone, as in `changed_in_range`.
+    changed instant of their range (context only) are left alone.
     """
     changed = {row.id: row for row in changes}
     rows = [row for row in context if row.id not in dropped and row.id not in changed]

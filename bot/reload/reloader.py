@@ -588,7 +588,9 @@ class Reloader:
             id=name,
             name=name,
             replace_existing=True,
-            next_run_time=datetime.now(UTC),
+            # APScheduler keeps wall time whatever instant the bot's clock replays: "now" is
+            # the wall clock's, read through the clock module like every other reading.
+            next_run_time=SystemClock().now(),
             max_instances=1,
         )
         self._jobs.append(name)

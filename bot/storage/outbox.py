@@ -647,19 +647,6 @@ class OutboxRepository:
 
     # -- send windows ---------------------------------------------------------------------
 
-    def window_rows(self, since: datetime, until: datetime | None = None) -> list[WindowRow]:
-        """Pending rows due from `since` (to `until`, when given), for window planning."""
-        row = OutboxRow
-        stmt = select(row.id, row.due_at, row.starts_at, row.not_before).where(
-            row.status == OutboxStatus.PENDING.value, row.due_at >= since
-        )
-        if until is not None:
-            stmt = stmt.where(row.due_at <= until)
-        with self._db.read() as conn:
-            return [
-                WindowRow(r.id, r.due_at, r.starts_at, r.not_before) for r in conn.execute(stmt)
-            ]
-
     def window_rows_in(self, ranges: Sequence[tuple[datetime, datetime]]) -> list[WindowRow]:
         """Pending rows due within any of `ranges` (both ends included), in one read.
 

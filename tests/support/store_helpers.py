@@ -8,9 +8,11 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import Connection, create_engine
+from sqlalchemy import Connection, create_engine, select
 from sqlalchemy.pool import NullPool
 
+from bot.storage.records import OutboxStatus, WindowRow
+from bot.storage.tables import OutboxRow
 from bot.store import Snapshot, Store
 
 T = TypeVar("T")
@@ -56,3 +58,15 @@ def save_snapshot(store: Store, source: str, digest: str, content: str, at: date
     saved = store.snapshots.save(source, digest, content, at, previous_digest=previous)
     assert saved is not None, "another writer saved a snapshot in between"
     return saved
+
+
+def window_rows(store: Store, since: datetime, until: datetime | None = None) -> list[WindowRow]:
+    """Pending rows due from `since` (to `until`, when given), as window planning sees them."""
+    row = OutboxRow
+    stmt = select(row.id, row.due_at, row.starts_at, row.not_before).where(
+        row.status == OutboxStatus.PENDING.value, row.due_at >= since
+    )
+    if until is not None:
+        stmt = stmt.where(row.due_at <= until)
+    with store._db.read() as conn:
+        return [WindowRow(r.id, r.due_at, r.starts_at, r.not_before) for r in conn.execute(stmt)]

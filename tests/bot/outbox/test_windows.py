@@ -15,14 +15,13 @@ from bot.outbox.windows import (
     MARGIN,
     MIN_MARGIN,
     burst_margin,
-    changed_in_range,
-    changed_windows,
     open_windows,
     opens_after_changes,
     send_interval,
     window_ranges,
 )
 from bot.storage.outbox import WindowRow
+from tests.support.windows_reference import changed_in_range, changed_windows
 
 T0 = datetime(2013, 11, 5, 3, 0, tzinfo=UTC)
 

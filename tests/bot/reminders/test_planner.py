@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from bot.outbox.windows import burst_margin, changed_windows, send_interval
+from bot.outbox.windows import burst_margin, send_interval
 from bot.reminders import bookmarked, followed, plan_reminders
 from bot.reminders.planner import changed_sessions
 from bot.storage.outbox import DISMISSED, OutboxStatus, reminder_key
 from schedule.index import ScheduleIndex
 from tests.bot.reminders.conftest import World, summit
 from tests.factories import local, schedule, session
+from tests.support.store_helpers import window_rows
+from tests.support.windows_reference import changed_windows
 
 
 def pending(world: World, user_id: str) -> dict[str, str]:
@@ -328,7 +330,7 @@ def test_windows_written_with_a_move_agree_with_a_full_pass(world: World) -> Non
         schedule(*(s if s.id != "design" else design for s in world.core.index.sessions))
     )
     interval = send_interval(world.core.settings.slack_messages_per_second)
-    rows = world.store.outbox.window_rows(now)
+    rows = window_rows(world.store, now)
     assert len(rows) == 300 + 150
     assert changed_windows(rows, interval) == []
     lead = timedelta(minutes=world.core.settings.reminder_lead_minutes)
