@@ -19,7 +19,7 @@ from bot.commands import build_registry
 from bot.core import Core
 from bot.core.schedule_source import ScheduleSource
 from bot.reload import Reloader
-from bot.reminders import plan_reminders
+from bot.reminders.planner import plan_reminders
 from bot.settings import Settings
 from bot.storage.outbox import OutboxStatus
 from bot.store import Store

@@ -30,7 +30,7 @@ from bot.core.schedule_source import ScheduleSource
 from bot.edge.slack import SlackMessenger, make_client
 from bot.outbox.sender import OutboxSender, SenderOptions, stored_message
 from bot.reload import Reloader, schedule_digest
-from bot.reminders import install_planning, plan_reminders
+from bot.reminders.planner import install_planning, plan_reminders
 from bot.settings import Settings
 from bot.storage.database import WRITE_OPTION
 from bot.storage.outbox import OutboxKind, OutboxStatus

@@ -27,12 +27,6 @@ from bot.edge.responses import ResponseSender
 from bot.metrics import Metrics
 from bot.outbox.messenger import Messenger
 from bot.reload import Reloader, Startup, schedule_before_start_up
-from bot.reminders.engine import (
-    ReminderEngine,
-    default_worker_id,
-    new_scheduler,
-    quiet_scheduler_logs,
-)
 from bot.reminders.planner import ReminderPlanner
 from bot.settings import Settings, prepare_database_folder
 from bot.store import Store
@@ -40,6 +34,8 @@ from schedule.index import ScheduleIndex
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.base import BaseScheduler
+
+    from bot.reminders.engine import ReminderEngine
 
 ClockChoice = Callable[[ScheduleIndex, Clock], Clock]
 """Picks the process's clock once the schedule is known (`--at` is read in its zone)."""
@@ -75,6 +71,8 @@ class Runtime:
         """Start the scheduler, then the reminder engine and the reloader's jobs."""
         if self.scheduler is None:
             raise RuntimeError("a one-shot runtime runs no timed jobs")
+        from bot.reminders.engine import quiet_scheduler_logs
+
         quiet_scheduler_logs()
         self.scheduler.start()
         self._started = True
@@ -125,7 +123,7 @@ def build_runtime(
         if choose_clock is not None:
             clock = choose_clock(schedules.index, clock)
         sends = None if messenger is None else messenger(settings, store)
-        scheduler = None if one_shot else new_scheduler()
+        scheduler = None if one_shot else _new_scheduler()
         reloader = Reloader(settings, store, schedules, clock=clock, scheduler=scheduler)
         # The configured schedule goes in as a reload would: the same path, the same guard.
         startup = reloader.start_up(started_at, loaded=loaded)
@@ -144,6 +142,8 @@ def build_runtime(
     install_board(core, clock)
     engine = None
     if sends is not None and scheduler is not None:
+        from bot.reminders.engine import ReminderEngine, default_worker_id
+
         engine = ReminderEngine(
             core, clock, sends, settings, default_worker_id(), scheduler=scheduler
         )
@@ -170,6 +170,13 @@ def build_runtime(
         startup=startup,
         engine=engine,
     )
+
+
+def _new_scheduler() -> BaseScheduler:
+    """The process's one scheduler (the engine's module, with APScheduler, loaded only then)."""
+    from bot.reminders.engine import new_scheduler
+
+    return new_scheduler()
 
 
 @contextmanager

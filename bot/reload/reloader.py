@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Final
 from bot.clock import Clock, SystemClock
 from bot.core.message import Message, escape
 from bot.core.schedule_source import ScheduleSource
-from bot.outbox.sender import OutboxSender, SendReport
 from bot.reload.confine import SourcePolicy, brief
 from bot.reload.fetch import UrlFetcher
 from bot.reload.heap import older_objects_frozen
@@ -59,6 +58,8 @@ from schedule.model import Schedule, ScheduleError
 # reloads at start-up like every process but runs no timed job, so it never loads it.
 if TYPE_CHECKING:
     from apscheduler.schedulers.base import BaseScheduler
+
+    from bot.outbox.sender import OutboxSender, SendReport
 
 log = logging.getLogger(__name__)
 

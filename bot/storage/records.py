@@ -9,6 +9,7 @@ from, and the functions building records from those rows, are in `bot/storage/co
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -28,6 +29,7 @@ __all__ = [
     "WindowRow",
     "reminder_key",
     "utc",
+    "viewer_from",
 ]
 
 
@@ -59,6 +61,31 @@ class Viewer:
 
     preferences: Preferences
     bookmarks: frozenset[str]
+
+
+def viewer_from(
+    user_id: str, rows: Iterable[Sequence[Any]], instant: Callable[[Any], datetime | None]
+) -> Viewer:
+    """A viewer from the rows of the viewer statement (`bot.storage.viewers.viewer_query`).
+
+    Each row is (kind, value, lead_minutes, reminders_enabled, timezone_checked_at): kind
+    0 is the settings row (value: the time zone), kind 1 a bookmark (value: the session
+    id). `instant` makes the backend's stored instant an aware UTC datetime.
+    """
+    preferences = Preferences(user_id=user_id)
+    bookmarks: set[str] = set()
+    for kind, value, lead, enabled, checked in rows:
+        if kind == 1:
+            bookmarks.add(value)
+            continue
+        preferences = Preferences(
+            user_id=user_id,
+            lead_minutes=lead,
+            reminders_enabled=bool(enabled),
+            timezone=value,
+            timezone_checked_at=None if checked is None else instant(checked),
+        )
+    return Viewer(preferences=preferences, bookmarks=frozenset(bookmarks))
 
 
 @dataclass(frozen=True, slots=True)

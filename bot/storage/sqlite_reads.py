@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from bot.storage.records import Preferences, Snapshot, Viewer
+from bot.storage.records import Snapshot, Viewer, viewer_from
 
 __all__ = ["SQLITE_BUSY_TIMEOUT_MS", "SqliteReads", "sqlite_file"]
 
@@ -98,20 +98,7 @@ class SqliteReads:
 
     def viewer(self, user_id: str) -> Viewer:
         """A person's settings (the defaults when they never set any) and bookmarks."""
-        preferences = Preferences(user_id=user_id)
-        bookmarks: set[str] = set()
-        for kind, value, lead, enabled, checked in self._rows(_VIEWER, user_id, user_id):
-            if kind == 1:
-                bookmarks.add(value)
-                continue
-            preferences = Preferences(
-                user_id=user_id,
-                lead_minutes=lead,
-                reminders_enabled=bool(enabled),
-                timezone=value,
-                timezone_checked_at=None if checked is None else _instant(checked),
-            )
-        return Viewer(preferences=preferences, bookmarks=frozenset(bookmarks))
+        return viewer_from(user_id, self._rows(_VIEWER, user_id, user_id), _instant)
 
     def close(self) -> None:
         """Close the connection."""

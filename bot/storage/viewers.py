@@ -9,7 +9,7 @@ from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.selectable import CompoundSelect
 
 from bot.storage.database import Database
-from bot.storage.records import Preferences, Viewer
+from bot.storage.records import Viewer, viewer_from
 from bot.storage.tables import BookmarkRow, PreferenceRow, UTCDateTime
 
 __all__ = ["Viewers"]
@@ -46,17 +46,7 @@ class Viewers:
 
     def read(self, user_id: str) -> Viewer:
         """A person's settings (the defaults when they never set any) and bookmarks."""
-        preferences = Preferences(user_id=user_id)
-        bookmarks: set[str] = set()
-        for kind, value, lead, enabled, checked in self._read.rows(user_id=user_id):
-            if kind == 1:
-                bookmarks.add(value)
-                continue
-            preferences = Preferences(
-                user_id=user_id,
-                lead_minutes=lead,
-                reminders_enabled=bool(enabled),
-                timezone=value,
-                timezone_checked_at=self._to_utc(checked) if self._to_utc else checked,
-            )
-        return Viewer(preferences=preferences, bookmarks=frozenset(bookmarks))
+        to_utc = self._to_utc
+        return viewer_from(
+            user_id, self._read.rows(user_id=user_id), to_utc if to_utc else lambda value: value
+        )

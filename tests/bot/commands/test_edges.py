@@ -126,7 +126,7 @@ def test_nova_bare_number_is_not_a_day(core: Core) -> None:
 def test_point_event_is_remindable_at_its_start(settings: Settings, sqlite_store: Store) -> None:
     """Bookmarking a zero-length event plans its reminder the lead time before its instant."""
     from bot.clock import fixed_clock
-    from bot.reminders import install_planning
+    from bot.reminders.planner import install_planning
     from bot.storage.outbox import OutboxKind, OutboxStatus
 
     core = core_for(

@@ -7,7 +7,7 @@ from bot.clock import fixed_clock
 from bot.core import Core
 from bot.core.schedule_source import ScheduleSource
 from bot.reload import Reloader, Status
-from bot.reminders import install_planning
+from bot.reminders.planner import install_planning
 from bot.storage.outbox import OutboxStatus
 from schedule.importers import dump_schedule
 from tests.factories import local, schedule, session

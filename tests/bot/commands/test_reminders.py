@@ -8,7 +8,7 @@ from bot.clock import fixed_clock
 from bot.commands.reminders import CANCEL_REMINDER
 from bot.core import Core
 from bot.core.schedule_source import ScheduleSource
-from bot.reminders import install_planning
+from bot.reminders.planner import install_planning
 from bot.render.blocks import BOOKMARK
 from bot.settings import Settings
 from bot.storage.outbox import OutboxStatus

@@ -9,8 +9,7 @@ import pytest
 
 from bot.core.message import Message
 from bot.edge.slack import SlackMessenger, make_client
-from bot.outbox.messenger import SlotMissed
-from bot.reminders import PermanentError, TransientError
+from bot.outbox.messenger import PermanentError, SlotMissed, TransientError
 from bot.render.blocks import section
 from bot.settings import Settings
 from bot.store import Store

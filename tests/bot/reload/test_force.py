@@ -12,7 +12,7 @@ from bot.clock import fixed_clock
 from bot.core.schedule_source import ScheduleSource
 from bot.reload import Reloader, Status, serving_schedule
 from bot.reload.notices import WITHHELD
-from bot.reminders import install_planning
+from bot.reminders.planner import install_planning
 from bot.settings import Settings
 from bot.storage.outbox import OutboxKind, OutboxStatus
 from bot.store import Store

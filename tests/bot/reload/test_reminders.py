@@ -9,7 +9,8 @@ from bot.clock import fixed_clock
 from bot.core.schedule_source import ScheduleSource
 from bot.edge.slack import SlackMessenger, make_client
 from bot.reload import Reloader, Status
-from bot.reminders import ReminderEngine, install_planning
+from bot.reminders.engine import ReminderEngine
+from bot.reminders.planner import install_planning
 from bot.settings import Settings
 from bot.storage.outbox import OutboxKind, OutboxStatus, reminder_key
 from bot.store import Store

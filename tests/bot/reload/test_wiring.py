@@ -15,7 +15,7 @@ from apscheduler.schedulers.base import STATE_STOPPED
 from bot.cli import main
 from bot.clock import fixed_clock
 from bot.core.message import Message
-from bot.reminders import ConsoleMessenger
+from bot.outbox.messenger import ConsoleMessenger
 from bot.runtime import build_runtime
 from bot.settings import Settings
 from schedule.importers import dump_schedule

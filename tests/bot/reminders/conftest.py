@@ -11,7 +11,8 @@ from bot.clock import ReplayClock, fixed_clock
 from bot.core import Core
 from bot.core.schedule_source import ScheduleSource
 from bot.edge.slack import SlackMessenger, make_client
-from bot.reminders import ReminderEngine, ReminderPlanner, install_planning
+from bot.reminders.engine import ReminderEngine
+from bot.reminders.planner import ReminderPlanner, install_planning
 from bot.settings import Settings
 from bot.storage.outbox import OutboxItem
 from bot.store import Store

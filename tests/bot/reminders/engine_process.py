@@ -23,7 +23,7 @@ from typing import Any
 
 from bot.clock import SystemClock
 from bot.edge.slack import SlackMessenger
-from bot.reminders import ReminderEngine
+from bot.reminders.engine import ReminderEngine
 from bot.runtime import build_runtime
 from bot.settings import Settings
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.clock import SystemClock
 from bot.core.schedule_source import ScheduleSource
-from bot.reminders import plan_reminders
+from bot.reminders.planner import plan_reminders
 from bot.settings import Settings
 from bot.storage.outbox import reminder_key
 from bot.store import Store

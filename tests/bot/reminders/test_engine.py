@@ -15,7 +15,7 @@ from datetime import timedelta
 import pytest
 
 from bot.outbox.windows import MARGIN
-from bot.reminders import plan_reminders
+from bot.reminders.planner import plan_reminders
 from bot.storage.outbox import OutboxStatus
 from tests.bot.reminders.conftest import World, summit
 from tests.factories import local, schedule, session

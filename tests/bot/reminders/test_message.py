@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from bot.console.render_text import render
-from bot.reminders import REMOVE_BOOKMARK, reminder_message
+from bot.reminders.message import REMOVE_BOOKMARK, reminder_message
 from bot.storage.outbox import OutboxStatus
 from tests.bot.reminders.conftest import ETHERPAD, World
 from tests.factories import local

@@ -6,8 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from bot.outbox.windows import burst_margin, send_interval
-from bot.reminders import bookmarked, followed, plan_reminders
-from bot.reminders.planner import changed_sessions
+from bot.reminders.planner import bookmarked, changed_sessions, followed, plan_reminders
 from bot.storage.outbox import DISMISSED, OutboxStatus, reminder_key
 from schedule.index import ScheduleIndex
 from tests.bot.reminders.conftest import World, summit

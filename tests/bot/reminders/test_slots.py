@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.reminders import plan_reminders
+from bot.reminders.planner import plan_reminders
 from bot.storage.outbox import OutboxStatus
 from tests.bot.reminders.conftest import World
 from tests.factories import local

@@ -7,7 +7,8 @@ import time
 from dataclasses import replace
 
 from bot.core.message import Message
-from bot.reminders import ConsoleMessenger, ReminderEngine, default_worker_id
+from bot.outbox.messenger import ConsoleMessenger
+from bot.reminders.engine import ReminderEngine, default_worker_id
 from bot.storage.outbox import OutboxStatus
 from tests.bot.reminders.conftest import World
 from tests.factories import local
