@@ -1,4 +1,4 @@
-"""Run benchmarks by name: `python -m bench queries ask http burst reload planning feeds` (no name: all)."""
+"""Run benchmarks by name: `python -m bench queries ask answer http burst reload planning feeds` (no name: all)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 BENCHMARKS = {
     "queries": "bench.query_bench",
     "ask": "bench.ask_bench",
+    "answer": "bench.answer_bench",
     "http": "bench.http_bench",
     "burst": "bench.reminder_burst",
     "reload": "bench.reload_bench",
