@@ -86,6 +86,18 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+_REPOSITORIES: Final = (
+    "people",
+    "bookmarks",
+    "follows",
+    "snapshots",
+    "outbox",
+    "calendar",
+    "_viewers",
+)
+"""The repositories a store hands out, made on first use (all at once by a serving process)."""
+
+
 class Store:
     """The bot's state in one database; safe to share between threads and processes.
 
@@ -116,11 +128,16 @@ class Store:
         try:
             store.migrate()
             if reads is None:
-                store._db  # noqa: B018 -- a serving process connects now, not on its first answer
+                store._make_repositories()
         except BaseException:
             store.close()
             raise
         return store
+
+    def _make_repositories(self) -> None:
+        """Make every repository now: a process with many threads then never races to."""
+        for name in _REPOSITORIES:
+            getattr(self, name)
 
     @property
     def _db(self) -> Database:

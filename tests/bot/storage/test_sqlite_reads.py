@@ -204,3 +204,13 @@ def test_database_errors_name_sqlalchemys_only_once_loaded() -> None:
     ).stdout
     assert out.strip() == "['Error', 'OSError'] False"
     assert {e.__name__ for e in database_errors()} == {"Error", "SQLAlchemyError"}
+
+
+def test_a_serving_store_makes_its_engine_and_repositories_at_open(tmp_path: Path) -> None:
+    """Not one-shot: engine and every repository exist before any thread asks for one."""
+    with Store.open(f"sqlite:///{tmp_path / 'state.db'}") as store:
+        assert store._database is not None
+        assert store._reads is None
+        made = vars(store)
+        for name in ("people", "bookmarks", "follows", "snapshots", "outbox", "calendar"):
+            assert name in made, name
